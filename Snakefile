@@ -1,0 +1,34 @@
+# alliance-models: public IR data -> dyad-years and cases -> logit and Bayesian
+# models -> posterior report. Run `snakemake` (the default profile in
+# profiles/default sets cores and resources). See README.md.
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+# Our own check first (it names the key), then Snakemake's (fills defaults).
+include: "workflow/rules/common.smk"
+
+
+validate(config, "config/config.schema.json")
+
+
+include: "workflow/rules/data.smk"
+include: "workflow/rules/cases.smk"
+include: "workflow/rules/panel.smk"
+include: "workflow/rules/models.smk"
+include: "workflow/rules/report.smk"
+
+
+onerror:
+    print("alliance-models: a job failed; its log is under logs/ (see above).")
+
+
+rule all:
+    input:
+        get_final_output(),
+    default_target: True

@@ -1,0 +1,1 @@
+"""Loading and cleaning of the external sources (never imports ``models``)."""
