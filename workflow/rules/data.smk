@@ -1,0 +1,68 @@
+# Fetch the public sources, then clean them into the state-year table.
+import re
+
+
+rule fetch:
+    """Copy a source from the data mirror or download it; verify its sha256."""
+    output:
+        f"{EXTERNAL}/{{file}}",
+    wildcard_constraints:
+        file="|".join(re.escape(f) for f in SOURCE_BY_FILE),
+    params:
+        name=lambda wc: SOURCE_BY_FILE[wc.file],
+        source=lambda wc: SOURCES[SOURCE_BY_FILE[wc.file]],
+        mirror=str(MIRROR) if MIRROR else "",
+    log:
+        "logs/fetch/{file}.log",
+    benchmark:
+        "benchmarks/fetch/{file}.tsv"
+    localrule: True
+    retries: 1
+    script:
+        "../scripts/fetch.py"
+
+
+rule state_year:
+    """One row per COW state-year: NMC capabilities and Maddison GDP."""
+    input:
+        cow_states=source_path("cow_states"),
+        nmc7=source_path("nmc7"),
+        nmc6=source_path("nmc6"),
+        maddison=source_path("maddison"),
+        mapping=config["gdp"]["mapping"],
+    output:
+        "data/processed/state_year.parquet",
+        "data/processed/state_year.parquet.meta.yaml",
+    params:
+        sources=SOURCES,
+        start=config["years"]["start"],
+        end=config["years"]["end"],
+        capabilities=config["capabilities"],
+        max_gap=config["gdp"]["max_gap"],
+    log:
+        "logs/state_year.log",
+    benchmark:
+        "benchmarks/state_year.tsv"
+    script:
+        "../scripts/state_year.py"
+
+
+rule nmc_comparison:
+    """Every cell where NMC 6.0 and 7.0 disagree on overlapping years."""
+    input:
+        cow_states=source_path("cow_states"),
+        nmc7=source_path("nmc7"),
+        nmc6=source_path("nmc6"),
+    output:
+        "reports/tables/nmc_6_vs_7.csv",
+    params:
+        sources=SOURCES,
+    log:
+        "logs/nmc_comparison.log",
+    benchmark:
+        "benchmarks/nmc_comparison.tsv"
+    script:
+        "../scripts/nmc_comparison.py"
+
+
+FINAL_OUTPUTS += ["data/processed/state_year.parquet", "reports/tables/nmc_6_vs_7.csv"]
