@@ -53,3 +53,119 @@ def nmc_comparison(inputs: dict, sources: dict, output: str) -> None:
     log.info("NMC 6.0 vs 7.0: %d differing cells in %d state-years", len(diff),
              len(diff.drop_duplicates(["ccode", "year"])))
     io.write_csv(diff, output)
+
+
+def seed_reproduction(seed_dir: str, state_year_path: str, output: str) -> None:
+    """Recompute the seed paper's derived figures from its levels and from public data."""
+    from .seeds import reproduce_seed_tables
+
+    table = reproduce_seed_tables(seed_dir, io.read_parquet(state_year_path))
+    mismatches = int((table["matches_paper_within_rounding"] == False).sum())  # noqa: E712
+    log.info("seed reproduction: %d figures, %d disagree with the paper's own levels", len(table), mismatches)
+    io.write_csv(table, output)
+
+
+def load_model_frame(spec, path: str) -> pd.DataFrame:
+    """Read a model's data (pipeline parquet or a user's CSV/parquet) and check columns."""
+    from .errors import ConfigError
+    from .models.spec import check_columns
+
+    try:
+        frame = pd.read_parquet(path) if str(path).endswith(".parquet") else pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"model '{spec.name}': field 'data': cannot read '{path}' ({exc})") from None
+    check_columns(spec, frame.columns, f"'{path}'")
+    return frame
+
+
+def fit_frequentist(spec_json: str, data_path: str, out_csv: str, out_json: str) -> None:
+    from .models.logit import fit_frequentist as fit
+    from .models.matrix import build_model_data
+    from .models.spec import ModelSpec
+
+    spec = ModelSpec.from_json(spec_json)
+    md = build_model_data(spec, load_model_frame(spec, data_path))
+    tidy, summary = fit(md)
+    io.write_csv(tidy, out_csv)
+    io.write_json(summary, out_json)
+
+
+def fit_bayes(spec_json: str, data_path: str, sampling: dict, seed: int, thresholds: dict,
+              out_nc: str, out_summary: str, out_diag: str) -> None:
+    """Sample a model; write posterior.nc, summary.csv and diagnostics.json."""
+    from .models.bayes import fit_bayes as fit
+    from .models.bayes import summarize
+    from .models.diagnostics import diagnose
+    from .models.matrix import build_model_data
+    from .models.spec import ModelSpec
+
+    spec = ModelSpec.from_json(spec_json)
+    md = build_model_data(spec, load_model_frame(spec, data_path))
+    idata = fit(md, sampling, seed)
+    diag = diagnose(idata, thresholds)
+    diag.update({"model": spec.name, "sampling_seconds": idata.attrs["sampling_seconds"],
+                 "n_obs": int(len(md.y)), "n_dropped": int(md.n_dropped)})
+    if diag["status"] == "failed":
+        log.warning("model %s FAILED the convergence gate: %s", spec.name, "; ".join(diag["reasons"]))
+    idata.attrs["diagnostics_status"] = diag["status"]
+    summary = summarize(idata)
+    summary.insert(0, "fit_status", diag["status"])
+    summary.insert(0, "model", spec.name)
+    with io.atomic_path(out_nc) as tmp:
+        idata.to_netcdf(str(tmp), engine="h5netcdf")
+    io.write_csv(summary, out_summary)
+    io.write_json(diag, out_diag)
+
+
+def model_figures(summary_csv: str, diag_json: str, posterior_nc: str, model: str, outputs: list[str]) -> None:
+    """Forest plot and posterior densities of one model (PNG and SVG)."""
+    import json
+
+    import arviz as az
+
+    from . import plots
+
+    summary = pd.read_csv(summary_csv)
+    failed = json.loads(open(diag_json).read())["status"] == "failed"
+    stems = sorted({o.rsplit(".", 1)[0] for o in outputs})
+    forest_stem = next(s for s in stems if s.endswith("-forest"))
+    dens_stem = next(s for s in stems if s.endswith("-posterior"))
+    plots.save(plots.forest(summary, f"{model}: standardized effects", failed), forest_stem)
+    idata = az.from_netcdf(posterior_nc)
+    plots.save(plots.posterior_densities(idata, f"{model}: posterior densities", failed), dens_stem)
+
+
+def build_report(models: list[str], results_dir: str, figures_dir: str, tables: dict,
+                 meta: dict, output: str) -> None:
+    """Assemble reports/index.html from the model results and report tables."""
+    import html
+    import json
+    from pathlib import Path
+
+    from . import report
+
+    sections = []
+    intro = ("<p>Power disparity, external threat and alliance behaviour: models fitted on public data "
+             "(COW NMC, Maddison, ATOP, MIDs, rivalries) and on the cases the seed papers discuss. "
+             "Every fit passes a convergence gate before it is presented; a failed fit is marked as such.</p>")
+    sections.append(intro)
+    diag_rows = []
+    for m in models:
+        d = json.loads((Path(results_dir) / m / "diagnostics.json").read_text())
+        diag_rows.append({"model": m, "status": d["status"], "max_rhat": d["max_rhat"],
+                          "min_ess_bulk": d["min_ess_bulk"], "min_ess_tail": d["min_ess_tail"],
+                          "divergences": d["divergences"], "n_obs": d.get("n_obs"),
+                          "reasons": "; ".join(d["reasons"])})
+    sections.append(report.section("Diagnostics", report.table_html(pd.DataFrame(diag_rows))))
+    for m, d in zip(models, diag_rows):
+        summary = pd.read_csv(Path(results_dir) / m / "summary.csv")
+        freq = pd.read_csv(Path(results_dir) / m / "frequentist.csv", keep_default_na=False, na_values=[""])
+        figs = [str(Path(figures_dir) / f"{m}-forest.png"), str(Path(figures_dir) / f"{m}-posterior.png")]
+        diag = json.loads((Path(results_dir) / m / "diagnostics.json").read_text())
+        sections.append(report.model_section(m, diag, summary, freq, figs))
+    for title, path in tables.items():
+        df = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        sections.append(report.section(title, f'<p class="note">Source: {html.escape(str(path))}</p>'
+                                       + report.table_html(df)))
+    footer = "<br>".join(f"{html.escape(k)}: {html.escape(str(v))}" for k, v in meta.items())
+    io.write_text(report.page("alliance-models report", sections, footer), output)

@@ -1,0 +1,44 @@
+"""End-to-end runs: a copy of the project in a temp folder, run with snakemake."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+MIRROR = ROOT.parent / "shared" / "data"
+IGNORE = shutil.ignore_patterns(
+    ".git", ".venv", ".snakemake", "__pycache__", ".pytest_cache", "results", "reports",
+    "logs", "benchmarks", "processed", "external", "*.egg-info",
+)
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+
+def copy_project(dest: Path) -> Path:
+    shutil.copytree(ROOT, dest, ignore=IGNORE)
+    return dest
+
+
+def write_test_config(workdir: Path, **overrides) -> Path:
+    """The default config with a short sampler run, the real mirror, and overrides."""
+    cfg = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
+    cfg["data_mirror"] = str(MIRROR)
+    cfg["sampling"] = {"draws": 300, "tune": 300, "chains": 2, "target_accept": 0.9}
+    cfg.update(overrides)
+    path = workdir / "config" / "test.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def snakemake(workdir: Path, *args, check=True, timeout=1500) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(workdir / "workflow"))
+    proc = subprocess.run(
+        [SNAKEMAKE, *args], cwd=workdir, capture_output=True, text=True, env=env, timeout=timeout
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
+    return proc
+

@@ -1,0 +1,51 @@
+"""The DAG: dry runs with each profile, config errors before any job."""
+
+import pytest
+
+from e2e_helpers import copy_project, snakemake, write_test_config
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory, mirror_dir):
+    wd = copy_project(tmp_path_factory.mktemp("dag") / "proj")
+    write_test_config(wd)
+    return wd
+
+
+def _jobs(stdout: str) -> set[str]:
+    """Rule names in the 'Job stats' table of a dry run."""
+    lines = stdout.splitlines()
+    start = next(i for i, l in enumerate(lines) if l.startswith("job") and "count" in l)
+    names = set()
+    for line in lines[start + 2:]:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            break
+        names.add(parts[0])
+    return names
+
+
+@pytest.mark.parametrize("profile", ["profiles/default", "profiles/slurm"])
+def test_dry_run_lists_every_stage(workdir, profile):
+    proc = snakemake(workdir, "-n", "--profile", profile, "--configfile", "config/test.yaml")
+    jobs = _jobs(proc.stdout)
+    for rule in ("fetch", "state_year", "nmc_comparison", "seed_reproduction", "encode_cases",
+                 "fit_frequentist", "fit_bayes", "model_figures", "report", "all"):
+        assert rule in jobs, f"{rule} missing from the dry run with {profile}: {sorted(jobs)}"
+
+
+def test_unknown_config_key_stops_before_any_job(workdir):
+    bad = workdir / "config" / "bad.yaml"
+    bad.write_text((workdir / "config" / "test.yaml").read_text() + "\ncolour: red\n")
+    proc = snakemake(workdir, "-n", "--configfile", "config/bad.yaml", check=False)
+    assert proc.returncode != 0
+    assert "unknown key 'colour'" in proc.stdout + proc.stderr
+    assert not (workdir / "data" / "raw" / "external").exists()
+
+
+def test_wrong_type_names_the_key(workdir):
+    bad = workdir / "config" / "bad2.yaml"
+    bad.write_text((workdir / "config" / "test.yaml").read_text().replace("draws: 300", "draws: lots"))
+    proc = snakemake(workdir, "-n", "--configfile", "config/bad2.yaml", check=False)
+    assert proc.returncode != 0
+    assert "key 'sampling.draws': 'lots' is not of type 'integer'" in proc.stdout + proc.stderr

@@ -1,0 +1,243 @@
+"""Model declarations: read ``config/models.yaml``, validate, expand variants.
+
+A model is data, not code: a user adds one by declaring its data, outcome,
+formula, family, group effects and priors. Everything is checked when the
+workflow loads; an error names the model and the field.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import itertools
+import json
+import re
+import string
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..config import read_yaml, schema_errors
+from ..errors import ConfigError
+
+SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "models.schema.json"
+
+DEFAULT_PRIORS = {
+    # On standardized predictors (mean 0, sd 1), logit scale.
+    "intercept": {"dist": "normal", "mu": 0.0, "sigma": 2.5},
+    "coefficients": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
+    "group_sd": {"dist": "halfnormal", "sigma": 1.0},
+}
+TABLE_PATTERN = re.compile(r"^(cases|dyad_year_[a-z0-9_]+)$")
+# Names usable in formulas besides columns (functions formulae evaluates).
+FORMULA_FUNCTIONS = {"np", "C", "I", "log", "exp", "sqrt", "scale", "center", "standardize", "abs"}
+
+
+@dataclass
+class ModelSpec:
+    name: str
+    data: str
+    outcome: str
+    formula: str
+    family: str = "bernoulli"
+    group: list = field(default_factory=list)
+    priors: dict = field(default_factory=lambda: copy.deepcopy(DEFAULT_PRIORS))
+    subset: str | None = None
+    holdout: str | None = None
+    cluster: str | None = None
+    categories: list | None = None
+    sampling: dict = field(default_factory=dict)
+    description: str = ""
+    base: str = ""
+    variant: dict = field(default_factory=dict)
+
+    @property
+    def is_table(self) -> bool:
+        """True when ``data`` names a table the pipeline builds."""
+        return bool(TABLE_PATTERN.match(self.data))
+
+    def data_path(self) -> str:
+        return f"data/processed/{self.data}.parquet" if self.is_table else self.data
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ModelSpec":
+        return cls(**json.loads(text))
+
+
+def _names_in_query(query: str) -> set[str]:
+    try:
+        tree = ast.parse(query, mode="eval")
+    except SyntaxError as exc:
+        raise ValueError(f"not a valid pandas query ({exc.msg})") from None
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - {"True", "False", "None"}
+
+
+def formula_variables(formula: str) -> set[str]:
+    """Column names a formula refers to (response and predictors)."""
+    from formulae import model_description
+
+    try:
+        desc = model_description(formula)
+    except Exception as exc:  # formulae raises several parser errors
+        raise ValueError(f"cannot parse formula '{formula}' ({exc})") from None
+    return set(desc.var_names) - FORMULA_FUNCTIONS
+
+
+def spec_columns(spec: ModelSpec) -> dict[str, set[str]]:
+    """Columns each field needs, by field name."""
+    cols = {"outcome": {spec.outcome}, "formula": formula_variables(spec.formula)}
+    if spec.group:
+        cols["group"] = {g["by"] for g in spec.group}
+    if spec.cluster:
+        cols["cluster"] = {spec.cluster}
+    for key in ("subset", "holdout"):
+        q = getattr(spec, key)
+        if q:
+            cols[key] = _names_in_query(q)
+    return cols
+
+
+def check_columns(spec: ModelSpec, columns, where: str) -> None:
+    """Raise ConfigError naming the model and field for any unknown column."""
+    columns = set(columns)
+    problems = []
+    for fld, names in spec_columns(spec).items():
+        for name in sorted(names - columns):
+            problems.append(f"model '{spec.name}': field '{fld}': column '{name}' is not in {where}")
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
+def _expand(model: dict) -> list[dict]:
+    variants = model.get("variants") or {}
+    if not variants:
+        return [dict(model, base=model["name"], variant={})]
+    keys = sorted(variants)
+    out = []
+    for combo in itertools.product(*(sorted(variants[k].items()) for k in keys)):
+        labels = [lab for lab, _ in combo]
+        values = {k: v for k, (_, v) in zip(keys, combo)}
+        m = {k: v for k, v in model.items() if k != "variants"}
+        for fld in ("formula", "subset", "holdout", "outcome"):
+            if fld in m:
+                m[fld] = string.Template(m[fld]).substitute(values)
+        if "group" in m:
+            m["group"] = [
+                dict(g, slopes=[string.Template(s).substitute(values) for s in g.get("slopes", [])])
+                for g in m["group"]
+            ]
+        m["name"] = "-".join([model["name"], *labels])
+        m["base"] = model["name"]
+        m["variant"] = {k: lab for k, (lab, _) in zip(keys, combo)}
+        out.append(m)
+    return out
+
+
+def _check_one(m: dict, where: str) -> list[str]:
+    """Checks beyond the schema: formula, placeholders, queries, priors."""
+    problems = []
+    name = m["name"]
+    try:
+        lhs = m["formula"].split("~")[0].strip()
+        if "~" not in m["formula"]:
+            problems.append(f"{where}: model '{name}': field 'formula': needs 'outcome ~ terms'")
+        elif lhs != m["outcome"]:
+            problems.append(
+                f"{where}: model '{name}': field 'formula': left-hand side '{lhs}' is not the outcome '{m['outcome']}'"
+            )
+        else:
+            formula_variables(m["formula"])
+    except ValueError as exc:
+        problems.append(f"{where}: model '{name}': field 'formula': {exc}")
+    for key in ("subset", "holdout"):
+        if m.get(key):
+            try:
+                _names_in_query(m[key])
+            except ValueError as exc:
+                problems.append(f"{where}: model '{name}': field '{key}': {exc}")
+    data = m["data"]
+    if not TABLE_PATTERN.match(data) and not data.endswith((".csv", ".parquet")):
+        problems.append(
+            f"{where}: model '{name}': field 'data': '{data}' is neither a pipeline table "
+            "(cases, dyad_year_<set>) nor a .csv/.parquet path"
+        )
+    for role, prior in (m.get("priors") or {}).items():
+        if prior["dist"] in ("halfnormal", "halfcauchy", "exponential") and role != "group_sd":
+            problems.append(
+                f"{where}: model '{name}': field 'priors.{role}': {prior['dist']} is positive-only; "
+                "use normal, student_t or cauchy for a coefficient"
+            )
+        if prior["dist"] in ("normal", "student_t", "cauchy", "halfnormal", "halfcauchy") and "sigma" not in prior:
+            problems.append(f"{where}: model '{name}': field 'priors.{role}': '{prior['dist']}' needs 'sigma'")
+        if prior["dist"] == "student_t" and "nu" not in prior:
+            problems.append(f"{where}: model '{name}': field 'priors.{role}': 'student_t' needs 'nu'")
+        if prior["dist"] == "exponential" and "lam" not in prior:
+            problems.append(f"{where}: model '{name}': field 'priors.{role}': 'exponential' needs 'lam'")
+    if m.get("family") == "categorical" and m.get("group"):
+        problems.append(f"{where}: model '{name}': field 'group': group effects are not supported for the categorical family")
+    return problems
+
+
+def load_model_specs(path) -> list[ModelSpec]:
+    """Read, validate and expand the model declarations in ``path``."""
+    where = f"models file '{path}'"
+    doc = read_yaml(path, "models file")
+    if doc is None:
+        raise ConfigError(f"{where}: the file is empty")
+    schema = json.loads(SCHEMA.read_text())
+    problems = schema_errors(doc, schema, where)
+    if problems:
+        # name the model, not only its index, where we can
+        named = []
+        for p in problems:
+            m = re.search(r"key 'models\.(\d+)", p)
+            if m and isinstance(doc.get("models"), list):
+                i = int(m.group(1))
+                item = doc["models"][i] if i < len(doc["models"]) else {}
+                mname = item.get("name", f"#{i + 1}") if isinstance(item, dict) else f"#{i + 1}"
+                p = p.replace(f"models.{i}", f"models[{mname}]")
+            named.append(p)
+        raise ConfigError("invalid model declarations:\n  " + "\n  ".join(named))
+    defaults = doc.get("defaults") or {}
+    specs, problems, seen = [], [], {}
+    for i, raw in enumerate(doc["models"]):
+        try:
+            expanded = _expand(raw)
+        except (KeyError, ValueError) as exc:
+            problems.append(f"{where}: model '{raw['name']}': field 'variants': placeholder {exc} has no value")
+            continue
+        for m in expanded:
+            m.setdefault("family", defaults.get("family", "bernoulli"))
+            priors = copy.deepcopy(DEFAULT_PRIORS)
+            priors.update(copy.deepcopy(defaults.get("priors") or {}))
+            priors.update(copy.deepcopy(m.get("priors") or {}))
+            m["priors"] = priors
+            m["group"] = [
+                {"by": g["by"], "intercept": g.get("intercept", True), "slopes": list(g.get("slopes", [])),
+                 "parameterization": g.get("parameterization", "auto")}
+                for g in m.get("group") or []
+            ]
+            problems += _check_one(m, where)
+            if m["name"] in seen:
+                problems.append(f"{where}: model '{m['name']}': field 'name': declared twice (items {seen[m['name']]} and {i + 1})")
+            seen[m["name"]] = i + 1
+            fields = {k: v for k, v in m.items() if k in ModelSpec.__dataclass_fields__}
+            specs.append(ModelSpec(**fields))
+    if problems:
+        raise ConfigError("invalid model declarations:\n  " + "\n  ".join(problems))
+    return specs
+
+
+def select_rows(spec: ModelSpec, frame, part: str = "fit"):
+    """Rows for fitting (subset, minus holdout) or the holdout rows."""
+    df = frame
+    if spec.subset:
+        df = df.query(spec.subset, engine="python")
+    if spec.holdout:
+        held = df.query(spec.holdout, engine="python")
+        df = held if part == "holdout" else df.drop(index=held.index)
+    elif part == "holdout":
+        df = df.iloc[0:0]
+    return df

@@ -1,0 +1,6 @@
+from alliance_models.log import setup_log
+from alliance_models.stages import build_report
+
+setup_log(snakemake.log[0])
+p = snakemake.params
+build_report(p.models, "results", "reports/figures", p.tables, p.meta, snakemake.output[0])

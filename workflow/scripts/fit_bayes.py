@@ -1,0 +1,7 @@
+from alliance_models.log import setup_log
+from alliance_models.stages import fit_bayes
+
+setup_log(snakemake.log[0])
+p, out = snakemake.params, snakemake.output
+sampling = {**p.sampling, "cores": snakemake.threads}
+fit_bayes(p.spec, snakemake.input[0], sampling, p.seed, p.thresholds, out.nc, out.summary, out.diagnostics)
