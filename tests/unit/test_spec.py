@@ -1,0 +1,92 @@
+"""Model declarations: validation names the model and the field."""
+
+import pandas as pd
+import pytest
+import yaml
+
+from alliance_models.errors import ConfigError
+from alliance_models.models.spec import check_columns, load_model_specs, select_rows
+
+
+def _write(tmp_path, models, defaults=None):
+    doc = {"models": models}
+    if defaults:
+        doc["defaults"] = defaults
+    p = tmp_path / "models.yaml"
+    p.write_text(yaml.safe_dump(doc))
+    return p
+
+
+BASE = {"name": "m1", "data": "cases", "outcome": "allied", "formula": "allied ~ x + t"}
+
+
+def test_shipped_models_file_is_valid(root):
+    specs = load_model_specs(root / "config" / "models.yaml")
+    assert len({s.name for s in specs}) == len(specs) > 0
+
+
+def test_variants_fan_out(tmp_path):
+    m = dict(BASE, formula="allied ~ $d * t", variants={"d": {"cinc": "log_cinc", "gdp": "log_gdp"}})
+    specs = load_model_specs(_write(tmp_path, [m]))
+    assert [s.name for s in specs] == ["m1-cinc", "m1-gdp"]
+    assert specs[1].formula == "allied ~ log_gdp * t" and specs[1].variant == {"d": "gdp"}
+    assert specs[0].priors["coefficients"]["sigma"] == 1.0  # default applied
+
+
+def test_unknown_field_names_model(tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown key 'models\[m1\]\.colour'"):
+        load_model_specs(_write(tmp_path, [dict(BASE, colour="red")]))
+
+
+def test_unknown_family_names_model_and_field(tmp_path):
+    with pytest.raises(ConfigError, match=r"key 'models\[m1\]\.family': 'poisson' is not one of"):
+        load_model_specs(_write(tmp_path, [dict(BASE, family="poisson")]))
+
+
+def test_impossible_prior(tmp_path):
+    bad = dict(BASE, priors={"coefficients": {"dist": "normal", "sigma": -1}})
+    with pytest.raises(ConfigError, match=r"models\[m1\]\.priors\.coefficients\.sigma"):
+        load_model_specs(_write(tmp_path, [bad]))
+    bad = dict(BASE, priors={"coefficients": {"dist": "halfnormal", "sigma": 1}})
+    with pytest.raises(ConfigError, match=r"model 'm1': field 'priors.coefficients': halfnormal is positive-only"):
+        load_model_specs(_write(tmp_path, [bad]))
+
+
+def test_formula_outcome_mismatch_and_syntax(tmp_path):
+    with pytest.raises(ConfigError, match=r"model 'm1': field 'formula': left-hand side 'y' is not the outcome 'allied'"):
+        load_model_specs(_write(tmp_path, [dict(BASE, formula="y ~ x")]))
+    with pytest.raises(ConfigError, match=r"model 'm1': field 'formula': cannot parse"):
+        load_model_specs(_write(tmp_path, [dict(BASE, formula="allied ~ x +* (")]))
+
+
+def test_duplicate_names_and_bad_data(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load_model_specs(_write(tmp_path, [BASE, dict(BASE, data="table.xlsx")]))
+    msg = str(err.value)
+    assert "model 'm1': field 'name': declared twice" in msg
+    assert "model 'm1': field 'data': 'table.xlsx' is neither a pipeline table" in msg
+
+
+def test_unknown_column_names_model_and_field(tmp_path):
+    m = dict(BASE, formula="allied ~ x + np.log(zz)", subset="year > 1945", group=[{"by": "partner"}])
+    spec = load_model_specs(_write(tmp_path, [m]))[0]
+    with pytest.raises(ConfigError) as err:
+        check_columns(spec, ["allied", "x", "year"], "cases.parquet")
+    msg = str(err.value)
+    assert "model 'm1': field 'formula': column 'zz' is not in cases.parquet" in msg
+    assert "model 'm1': field 'group': column 'partner' is not in cases.parquet" in msg
+
+
+def test_subset_and_holdout_rows(tmp_path):
+    m = dict(BASE, subset="year >= 1900", holdout="year > 1945")
+    spec = load_model_specs(_write(tmp_path, [m]))[0]
+    df = pd.DataFrame({"year": [1850, 1910, 1950, 1960]})
+    assert select_rows(spec, df).year.tolist() == [1910]
+    assert select_rows(spec, df, "holdout").year.tolist() == [1950, 1960]
+
+
+def test_empty_file(tmp_path):
+    p = tmp_path / "models.yaml"
+    p.write_text("")
+    with pytest.raises(ConfigError, match="is empty"):
+        load_model_specs(p)
