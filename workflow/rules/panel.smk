@@ -1,0 +1,54 @@
+# Directed dyad-year panels (issue 5): one per focal set in config key `panel`.
+import re
+
+from alliance_models.data.panel import MID_SOURCES, check_panel_config, first_existing
+from alliance_models.errors import PipelineError
+
+# A bad focal code, set name or year range stops the run here, before any job.
+# Membership comes from the fetched cow_states if present, else the mirror's;
+# with neither, only the set names are checked (the rule checks codes again).
+try:
+    PANEL_FOCAL = check_panel_config(
+        config["panel"],
+        first_existing(source_path("cow_states"), MIRROR and MIRROR / SOURCES["cow_states"]["file"]),
+        first_existing(source_path("cow_majors"), MIRROR and MIRROR / SOURCES["cow_majors"]["file"]),
+    )
+except PipelineError as exc:
+    raise WorkflowError(str(exc)) from None
+
+
+rule dyad_year:
+    """Directed dyad-year panel for focal set {set}: alliances, capabilities, threats."""
+    input:
+        state_year="data/processed/state_year.parquet",
+        atop=source_path("atop"),
+        cow_ddy=source_path("cow_ddy"),
+        cow_states=source_path("cow_states"),
+        cow_majors=source_path("cow_majors"),
+        contiguity=source_path("contiguity"),
+        mindist=source_path("mindist"),
+        mids=source_path(MID_SOURCES[config["panel"]["mid_source"]]),
+        tss=source_path("tss_rivalries"),
+        td=source_path("td_rivalries"),
+        terrthreat=source_path("terrthreat"),
+    output:
+        panel="data/processed/dyad_year_{set}.parquet",
+        meta="data/processed/dyad_year_{set}.parquet.meta.yaml",
+    wildcard_constraints:
+        set="|".join(re.escape(s) for s in config["panel"]["focal_sets"]),
+    params:
+        sources=SOURCES,
+        focal=lambda wc: config["panel"]["focal_sets"][wc.set],
+        years=config["panel"]["years"],
+        mid_source=config["panel"]["mid_source"],
+        threat_window=config["panel"]["threat_window"],
+        atop_directed=config["panel"]["atop_directed"],
+    log:
+        "logs/dyad_year_{set}.log",
+    benchmark:
+        "benchmarks/dyad_year_{set}.tsv"
+    script:
+        "../scripts/build_dyad_year.py"
+
+
+FINAL_OUTPUTS += [f"data/processed/dyad_year_{s}.parquet" for s in config["panel"]["build"]]

@@ -46,10 +46,13 @@ rule model_figures:
 
 
 REPORT_TABLES = {
+    "Yu's Table 1 as data: cases per cell": "reports/tables/yu_typology_cells.csv",
+    "Each case's cell under each disparity measure": "reports/tables/yu_typology_cases.csv",
+    "Moura's Table 4 recomputed from the measures, beside the printed coding": "reports/tables/moura_table4.csv",
     "Seed tables reproduced (Moura, Tables 1-3)": "reports/tables/seed_reproduction.csv",
+    "Missing indicators in the encoded cases": "reports/tables/cases_missing.csv",
     "NMC 6.0 vs 7.0 differences": "reports/tables/nmc_6_vs_7.csv",
 }
-REPORT_TABLES.update(globals().get("CASE_REPORT_TABLES", {}))
 
 
 def report_meta():

@@ -151,8 +151,10 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500) 
         else:
             kwargs["nuts_sampler"] = sampler
             if sampler == "numpyro":
-                kwargs["nuts_sampler_kwargs"] = {"chain_method": "vectorized",
-                                                 "dense_mass": settings.get("mass_matrix") == "dense"}
+                kwargs["nuts_sampler_kwargs"] = {
+                    "chain_method": settings.get("chain_method", "parallel"),
+                    "nuts_kwargs": {"dense_mass": settings.get("mass_matrix") == "dense"},
+                }
             elif sampler == "nutpie" and settings.get("mass_matrix") == "dense":
                 kwargs["nuts_sampler_kwargs"] = {"low_rank_modified_mass_matrix": True}
         idata = pm.sample(**kwargs)

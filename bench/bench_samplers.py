@@ -1,0 +1,113 @@
+"""Sampler benchmark: bulk ESS per second of PyMC's default NUTS, NumPyro (JAX)
+and nutpie on the same models, side by side from one run, with ratios against
+PyMC's default sampler (the baseline).
+
+Models: a simulated 200,000-row, 8-predictor logit (the issue's yardstick) and,
+if data/processed/dyad_year_ussr.parquet exists, the USSR dyad-year onset model
+with a varying intercept by partner (config/models.yaml: ussr_onset_defense-cinc).
+
+    .venv/bin/python bench/bench_samplers.py [--rows 200000] [--samplers pymc,numpyro,nutpie]
+
+Each fit runs in its own subprocess so that one sampler's JIT/compile caches
+and memory do not flatter the next. Prints a table; writes bench/samplers.csv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "workflow"))
+
+CHILD = r"""
+import json, sys, time
+sys.path.insert(0, {workflow!r})
+import numpy as np, pandas as pd, arviz as az
+from alliance_models.models.spec import ModelSpec
+from alliance_models.models.matrix import build_model_data
+from alliance_models.models.bayes import fit_bayes
+args = json.loads({args!r})
+if args["model"] == "sim_logit":
+    rng = np.random.default_rng(42)
+    n, k = args["rows"], 8
+    X = rng.normal(size=(n, k))
+    beta = np.linspace(-0.8, 0.8, k)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(-1.0 + X @ beta)))).astype(int)
+    df = pd.DataFrame(X, columns=[f"x{{j}}" for j in range(k)]).assign(y=y)
+    spec = ModelSpec(name="sim", data="x.csv", outcome="y", formula="y ~ " + " + ".join(f"x{{j}}" for j in range(k)))
+else:
+    from alliance_models.models.spec import load_model_specs
+    spec = next(s for s in load_model_specs({models!r}) if s.name == args["model"])
+    df = pd.read_parquet(spec.data_path())
+md = build_model_data(spec, df)
+settings = dict(draws=1000, tune=1000, chains=2, target_accept=0.9, sampler=args["sampler"], cores=2)
+if args.get("mass_matrix"):
+    settings["mass_matrix"] = args["mass_matrix"]
+t0 = time.perf_counter()
+idata = fit_bayes(md, settings, seed=1, prior_draws=10)
+wall = time.perf_counter() - t0
+post = idata.posterior[[v for v in idata.posterior.data_vars if v in ("alpha", "beta") or v.startswith("sd_")]]
+ess = az.ess(post, method="bulk")
+min_ess = float(min(float(ess[v].min()) for v in ess.data_vars))
+print("RESULT " + json.dumps(dict(wall=wall, sample_s=idata.attrs["sampling_seconds"], min_ess=min_ess,
+      n=len(md.y), means=[float(x) for x in idata.posterior["beta"].mean(("chain", "draw")).values.ravel()[:3]])))
+"""
+
+
+def run_one(model: str, sampler: str, rows: int, mass_matrix: str | None = None) -> dict:
+    args = json.dumps({"model": model, "sampler": sampler, "rows": rows, "mass_matrix": mass_matrix})
+    code = CHILD.format(workflow=str(ROOT / "workflow"), args=args, models=str(ROOT / "config" / "models.yaml"))
+    env = dict(os.environ, JAX_PLATFORMS=os.environ.get("JAX_PLATFORMS", ""))
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env)
+    total = time.perf_counter() - t0
+    line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
+    if line is None:
+        return {"model": model, "sampler": sampler, "error": proc.stderr[-800:]}
+    r = json.loads(line[7:])
+    r.update(model=model, sampler=sampler, process_s=total, ess_per_s=r["min_ess"] / r["wall"])
+    return r
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=200_000)
+    ap.add_argument("--samplers", default="pymc,numpyro,nutpie")
+    ap.add_argument("--panel-model", default="ussr_onset_defense-cinc")
+    a = ap.parse_args()
+    samplers = a.samplers.split(",")
+    models = ["sim_logit"]
+    if (ROOT / "data" / "processed" / "dyad_year_ussr.parquet").exists():
+        models.append(a.panel_model)
+    rows = []
+    for model in models:
+        for s in samplers:
+            r = run_one(model, s, a.rows)
+            rows.append(r)
+            print(json.dumps(r), flush=True)
+    print()
+    print(f"{'model':28s} {'sampler':8s} {'n':>8s} {'wall s':>8s} {'min ESS':>8s} {'ESS/s':>8s} {'x pymc':>7s}")
+    for model in models:
+        base = next((r for r in rows if r["model"] == model and r["sampler"] == "pymc" and "error" not in r), None)
+        for r in (r for r in rows if r["model"] == model):
+            if "error" in r:
+                print(f"{model:28s} {r['sampler']:8s} ERROR {r['error'][-200:]!r}")
+                continue
+            ratio = r["ess_per_s"] / base["ess_per_s"] if base else float("nan")
+            print(f"{model:28s} {r['sampler']:8s} {r['n']:8d} {r['wall']:8.1f} {r['min_ess']:8.0f} "
+                  f"{r['ess_per_s']:8.1f} {ratio:7.1f}")
+    import csv
+    with open(ROOT / "bench" / "samplers.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=sorted({k for r in rows for k in r}))
+        w.writeheader()
+        w.writerows(rows)
+
+
+if __name__ == "__main__":
+    main()
