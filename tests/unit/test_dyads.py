@@ -286,3 +286,23 @@ def test_common_threat_constructed():
     assert out["common_mid_max_cinc"].iloc[1] == 0.3  # max of 3 and 4 in 2003
     assert out["common_mid_max_cinc"].iloc[3:].isna().all()
     assert out["common_rival"].tolist() == [0, 0, 0, 0, 0, 1, 0]
+
+
+def test_capability_change_over_five_years(mirror):
+    import numpy as np
+    import pandas as pd
+
+    from alliance_models.data import dyads
+    from alliance_models.sources import read_rda
+
+    nmc = read_rda(mirror / "peacesciencer/cow_nmc.rda", "cow_nmc").set_index(["ccode", "year"])
+    sy = nmc.reset_index()[["ccode", "year", "cinc", "milex", "tpop"]].astype({"ccode": int, "year": int})
+    sy["gdp"] = np.nan
+    sy["milex_currency"] = np.where(sy["year"] < 1914, "GBP_thousands", "USD_thousands_current")
+    frame = pd.DataFrame({"ccode1": [365, 365], "ccode2": [710, 710], "year": [1960, 1916]})
+    out = dyads.add_capability_change(frame, sy, lag=5)
+    expected = np.log(nmc.loc[(365, 1960), "cinc"] / nmc.loc[(710, 1960), "cinc"]) - np.log(
+        nmc.loc[(365, 1955), "cinc"] / nmc.loc[(710, 1955), "cinc"])
+    assert out["log_cinc_ratio_change5"].iloc[0] == pytest.approx(expected)
+    assert np.isnan(out["log_milex_ratio_change5"].iloc[1])  # 1911 GBP vs 1916 USD
+    assert np.isnan(out["log_gdp_ratio_change5"]).all()

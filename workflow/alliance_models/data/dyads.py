@@ -364,6 +364,27 @@ def add_capabilities(frame: pd.DataFrame, state_year: pd.DataFrame) -> pd.DataFr
     return _attach(frame, {k: new[k] for k in order}, "add_capabilities")
 
 
+def add_capability_change(frame: pd.DataFrame, state_year: pd.DataFrame, lag: int = 5) -> pd.DataFrame:
+    """Change in each log capability ratio over the prior ``lag`` years.
+
+    Columns: log_cinc_ratio_change{lag}, log_gdp_ratio_change{lag},
+    log_milex_ratio_change{lag} = log ratio at t minus log ratio at t - lag
+    (focal / partner). Negative = the gap narrowed when the focal state is the
+    stronger. NaN when either year is missing; the milex change is NaN across
+    NMC's 1914 currency switch (the two years' units differ).
+    """
+    c1, c2, y = _keys(frame, "add_capability_change")
+    now = add_capabilities(pd.DataFrame({"ccode1": c1, "ccode2": c2, "year": y}), state_year)
+    then = add_capabilities(pd.DataFrame({"ccode1": c1, "ccode2": c2, "year": y - lag}), state_year)
+    new = {}
+    for c in ("cinc", "gdp", "milex"):
+        new[f"log_{c}_ratio_change{lag}"] = (now[f"log_{c}_ratio"] - then[f"log_{c}_ratio"]).to_numpy("float64")
+    if "milex_currency" in state_year.columns:
+        switch = (y >= 1914) & (y - lag < 1914)
+        new[f"log_milex_ratio_change{lag}"] = np.where(switch, np.nan, new[f"log_milex_ratio_change{lag}"])
+    return _attach(frame, new, "add_capability_change")
+
+
 # --------------------------------------------------------------------------
 # militarized interstate disputes
 

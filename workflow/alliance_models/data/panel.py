@@ -284,6 +284,7 @@ def build_dyad_year(focal, cow_ddy: pd.DataFrame, atop: pd.DataFrame, state_year
     df = hist[hist["year"].to_numpy() >= start].reset_index(drop=True) if hist_start < start else hist
 
     df = dyads.add_capabilities(df, state_year)
+    df = dyads.add_capability_change(df, state_year, lag=5)
     df = dyads.add_mids(df, mids, window=threat_window)
     df = dyads.add_rivalry(df, tss, td, types=True)
     df = dyads.add_contiguity(df, contdir)

@@ -40,7 +40,7 @@ def as_design(X, y, names=None) -> Design:
         default_names = [str(c) for c in X.columns]
         index = X.index
         try:
-            Xa = X.to_numpy(dtype=np.float64)
+            Xa = X.to_numpy(dtype=np.float64, na_value=np.nan)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"design matrix: all columns must be numeric ({exc})") from exc
     else:
@@ -60,22 +60,24 @@ def as_design(X, y, names=None) -> Design:
         dup = sorted({s for s in names if names.count(s) > 1})
         raise ValueError(f"duplicate column names: {', '.join(dup)}")
 
-    if isinstance(y, (pd.Series, pd.DataFrame)):
-        if isinstance(y, pd.DataFrame):
-            if y.shape[1] != 1:
-                raise ValueError("outcome must be one column")
-            y = y.iloc[:, 0]
+    if isinstance(y, pd.DataFrame):
+        if y.shape[1] != 1:
+            raise ValueError("outcome must be one column")
+        y = y.iloc[:, 0]
+    if isinstance(y, pd.Series):
         if index is None:
             index = y.index
-        y_obj = y.to_numpy()
+        y_raw = y.to_numpy()
+        to_float = lambda: y.to_numpy(dtype=np.float64, na_value=np.nan)  # noqa: E731
     else:
-        y_obj = np.asarray(y)
-    if y_obj.ndim != 1:
-        raise ValueError(f"outcome must be 1-D, got shape {y_obj.shape}")
-    if y_obj.shape[0] != n:
-        raise ValueError(f"outcome has {y_obj.shape[0]} rows, design matrix has {n}")
+        y_raw = np.asarray(y)
+        to_float = lambda: y_raw.astype(np.float64)  # noqa: E731
+    if y_raw.ndim != 1:
+        raise ValueError(f"outcome must be 1-D, got shape {y_raw.shape}")
+    if y_raw.shape[0] != n:
+        raise ValueError(f"outcome has {y_raw.shape[0]} rows, design matrix has {n}")
     try:
-        ya = y_obj.astype(np.float64)
+        ya = to_float()
     except (TypeError, ValueError) as exc:
         raise ValueError(f"outcome must be 0/1 or boolean ({exc})") from exc
 
@@ -91,7 +93,7 @@ def as_design(X, y, names=None) -> Design:
         i = int(np.flatnonzero(bad_y)[0])
         raise ValueError(
             f"outcome must be 0/1: {int(bad_y.sum())} other value(s); "
-            f"first at {_row_label(index, i)}: {y_obj[i]!r}"
+            f"first at {_row_label(index, i)}: {y_raw[i]}"
         )
     if n < k:
         raise ValueError(f"{n} rows cannot identify {k} coefficients")
@@ -107,7 +109,8 @@ def as_design(X, y, names=None) -> Design:
         dependent = [names[j] for j in piv[rank:]]
         raise ValueError(
             f"design matrix has rank {rank} < {k} columns: column(s) "
-            f"{', '.join(repr(d) for d in dependent)} are constant, all zero, or linear "
-            "combinations of the others"
+            f"{', '.join(repr(d) for d in dependent)} are all zero or linear combinations "
+            "of the others (e.g. a second constant column, or dummies for every category "
+            "next to an intercept)"
         )
     return Design(X=Xa, y=ya, names=names)
