@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 
@@ -11,7 +12,16 @@ def setup_log(path: str | None = None, level: int = logging.INFO) -> logging.Log
     root = logging.getLogger()
     for h in list(root.handlers):
         root.removeHandler(h)
-    handler = logging.FileHandler(path, mode="w") if path else logging.StreamHandler(sys.stderr)
+    if path:
+        # Everything a library prints to stderr (warnings, a sampler's progress
+        # bar) also lands in the rule's log, not on the terminal. Progress bars
+        # update at most every 10 s there.
+        os.environ.setdefault("TQDM_MININTERVAL", "10")
+        stream = open(path, "w", buffering=1)
+        sys.stderr = stream
+        handler = logging.StreamHandler(stream)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(level)

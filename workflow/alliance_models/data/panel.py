@@ -50,6 +50,7 @@ COLUMN_DOCS = {
     "ccode1": "COW code of the focal state",
     "ccode2": "COW code of the partner state",
     "year": "calendar year",
+    "dyad_id": "ccode1 * 1000 + ccode2: one id per directed dyad (for clustering)",
     **{f"atop_{t}": f"1 if an ATOP 5.1 {t} obligation is in force between the two (see atop_directed); NaN after 2018"
        for t in dyads.ATOP_TYPES},
     "atop_any": "1 if any of the five ATOP obligations is in force",
@@ -72,6 +73,8 @@ COLUMN_DOCS = {
     "milex2": "military expenditure of ccode2, same unit as milex1",
     "milex_ratio": "milex1 / milex2; NaN if either is missing or 0",
     "log_milex_ratio": "log(milex1 / milex2)",
+    **{f"log_{c}_ratio_change5": f"log_{c}_ratio at t minus at t-5 (negative: a narrowing gap when ccode1 is stronger)"
+       + ("; NaN across the 1914 currency switch" if c == "milex" else "") for c in ("cinc", "gdp", "milex")},
     "tpop1": "population of ccode1, thousands (NMC)",
     "tpop2": "population of ccode2, thousands (NMC)",
     "mid_prior": "1 if a MID between the two in the window t-w .. t-1",
@@ -292,6 +295,7 @@ def build_dyad_year(focal, cow_ddy: pd.DataFrame, atop: pd.DataFrame, state_year
     df = dyads.add_majors(df, majors)
     df = dyads.add_terrthreat(df, terr)
     df = dyads.add_common_threat(df, mids, tss, state_year, window=threat_window)
+    df["dyad_id"] = df["ccode1"].astype("int64") * 1000 + df["ccode2"].astype("int64")
     cols = [c for c in COLUMNS if c in df.columns]
     df = df[cols]
     check_panel(df)

@@ -142,7 +142,8 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500) 
     with model:
         prior = pm.sample_prior_predictive(draws=prior_draws, random_seed=seed)
         kwargs = dict(draws=draws, tune=tune, chains=chains, target_accept=settings["target_accept"],
-                      random_seed=seed, progressbar=False, idata_kwargs={"log_likelihood": True})
+                      random_seed=seed, progressbar=sampler != "pymc" and settings.get("progress", True),
+                      idata_kwargs={"log_likelihood": True})
         if sampler == "pymc":
             kwargs["cores"] = settings.get("cores", 1)
             kwargs["callback"] = _Progress(chains * (draws + tune), spec.name)
@@ -152,7 +153,7 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500) 
             kwargs["nuts_sampler"] = sampler
             if sampler == "numpyro":
                 kwargs["nuts_sampler_kwargs"] = {
-                    "chain_method": settings.get("chain_method", "parallel"),
+                    "chain_method": settings.get("chain_method", "vectorized"),
                     "nuts_kwargs": {"dense_mass": settings.get("mass_matrix") == "dense"},
                 }
             elif sampler == "nutpie" and settings.get("mass_matrix") == "dense":

@@ -53,8 +53,16 @@ def _tidy_sm(res, names, category, level=0.95) -> pd.DataFrame:
 
 
 def _firth_frame(X, y, names, category="") -> tuple[pd.DataFrame, dict]:
-    fr = firth_logit(X, y, names=names)
-    f = fr.to_frame()[["term", "estimate", "std_error", "ci_lower", "ci_upper", "p_value"]]
+    # A pairwise subset (categorical) can make a column constant: drop it there
+    # and report NaN for that term rather than failing the whole fit.
+    X = pd.DataFrame(X, columns=names)
+    keep = [c for c in names if c == "Intercept" or X[c].nunique() > 1]
+    fr = firth_logit(X[keep], y, names=keep)
+    f = fr.to_frame()[["term", "estimate", "std_error", "ci_lower", "ci_upper", "p_value", "ci_method", "p_method"]]
+    f = f.set_index("term").reindex(names).reset_index()
+    f["se_type"] = [f"penalized-likelihood ({m} CI)" if isinstance(m, str) else "not estimable (constant in subset)"
+                    for m in f["ci_method"]]
+    f = f.drop(columns=["ci_method", "p_method"])
     f.insert(1, "category", category)
     k = len(names)
     info = {"loglik": fr.loglik_unpenalized, "aic": -2 * fr.loglik_unpenalized + 2 * k,
@@ -77,7 +85,7 @@ def fit_frequentist(md: ModelData) -> tuple[pd.DataFrame, dict]:
         if sep.separated:
             log.info("model %s: %s; fitting Firth's penalized logit", spec.name, sep.summary())
             tidy, info = _firth_frame(X, md.y, names)
-            method, se_type = "firth", "penalized-likelihood (profile CI)"
+            method, se_type = "firth", None
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -93,7 +101,9 @@ def fit_frequentist(md: ModelData) -> tuple[pd.DataFrame, dict]:
             keep = np.isin(md.y, [0, k])
             if keep.sum() == 0:
                 continue
-            s = detect_separation(X[keep], (md.y[keep] == k).astype(int), names=names)
+            Xk = X[keep]
+            cols = [c for c in names if c == "Intercept" or Xk[c].nunique() > 1]
+            s = detect_separation(Xk[cols], (md.y[keep] == k).astype(int), names=cols)
             pair_status[md.categories[k]] = s
             sep_terms += [f"{md.categories[k]}:{t}" for t in s.separating_terms]
         worst = [s.status for s in pair_status.values()]
@@ -112,7 +122,7 @@ def fit_frequentist(md: ModelData) -> tuple[pd.DataFrame, dict]:
             tidy = pd.concat(frames, ignore_index=True)
             kk = len(names) * (K - 1)
             info = {"loglik": np.nan, "aic": np.nan, "bic": np.nan, "converged": conv}
-            method, se_type = "firth-individualized", "penalized-likelihood (profile CI)"
+            method, se_type = "firth-individualized", None
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -125,14 +135,15 @@ def fit_frequentist(md: ModelData) -> tuple[pd.DataFrame, dict]:
     tidy["or_ci_upper"] = np.exp(tidy["ci_upper"])
     tidy["model"] = spec.name
     tidy["method"] = method
-    tidy["se_type"] = se_type
+    if se_type is not None:
+        tidy["se_type"] = se_type
     tidy["n"] = n
     tidy["events"] = events
     for key in ("loglik", "aic", "bic", "converged"):
         tidy[key] = info[key]
     tidy["separation"] = status
     tidy["separating_terms"] = ";".join(sep_terms)
-    summary = {"model": spec.name, "method": method, "se_type": se_type, "n": n, "events": events,
+    summary = {"model": spec.name, "method": method, "se_type": se_type or "penalized-likelihood", "n": n, "events": events,
                "separation": status, "separating_terms": sep_terms, "n_dropped": md.n_dropped, **info}
     log.info("model %s: %s fit, n=%d, events=%d, separation=%s", spec.name, method, n, events, status)
     return tidy[COLUMNS], summary
