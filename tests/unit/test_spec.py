@@ -90,3 +90,38 @@ def test_empty_file(tmp_path):
     p.write_text("")
     with pytest.raises(ConfigError, match="is empty"):
         load_model_specs(p)
+
+
+def test_columns_checked_at_load_for_pipeline_tables_and_user_files(tmp_path):
+    from alliance_models.models.spec import check_all_columns
+
+    csv = tmp_path / "mine.csv"
+    csv.write_text("y,x\n0,1\n1,2\n")
+    models = [
+        dict(BASE, name="on_cases", formula="allied ~ log_cinc_ratio + not_a_column"),
+        dict(BASE, name="on_panel", data="dyad_year_ussr", outcome="atop_any_onset",
+             formula="atop_any_onset ~ log_cinc_ratio + I(conttype == 1) + missing_one"),
+        dict(BASE, name="on_csv", data=str(csv), outcome="y", formula="y ~ x + z"),
+    ]
+    specs = load_model_specs(_write(tmp_path, models))
+    with pytest.raises(ConfigError) as err:
+        check_all_columns(specs)
+    msg = str(err.value)
+    assert "model 'on_cases': field 'formula': column 'not_a_column' is not in the cases table" in msg
+    assert "model 'on_panel': field 'formula': column 'missing_one' is not in the dyad-year panel" in msg
+    assert "conttype" not in msg
+    assert f"model 'on_csv': field 'formula': column 'z' is not in '{csv}'" in msg
+
+
+def test_drop_adds_reduced_models(tmp_path):
+    m = dict(BASE, formula="allied ~ $d * t", variants={"d": {"cinc": "log_cinc"}},
+             drop={"disparity": ["$d", "$d:t"], "threat": ["t", "$d:t"]})
+    specs = {s.name: s for s in load_model_specs(_write(tmp_path, [m]))}
+    assert set(specs) == {"m1-cinc", "m1-cinc--drop-disparity", "m1-cinc--drop-threat"}
+    r = specs["m1-cinc--drop-disparity"]
+    assert r.formula == "allied ~ log_cinc * t - log_cinc - log_cinc:t"
+    assert r.reduced_from == "m1-cinc" and r.dropped == "disparity" and not r.drop
+    df = pd.DataFrame({"allied": [0, 1, 0, 1, 1, 0], "log_cinc": [1.0, 2, 3, 4, 5, 2], "t": [0, 1, 0, 1, 1, 1]})
+    from alliance_models.models.matrix import build_model_data
+
+    assert build_model_data(r, df).X.columns.tolist() == ["Intercept", "t"]

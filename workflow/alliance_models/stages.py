@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 from . import io
@@ -169,3 +170,32 @@ def build_report(models: list[str], results_dir: str, figures_dir: str, tables: 
                                        + report.table_html(df)))
     footer = "<br>".join(f"{html.escape(k)}: {html.escape(str(v))}" for k, v in meta.items())
     io.write_text(report.page("alliance-models report", sections, footer), output)
+
+
+def predict_holdout(posterior_nc: str, data_path: str, output: str) -> None:
+    """Posterior predictions for a model's holdout rows (out of sample)."""
+    import arviz as az
+
+    from .models.bayes import posterior_probabilities
+    from .models.matrix import build_model_data, new_design
+    from .models.spec import ModelSpec
+
+    idata = az.from_netcdf(posterior_nc)
+    spec = ModelSpec.from_json(idata.attrs["model_spec"])
+    frame = load_model_frame(spec, data_path)
+    md = build_model_data(spec, frame)
+    held = build_model_data(spec, frame, part="holdout")
+    groups = {g["by"]: frame.loc[held.rows, g["by"]].astype(str).to_numpy() for g in md.groups}
+    p = posterior_probabilities(idata, md, new_design(md, frame.loc[held.rows]), groups)
+    keys = [c for c in ("case_id", "ccode1", "ccode2", "year") if c in frame.columns]
+    out = frame.loc[held.rows, keys].reset_index(drop=True)
+    out["observed"] = held.y
+    if spec.family == "bernoulli":
+        out["p_mean"] = p.mean(axis=0)
+        out["p_lo90"], out["p_hi90"] = np.quantile(p, [0.05, 0.95], axis=0)
+        out["train_base_rate"] = float(md.y.mean())
+    else:
+        for k, cat in enumerate(md.categories):
+            out[f"p_{cat}"] = p[:, :, k].mean(axis=0)
+    log.info("model %s: %d holdout rows predicted (%d fitted)", spec.name, len(out), len(md.y))
+    io.write_csv(out, output)

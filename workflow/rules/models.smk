@@ -2,10 +2,11 @@
 # (posterior.nc, summary.csv, diagnostics.json) under results/<model>/.
 import zlib
 
-from alliance_models.models.spec import load_model_specs
+from alliance_models.models.spec import check_all_columns, load_model_specs
 
 try:
     MODELS = {s.name: s for s in load_model_specs(config["models"])}
+    check_all_columns(list(MODELS.values()))
 except PipelineError as exc:
     raise WorkflowError(str(exc)) from None
 
@@ -70,3 +71,22 @@ MODEL_OUTPUTS = expand(
     file=["frequentist.csv", "summary.csv", "diagnostics.json"],
 )
 FINAL_OUTPUTS += MODEL_OUTPUTS
+
+
+rule predict_holdout:
+    """Out-of-sample predictions for the rows a model's `holdout` set aside."""
+    input:
+        nc="results/{model}/posterior.nc",
+        data=model_data,
+    output:
+        "results/{model}/holdout.csv",
+    log:
+        "logs/predict_holdout/{model}.log",
+    benchmark:
+        "benchmarks/predict_holdout/{model}.tsv"
+    script:
+        "../scripts/predict_holdout.py"
+
+
+HOLDOUT_OUTPUTS = [f"results/{m}/holdout.csv" for m, s in MODELS.items() if s.holdout]
+FINAL_OUTPUTS += HOLDOUT_OUTPUTS

@@ -199,3 +199,59 @@ def summarize(idata: az.InferenceData, hdi_prob: float = 0.9) -> pd.DataFrame:
              "standardized" if v.split("[")[0] in ("alpha", "beta") else "group" for v in summ.index]
     summ.insert(0, "scale", scale)
     return summ.reset_index()
+
+
+def posterior_linear_predictor(idata: az.InferenceData, md: ModelData, X_new: pd.DataFrame,
+                               groups_new: dict | None = None) -> np.ndarray:
+    """Posterior draws of the linear predictor for new rows (original scale).
+
+    ``X_new`` has the design columns of ``md`` (see matrix.new_design).
+    Bernoulli: array (samples, rows). Categorical: (samples, rows, K) with
+    the reference category's column fixed at 0. Group effects are added for
+    rows whose level was seen in fitting (``groups_new``: by -> level per row);
+    unseen levels get the population-level prediction.
+    """
+    post = idata.posterior.stack(sample=("chain", "draw"))
+    names = md.coef_names
+    Xs = ((X_new[names] - md.means[names]) / md.sds[names]).to_numpy("float64")
+    if md.spec.family == "bernoulli":
+        alpha = post["alpha"].values                                 # (S,)
+        beta = post["beta"].transpose("coef", "sample").values        # (k, S)
+        eta = alpha[:, None] + (Xs @ beta).T                         # (S, n)
+        for g in md.groups:
+            if not groups_new or g["by"] not in groups_new:
+                continue
+            level_index = {lev: i for i, lev in enumerate(g["levels"])}
+            idx = np.array([level_index.get(str(v), -1) for v in groups_new[g["by"]]])
+            seen = idx >= 0
+            dim = f"{g['by']}_level"
+            if g["intercept"]:
+                a = post[f"a_{g['by']}"].transpose(dim, "sample").values   # (L, S)
+                eta[:, seen] += a[idx[seen]].T
+            for s in g["slopes"]:
+                b = post[f"b_{g['by']}_{_safe(s)}"].transpose(dim, "sample").values
+                j = names.index(s)
+                eta[:, seen] += (b[idx[seen]] * Xs[seen, j][:, None]).T
+        return eta
+    alpha = post["alpha"].transpose("category_free", "sample").values            # (K-1, S)
+    beta = post["beta"].transpose("coef", "category_free", "sample").values      # (k, K-1, S)
+    eta_free = alpha.T[:, None, :] + np.einsum("nk,kcs->snc", Xs, beta)          # (S, n, K-1)
+    return np.concatenate([np.zeros(eta_free.shape[:2] + (1,)), eta_free], axis=2)
+
+
+def posterior_probabilities(idata, md: ModelData, X_new: pd.DataFrame, groups_new: dict | None = None) -> np.ndarray:
+    """Posterior draws of P(y = 1) (bernoulli) or of each category's probability."""
+    eta = posterior_linear_predictor(idata, md, X_new, groups_new)
+    if md.spec.family == "bernoulli":
+        return 1.0 / (1.0 + np.exp(-eta))
+    e = np.exp(eta - eta.max(axis=2, keepdims=True))
+    return e / e.sum(axis=2, keepdims=True)
+
+
+def model_data_from_idata(idata, frame: pd.DataFrame):
+    """Rebuild the fitted ModelData (rows, design, scaling) from posterior attrs."""
+    from .matrix import build_model_data
+    from .spec import ModelSpec
+
+    spec = ModelSpec.from_json(idata.attrs["model_spec"])
+    return build_model_data(spec, frame)

@@ -49,6 +49,9 @@ class ModelSpec:
     description: str = ""
     base: str = ""
     variant: dict = field(default_factory=dict)
+    drop: dict = field(default_factory=dict)
+    reduced_from: str = ""
+    dropped: str = ""
 
     @property
     def is_table(self) -> bool:
@@ -82,7 +85,8 @@ def formula_variables(formula: str) -> set[str]:
         desc = model_description(formula)
     except Exception as exc:  # formulae raises several parser errors
         raise ValueError(f"cannot parse formula '{formula}' ({exc})") from None
-    return set(desc.var_names) - FORMULA_FUNCTIONS
+    names = {v for v in desc.var_names if v and v.isidentifier()}
+    return names - FORMULA_FUNCTIONS
 
 
 def spec_columns(spec: ModelSpec) -> dict[str, set[str]]:
@@ -110,6 +114,53 @@ def check_columns(spec: ModelSpec, columns, where: str) -> None:
         raise ConfigError("\n".join(problems))
 
 
+def table_columns(spec: ModelSpec) -> tuple[set[str], str] | None:
+    """The columns of the spec's data, known before any job runs.
+
+    Pipeline tables declare their columns (cases: ``cases.ENCODED_DOCS``;
+    dyad-year panels: ``data.panel.COLUMNS``); a user's CSV or parquet file
+    is read for its header. None when a user file does not exist yet.
+    """
+    if spec.data == "cases":
+        from ..cases import ENCODED_DOCS
+
+        return set(ENCODED_DOCS), "the cases table (data/processed/cases.parquet)"
+    if spec.is_table:
+        from ..data.panel import COLUMNS
+
+        return set(COLUMNS), f"the dyad-year panel ({spec.data_path()})"
+    path = Path(spec.data)
+    if not path.is_file():
+        return None
+    try:
+        if path.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            cols = pq.read_schema(path).names
+        else:
+            import pandas as pd
+
+            cols = pd.read_csv(path, nrows=0).columns
+    except Exception as exc:  # unreadable file: say so, naming the model
+        raise ConfigError(f"model '{spec.name}': field 'data': cannot read '{path}' ({exc})") from None
+    return set(cols), f"'{path}'"
+
+
+def check_all_columns(specs: list[ModelSpec]) -> None:
+    """Check every spec's columns against its data's declared columns at load time."""
+    problems = []
+    for spec in specs:
+        known = table_columns(spec)
+        if known is None:
+            continue
+        try:
+            check_columns(spec, *known)
+        except ConfigError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ConfigError("invalid model declarations:\n  " + "\n  ".join(problems))
+
+
 def _expand(model: dict) -> list[dict]:
     variants = model.get("variants") or {}
     if not variants:
@@ -123,6 +174,9 @@ def _expand(model: dict) -> list[dict]:
         for fld in ("formula", "subset", "holdout", "outcome"):
             if fld in m:
                 m[fld] = string.Template(m[fld]).substitute(values)
+        if "drop" in m:
+            m["drop"] = {lab: [string.Template(t).substitute(values) for t in terms]
+                         for lab, terms in m["drop"].items()}
         if "group" in m:
             m["group"] = [
                 dict(g, slopes=[string.Template(s).substitute(values) for s in g.get("slopes", [])])
@@ -132,6 +186,21 @@ def _expand(model: dict) -> list[dict]:
         m["base"] = model["name"]
         m["variant"] = {k: lab for k, (lab, _) in zip(keys, combo)}
         out.append(m)
+    return out
+
+
+def _reduced(m: dict) -> list[dict]:
+    """One reduced model per entry of ``drop``: the formula minus those terms."""
+    out = []
+    for label, terms in (m.get("drop") or {}).items():
+        r = {k: copy.deepcopy(v) for k, v in m.items() if k != "drop"}
+        r["formula"] = m["formula"] + "".join(f" - {t}" for t in terms)
+        r["name"] = f"{m['name']}--drop-{label}"
+        r["reduced_from"] = m["name"]
+        r["dropped"] = label
+        r["group"] = [dict(g, slopes=[s for s in g.get("slopes", []) if s not in terms]) for g in m.get("group") or []]
+        r.pop("holdout", None)
+        out.append(r)
     return out
 
 
@@ -208,6 +277,7 @@ def load_model_specs(path) -> list[ModelSpec]:
         except (KeyError, ValueError) as exc:
             problems.append(f"{where}: model '{raw['name']}': field 'variants': placeholder {exc} has no value")
             continue
+        expanded = expanded + [r for m in expanded for r in _reduced(m)]
         for m in expanded:
             m.setdefault("family", defaults.get("family", "bernoulli"))
             priors = copy.deepcopy(DEFAULT_PRIORS)
