@@ -54,7 +54,8 @@ rule fit_bayes:
         sampling=config["sampling"],
         seed=lambda wc: model_seed(wc.model),
         thresholds=config["diagnostics"],
-    threads: 2
+    # small case tables fit on one core (two fits side by side); panels use two
+    threads: lambda wc: 1 if MODELS[wc.model].data == "cases" else 2
     resources:
         mem_mb=4000,
     log:
