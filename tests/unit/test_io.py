@@ -35,3 +35,14 @@ def test_parquet_is_byte_identical(tmp_path):
     h = [hashlib.sha256((tmp_path / n).read_bytes()).hexdigest() for n in ("a.parquet", "b.parquet")]
     assert h[0] == h[1]
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a.parquet"), df)
+
+
+def test_outputs_are_readable_by_others(tmp_path):
+    import os
+    import stat
+
+    io.write_text("x", tmp_path / "r.html")
+    mode = stat.S_IMODE(os.stat(tmp_path / "r.html").st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask

@@ -125,3 +125,16 @@ def test_drop_adds_reduced_models(tmp_path):
     from alliance_models.models.matrix import build_model_data
 
     assert build_model_data(r, df).X.columns.tolist() == ["Intercept", "t"]
+
+
+def test_reduced_model_keeps_the_full_models_rows(tmp_path):
+    import numpy as np
+
+    from alliance_models.models.matrix import build_model_data
+
+    m = dict(BASE, formula="allied ~ x + t", drop={"x": ["x"]})
+    specs = {s.name: s for s in load_model_specs(_write(tmp_path, [m]))}
+    df = pd.DataFrame({"allied": [0, 1, 0, 1, 1, 0], "x": [1.0, np.nan, 3, 4, 5, 2], "t": [0, 1, 0, 1, 1, 1]})
+    full, reduced = build_model_data(specs["m1"], df), build_model_data(specs["m1--drop-x"], df)
+    assert list(full.rows) == list(reduced.rows) == [0, 2, 3, 4, 5]
+    assert reduced.X.columns.tolist() == ["Intercept", "t"]

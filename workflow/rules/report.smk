@@ -1,4 +1,219 @@
-# Seed-table reproduction, figures and the HTML report.
+# Seed-table reproduction, per-model figures and tables, the verdicts on the
+# seeds' claims, out-of-sample scores and the HTML report (issue 7).
+from alliance_models.models.spec import table_columns
+from alliance_models.summaries import claim_models, surface_axes
+
+REPORT = config["report"]
+FIG = "reports/figures"
+MTAB = "reports/tables/models"
+FULL_MODELS = [m for m, s in MODELS.items() if not s.reduced_from]
+REDUCED_MODELS = [m for m, s in MODELS.items() if s.reduced_from]
+REDUCED_OF = {m: [(s.dropped, r) for r, s in MODELS.items() if s.reduced_from == m] for m in FULL_MODELS}
+
+
+def _case_axes(spec):
+    """(x, y) of the disparity x threat surface for models of a case table."""
+    known = table_columns(spec)
+    if known is None or "case_id" not in known[0]:
+        return None
+    return surface_axes(spec, known[0])
+
+
+CASE_AXES = {m: _case_axes(MODELS[m]) for m in FULL_MODELS}
+CASE_MODELS = [m for m in FULL_MODELS if CASE_AXES[m]]
+OTHER_MODELS = [m for m in FULL_MODELS if not CASE_AXES[m]]
+CLAIMS = claim_models(list(MODELS.values()), REPORT["claims"])
+HOLDOUT_MODELS = [m for m in FULL_MODELS if MODELS[m].holdout and MODELS[m].family == "bernoulli"]
+SLOPE_MODELS = [m["name"] for m in CLAIMS.get("ussr_different", [])]
+
+
+def _alternatives(names):
+    return "|".join(re.escape(n) for n in names) or "(?!x)x"
+
+
+FIGURE_CAPTIONS = {
+    "forest": "forest.rst",
+    "odds": "odds.rst",
+    "ame": "ame.rst",
+    "loo": "loo.rst",
+    "ppc": "ppc.rst",
+    "freqbayes": "freqbayes.rst",
+    "posterior": "posterior.rst",
+    "rank": "rank.rst",
+}
+CASE_CAPTIONS = {"surface": "surface.rst", "cases": "cases.rst"}
+MODEL_TABLES = ["coefficients", "ame", "loo", "ppc", "calibration", "freqbayes", "slopes"]
+CASE_TABLES = ["surface", "case_predictions"]
+
+
+# (an alias: the word `report` opening a line is Snakemake's report keyword)
+_report = report
+
+
+def _figures(captions, category):
+    return [
+        _report(
+            multiext(f"{FIG}/{{model}}-{kind}", ".png", ".svg"),
+            caption=f"../report/{rst}",
+            category=category,
+            subcategory="{model}",
+            labels={"model": "{model}", "figure": kind},
+        )
+        for kind, rst in captions.items()
+    ]
+
+
+def figure_inputs(wc):
+    reduced = [r for _, r in REDUCED_OF[wc.model]]
+    out = {
+        "nc": f"results/{wc.model}/posterior.nc",
+        "summary": f"results/{wc.model}/summary.csv",
+        "diagnostics": f"results/{wc.model}/diagnostics.json",
+        "frequentist": f"results/{wc.model}/frequentist.csv",
+        "data": MODELS[wc.model].data_path(),
+        "reduced_nc": [f"results/{r}/posterior.nc" for r in reduced],
+        "reduced_diag": [f"results/{r}/diagnostics.json" for r in reduced],
+    }
+    if CASE_AXES.get(wc.model):
+        out["state_year"] = "data/processed/state_year.parquet"
+    return out
+
+
+def figure_params(wc):
+    return [{"label": lab, "name": r, "spec": MODELS[r].to_json()} for lab, r in REDUCED_OF[wc.model]]
+
+
+rule model_figures:
+    """Per model: odds ratios, AMEs, LOO, PPC, frequentist vs Bayesian, rank plots."""
+    input:
+        unpack(figure_inputs),
+    output:
+        *_figures(FIGURE_CAPTIONS, "Models"),
+        expand(f"{MTAB}/{{{{model}}}}-{{kind}}.csv", kind=MODEL_TABLES),
+    wildcard_constraints:
+        model=_alternatives(OTHER_MODELS),
+    params:
+        spec=lambda wc: MODELS[wc.model].to_json(),
+        reduced=figure_params,
+        settings=REPORT,
+        fig_dir=FIG,
+        table_dir=MTAB,
+        case=None,
+    log:
+        "logs/model_figures/{model}.log",
+    benchmark:
+        "benchmarks/model_figures/{model}.tsv"
+    script:
+        "../scripts/model_figures.py"
+
+
+rule case_model_figures:
+    """As model_figures, plus the disparity x threat surface and the case predictions."""
+    input:
+        unpack(figure_inputs),
+    output:
+        *_figures(FIGURE_CAPTIONS, "Models"),
+        *_figures(CASE_CAPTIONS, "Seeds' questions"),
+        expand(f"{MTAB}/{{{{model}}}}-{{kind}}.csv", kind=MODEL_TABLES + CASE_TABLES),
+    wildcard_constraints:
+        model=_alternatives(CASE_MODELS),
+    params:
+        spec=lambda wc: MODELS[wc.model].to_json(),
+        reduced=figure_params,
+        settings=REPORT,
+        fig_dir=FIG,
+        table_dir=MTAB,
+        case=lambda wc: {"x": CASE_AXES[wc.model][0], "y": CASE_AXES[wc.model][1]},
+    log:
+        "logs/model_figures/{model}.log",
+    benchmark:
+        "benchmarks/model_figures/{model}.tsv"
+    script:
+        "../scripts/model_figures.py"
+
+
+def _claim_names():
+    return list(dict.fromkeys(m["name"] for rows in CLAIMS.values() for m in rows))
+
+
+def claim_inputs(wildcards):
+    names = _claim_names()
+    out = {
+        "nc": [f"results/{m}/posterior.nc" for m in names],
+        "diagnostics": [f"results/{m}/diagnostics.json" for m in names],
+        "tables": [f"{MTAB}/{m}-{k}.csv" for m in names for k in ("coefficients", "ame")],
+        "data": sorted({MODELS[m].data_path() for m in names}),
+        "state_year": "data/processed/state_year.parquet",
+    }
+    if CLAIMS.get("balancing"):
+        bal = REPORT["claims"]["balancing"]
+        out["table4"] = "reports/tables/moura_table4.csv"
+        out["threat_panel"] = f"data/processed/{bal.get('threat_panel', 'dyad_year_majors')}.parquet"
+    return out
+
+
+rule claims:
+    """The verdict on each of the seeds' claims, with the numbers behind it."""
+    input:
+        unpack(claim_inputs),
+    output:
+        verdicts=report(
+            "reports/tables/verdicts.csv",
+            caption="../report/verdicts.rst",
+            category="Seeds' questions",
+            labels={"table": "verdicts"},
+        ),
+        numbers="reports/tables/verdict_numbers.json",
+        balancing="reports/tables/balancing.csv",
+        threat_scores="reports/tables/threat_scores.csv",
+        contrasts="reports/tables/ussr_contrasts.csv",
+        slopes=[
+            _report(
+                multiext(f"{FIG}/{m}-slopes", ".png", ".svg"),
+                caption="../report/slopes.rst",
+                category="Seeds' questions",
+                labels={"model": m, "figure": "slopes by focal state"},
+            )
+            for m in SLOPE_MODELS
+        ],
+    params:
+        settings=dict(REPORT, seed=config["seed"]),
+        claim_map=CLAIMS,
+        dirs={"results": "results", "tables": MTAB, "figures": FIG},
+        data={m: MODELS[m].data_path() for m in _claim_names()},
+    log:
+        "logs/claims.log",
+    benchmark:
+        "benchmarks/claims.tsv"
+    script:
+        "../scripts/claims.py"
+
+
+rule out_of_sample:
+    """Calibration, Brier and log scores of the holdout models against the base rate."""
+    input:
+        csv=[f"results/{m}/holdout.csv" for m in HOLDOUT_MODELS],
+        diagnostics=[f"results/{m}/diagnostics.json" for m in HOLDOUT_MODELS],
+        state_year="data/processed/state_year.parquet",
+    output:
+        figure=report(
+            multiext(f"{FIG}/oos-calibration", ".png", ".svg"),
+            caption="../report/oos.rst",
+            category="Out of sample",
+            labels={"figure": "calibration"},
+        ),
+        scores="reports/tables/oos_scores.csv",
+        worst="reports/tables/oos_worst.csv",
+        calibration="reports/tables/oos_calibration.csv",
+    params:
+        models=HOLDOUT_MODELS,
+        fig_stem=f"{FIG}/oos-calibration",
+    log:
+        "logs/out_of_sample.log",
+    benchmark:
+        "benchmarks/out_of_sample.tsv"
+    script:
+        "../scripts/out_of_sample.py"
 
 
 rule seed_reproduction:
@@ -18,33 +233,6 @@ rule seed_reproduction:
         "../scripts/seed_reproduction.py"
 
 
-rule model_figures:
-    """Forest plot and posterior densities for one model."""
-    input:
-        summary="results/{model}/summary.csv",
-        diagnostics="results/{model}/diagnostics.json",
-        nc="results/{model}/posterior.nc",
-    output:
-        report(
-            multiext("reports/figures/{model}-forest", ".png", ".svg"),
-            caption="../report/forest.rst",
-            category="Posterior",
-            labels={"model": "{model}", "figure": "forest"},
-        ),
-        report(
-            multiext("reports/figures/{model}-posterior", ".png", ".svg"),
-            caption="../report/posterior.rst",
-            category="Posterior",
-            labels={"model": "{model}", "figure": "densities"},
-        ),
-    log:
-        "logs/model_figures/{model}.log",
-    benchmark:
-        "benchmarks/model_figures/{model}.tsv"
-    script:
-        "../scripts/model_figures.py"
-
-
 REPORT_TABLES = {
     "Yu's Table 1 as data: cases per cell": "reports/tables/yu_typology_cells.csv",
     "Each case's cell under each disparity measure": "reports/tables/yu_typology_cases.csv",
@@ -60,25 +248,61 @@ def report_meta():
     import importlib.metadata as md
     import json as _json
 
-    versions = {p: md.version(p) for p in ("pandas", "numpy", "pymc", "arviz", "statsmodels", "snakemake")}
+    pkgs = ("pandas", "numpy", "pymc", "arviz", "statsmodels", "snakemake", "matplotlib", "formulae", "numpyro", "jax")
+    versions = {}
+    for p in pkgs:
+        try:
+            versions[p] = md.version(p)
+        except md.PackageNotFoundError:
+            pass
     return {
         "config sha256": hashlib.sha256(_json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16],
         "seed": config["seed"],
         "data versions": ", ".join(f"{n} {s['version']}" for n, s in SOURCES.items()),
         "packages": ", ".join(f"{k} {v}" for k, v in versions.items()),
+        "sampling": ", ".join(f"{k} {v}" for k, v in config["sampling"].items()),
+        "model seeds": {m: model_seed(m) for m in MODELS},
     }
 
 
+def _model_info():
+    keys = ("description", "data", "family", "formula", "subset", "holdout", "base")
+    return {m: {k: getattr(MODELS[m], k) for k in keys} for m in FULL_MODELS}
+
+
 rule report:
-    """Self-contained HTML report with embedded figures."""
+    """Self-contained HTML report (embedded figures, no external fetches) and summary.md."""
     input:
         results=MODEL_OUTPUTS,
-        figures=expand("reports/figures/{model}-{kind}.png", model=list(MODELS), kind=["forest", "posterior"]),
+        figures=expand(f"{FIG}/{{model}}-{{kind}}.png", model=FULL_MODELS, kind=list(FIGURE_CAPTIONS)),
+        case_figures=expand(f"{FIG}/{{model}}-{{kind}}.png", model=CASE_MODELS, kind=list(CASE_CAPTIONS)),
+        model_tables=expand(f"{MTAB}/{{model}}-{{kind}}.csv", model=FULL_MODELS, kind=MODEL_TABLES),
+        claims=rules.claims.output,
+        oos=rules.out_of_sample.output,
         tables=list(REPORT_TABLES.values()),
     output:
-        "reports/index.html",
+        html="reports/index.html",
+        md="reports/summary.md",
     params:
-        models=list(MODELS),
+        models=FULL_MODELS,
+        reduced=REDUCED_MODELS,
+        settings=REPORT,
+        paths={
+            "results": "results",
+            "figures": FIG,
+            "model_tables": MTAB,
+            "verdicts": "reports/tables/verdicts.csv",
+            "balancing": "reports/tables/balancing.csv",
+            "threat_scores": "reports/tables/threat_scores.csv",
+            "contrasts": "reports/tables/ussr_contrasts.csv",
+            "oos_scores": "reports/tables/oos_scores.csv",
+            "oos_worst": "reports/tables/oos_worst.csv",
+            "oos_figure": f"{FIG}/oos-calibration.png",
+            "slope_figures": [f"{FIG}/{m}-slopes.png" for m in SLOPE_MODELS],
+            "case_models": CASE_MODELS,
+            "model_info": _model_info(),
+            "benchmarks": "benchmarks",
+        },
         tables=REPORT_TABLES,
         meta=report_meta(),
     log:
@@ -89,4 +313,4 @@ rule report:
         "../scripts/build_report.py"
 
 
-FINAL_OUTPUTS += ["reports/tables/seed_reproduction.csv", "reports/index.html"]
+FINAL_OUTPUTS += ["reports/tables/seed_reproduction.csv", "reports/index.html", "reports/summary.md"]

@@ -3,4 +3,4 @@ from alliance_models.stages import build_report
 
 setup_log(snakemake.log[0])
 p = snakemake.params
-build_report(p.models, "results", "reports/figures", p.tables, p.meta, snakemake.output[0])
+build_report(p.models, p.reduced, p.settings, p.paths, p.tables, p.meta, dict(snakemake.output.items()))

@@ -2,5 +2,8 @@ from alliance_models.log import setup_log
 from alliance_models.stages import model_figures
 
 setup_log(snakemake.log[0])
-i = snakemake.input
-model_figures(i.summary, i.diagnostics, i.nc, snakemake.wildcards.model, list(snakemake.output))
+i, p = snakemake.input, snakemake.params
+reduced = [dict(r, nc=nc, diagnostics=d) for r, nc, d in zip(p.reduced, i.reduced_nc, i.reduced_diag)]
+inputs = dict({k: i[k] for k in ("nc", "summary", "diagnostics", "frequentist", "data")}, spec=p.spec)
+case = dict(p.case, state_year=i.state_year) if p.case else None
+model_figures(snakemake.wildcards.model, inputs, reduced, p.settings, p.fig_dir, p.table_dir, case)

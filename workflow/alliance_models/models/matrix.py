@@ -70,7 +70,7 @@ def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") ->
     df = select_rows(spec, frame, part)
     needed = sorted(
         (formula_variables(spec.formula) | {spec.outcome} | {g["by"] for g in spec.group}
-         | ({spec.cluster} if spec.cluster else set())) & set(frame.columns)
+         | ({spec.cluster} if spec.cluster else set()) | set(spec.complete_on)) & set(frame.columns)
     )
     complete = df[needed].notna().all(axis=1)
     n_dropped = int((~complete).sum())

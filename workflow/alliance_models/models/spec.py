@@ -52,6 +52,9 @@ class ModelSpec:
     drop: dict = field(default_factory=dict)
     reduced_from: str = ""
     dropped: str = ""
+    # columns that must be present for a row to be used (a reduced model keeps
+    # the full model's rows, so their LOO comparison is on the same data)
+    complete_on: list = field(default_factory=list)
 
     @property
     def is_table(self) -> bool:
@@ -198,6 +201,7 @@ def _reduced(m: dict) -> list[dict]:
         r["name"] = f"{m['name']}--drop-{label}"
         r["reduced_from"] = m["name"]
         r["dropped"] = label
+        r["complete_on"] = sorted(formula_variables(m["formula"]))
         r["group"] = [dict(g, slopes=[s for s in g.get("slopes", []) if s not in terms]) for g in m.get("group") or []]
         r.pop("holdout", None)
         out.append(r)

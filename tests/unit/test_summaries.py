@@ -1,0 +1,190 @@
+"""Summary frames on small synthetic data and fake posteriors with known values."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from _report_fixture import MODELS_YAML, TRUTH, fake_idata, toy_cases, toy_dyads, toy_table4
+
+from alliance_models import summaries as sm
+
+
+@pytest.fixture(scope="module")
+def specs(tmp_path_factory):
+    from alliance_models.models.spec import load_model_specs
+
+    p = tmp_path_factory.mktemp("spec") / "models.yaml"
+    p.write_text(yaml.safe_dump(MODELS_YAML))
+    return {s.name: s for s in load_model_specs(p)}
+
+
+@pytest.fixture(scope="module")
+def cases():
+    return toy_cases(np.random.default_rng(3))
+
+
+def make_fit(spec, frame, truth, seed=0, status="ok"):
+    from alliance_models.models.matrix import build_model_data
+
+    md = build_model_data(spec, frame)
+    idata = fake_idata(md, truth, np.random.default_rng(seed), draws=400)
+    return sm.Fit(spec.name, idata, md, frame, status, {"status": status})
+
+
+def test_shift_values():
+    assert sm.shift_values(pd.Series(np.arange(101.0))) == (25.0, 75.0, "p25->p75")
+    rare = pd.Series([0.0] * 95 + [1.0] * 5)
+    assert sm.shift_values(rare) == (0.0, 1.0, "min->max")
+    mostly = pd.Series([0.0] * 85 + [1.0] * 10 + [2.0] * 5)
+    assert sm.shift_values(mostly) == (0.0, 1.0, "p10->p90")
+
+
+def test_ame_matches_a_direct_computation(specs, cases):
+    fit = make_fit(specs["cases_allied-cinc"], cases, TRUTH["cases_allied-cinc"])
+    ame = sm.average_marginal_effects(fit, max_draws=200, interval=0.9)
+    assert list(ame["factor"]) == ["disparity", "threat"]
+    # by hand: logistic model on standardized predictors, draws thinned the same way
+    post = sm.thin(fit.idata.posterior, 200).stack(sample=("chain", "draw"))
+    a, b = post["alpha"].values, post["beta"].transpose("coef", "sample").values
+    X = fit.md.X_std[fit.md.coef_names].to_numpy()
+    lo, hi = cases["log_cinc_ratio"].quantile([0.25, 0.75])
+    sd, mu = fit.md.sds["log_cinc_ratio"], fit.md.means["log_cinc_ratio"]
+    X_lo, X_hi = X.copy(), X.copy()
+    X_lo[:, 0], X_hi[:, 0] = (lo - mu) / sd, (hi - mu) / sd
+    p = lambda Z: 1 / (1 + np.exp(-(a[:, None] + (Z @ b).T)))  # noqa: E731
+    direct = (p(X_hi) - p(X_lo)).mean(axis=1)
+    row = ame[ame["factor"] == "disparity"].iloc[0]
+    assert row["ame_mean"] == pytest.approx(direct.mean(), rel=1e-9)
+    assert row["ame_lo"] > 0 and row["p_positive"] == 1.0          # known positive sign
+    assert row["draws"] == 200 and row["n_rows"] == len(cases)
+    # the threat AME moves threat_high 0 -> 1
+    assert "threat_high 0->1 (p25->p75)" in ame[ame["factor"] == "threat"].iloc[0]["shift"]
+
+
+def test_ame_categorical_sums_to_zero(specs, cases):
+    fit = make_fit(specs["cases_category"], cases, TRUTH["cases_category"])
+    ame = sm.average_marginal_effects(fit, max_draws=100)
+    assert set(ame["category"]) == set(fit.md.categories)
+    # probabilities of all categories move together: their changes sum to 0
+    tot = ame.groupby("factor")["ame_mean"].sum()
+    assert np.allclose(tot, 0, atol=1e-12)
+
+
+def test_effect_factors_fallback_skips_polynomial_families(specs):
+    from dataclasses import replace
+
+    s = replace(specs["ussr_onset_oos"], drop={},
+                formula="y ~ log_cinc_ratio + mid_prior + spell + spell_sq + spell_cu + I(conttype == 1)")
+    f = sm.effect_factors(s, ["log_cinc_ratio", "mid_prior", "spell", "spell_sq", "spell_cu", "conttype"])
+    assert f == {"log_cinc_ratio": ["log_cinc_ratio"], "mid_prior": ["mid_prior"]}
+
+
+def test_loo_prefers_the_model_with_the_real_effect(specs, cases):
+    from alliance_models.models.matrix import build_model_data
+
+    rng = np.random.default_rng(11)
+    cases = cases.copy()
+    # outcome driven strongly by threat (synthetic), so dropping threat must cost predictive density
+    cases["allied"] = rng.binomial(1, 1 / (1 + np.exp(-(-1.0 + 3.0 * cases["threat_high"]))))
+    full = make_fit(specs["cases_allied-cinc"], cases, {"alpha": 1.0, "beta": {"threat_high": 1.4}})
+    red_spec = specs["cases_allied-cinc--drop-threat"]
+    md = build_model_data(red_spec, cases)
+    red = fake_idata(md, {"alpha": 1.0, "beta": {}}, rng, draws=400)
+    loo = sm.loo_comparison(full.name, full.idata, "ok", [{"label": "threat", "name": red_spec.name,
+                                                          "idata": red, "status": "ok"}])
+    row = loo.iloc[0]
+    assert row["delta_elpd"] < -2 * row["delta_se"] < 0
+    assert row["n_obs"] == len(cases) and row["draws"] == 800
+    assert row["k_bad_full"] >= 0 and np.isfinite(row["k_max_full"])
+    # a failed reduced fit is flagged
+    loo2 = sm.loo_comparison(full.name, full.idata, "ok", [{"label": "threat", "name": red_spec.name,
+                                                           "idata": red, "status": "failed"}])
+    assert "not a finding" in loo2.iloc[0]["note"]
+
+
+def test_ppc_counts(specs, cases):
+    fit = make_fit(specs["cases_allied-cinc"], cases, TRUTH["cases_allied-cinc"])
+    pp = sm.ppc_frames(fit, max_draws=500)
+    st = pp["stats"].iloc[0]
+    assert st["observed"] == int(cases["allied"].sum()) and st["draws"] == 400
+    assert pp["calibration"]["n"].sum() == len(cases)
+
+
+def test_calibration_bins_and_jeffreys_bounds():
+    p = np.linspace(0.01, 0.5, 100)
+    y = np.zeros(100)
+    y[-3:] = 1
+    cal = sm.calibration_bins(p, y, bins=10)
+    assert len(cal) == 10 and cal["n"].sum() == 100 and cal["events"].sum() == 3
+    assert (cal.loc[cal["events"] == 0, "rate_lo"] == 0).all()          # the bound at an observed 0
+    assert (cal["rate_lo"] <= cal["observed_rate"]).all() and (cal["observed_rate"] <= cal["rate_hi"]).all()
+
+
+def test_holdout_scores_by_hand():
+    h = pd.DataFrame({"observed": [1, 0, 0, 1], "p_mean": [0.8, 0.1, 0.4, 0.3], "train_base_rate": 0.25})
+    s = sm.holdout_scores(h, "m")
+    assert s["brier"] == pytest.approx(np.mean([0.04, 0.01, 0.16, 0.49]))
+    assert s["brier_base"] == pytest.approx(np.mean([0.5625, 0.0625, 0.0625, 0.5625]))
+    assert s["log_score"] == pytest.approx(np.mean(np.log([0.8, 0.9, 0.6, 0.3])))
+    assert s["log_score_base"] == pytest.approx(np.mean(np.log([0.25, 0.75, 0.75, 0.25])))
+    assert s["auc"] == pytest.approx(0.75)    # pairs (1 vs 0): 0.8>0.1, 0.8>0.4, 0.3>0.1, 0.3<0.4
+    worst = sm.worst_predicted(h.assign(ccode1=365, ccode2=[2, 200, 220, 255]), "m", {2: "USA"}, k=2)
+    assert list(worst["p_mean"]) == [0.3, 0.4] and "state2" in worst
+
+
+def test_group_slope_contrast_recovers_the_known_difference(specs):
+    rng = np.random.default_rng(5)
+    majors = toy_dyads(rng, [2, 200, 365, 710], years=range(1950, 1992, 4))
+    fit = make_fit(specs["majors_onset-cinc"], majors, TRUTH["majors_onset-cinc"])
+    c = sm.group_slope_contrasts(fit.idata, fit.spec, 365)
+    row = c[c["term"] == "log_cinc_ratio"].iloc[0]
+    assert row["diff_mean"] == pytest.approx(1.0, abs=0.05) and row["p_positive"] == 1.0
+    assert c[c["term"] == "common_mid_states"].iloc[0]["diff_lo"] < 0 < c[c["term"] == "common_mid_states"].iloc[0]["diff_hi"]
+    assert sm.group_slope_contrasts(fit.idata, fit.spec, 999).empty
+    slopes = sm.group_slopes(fit.idata, fit.spec)
+    assert set(slopes["level"]) == {"2", "200", "365", "710"}
+
+
+def test_threat_scores_and_balancing_counts(specs):
+    scores = sm.threat_scores(toy_table4())
+    assert list(scores["score"]) == [0.5, 0.75, 1.0] and list(scores["year"]) == [1954, 1957, 1969]
+    rng = np.random.default_rng(9)
+    panel = toy_dyads(rng, [365])
+    threat_panel = toy_dyads(rng, [710])
+    assert sm.threat_years(panel, 365, 710, (1946, 1991)) == list(range(1958, 1992))
+    fit = make_fit(specs["ussr_onset-cinc"], panel, TRUTH["ussr_onset-cinc"])
+    b = sm.balancing_numbers(fit, threat_panel, 365, 710, (1946, 1991), max_draws=200)
+    adv = sm.threat_adversaries(threat_panel, 710)
+    rows = fit.rows[fit.rows["year"].between(1958, 1991) & (fit.rows["ccode2"] != 710)]
+    key = set(zip(adv["ccode2"], adv["year"]))
+    is_adv = np.array([(c, y) in key for c, y in zip(rows["ccode2"], rows["year"])])
+    assert b["n_adv"] == is_adv.sum() and b["n_other"] == (~is_adv).sum()
+    assert b["onsets_adv"] == rows.loc[is_adv, "atop_defense_onset"].sum()
+    assert b["years"] == "1958-1991" and 0 <= b["p_rate_adv_gt_other"] <= 1 and b["draws"] == 200
+
+
+def test_claim_models(specs):
+    m = sm.claim_models(list(specs.values()), {
+        "disparity": {"model": "cases_allied", "factor": "disparity"},
+        "balancing": {"model": ["ussr_onset", "ussr_onset_oos"]},
+        "narrowing": {"model": "ussr_termination", "variant": {"change": "gdp"}},
+    })
+    assert [(r["name"], r["measure"], r["kind"]) for r in m["disparity"]] == [
+        ("cases_allied-cinc", "cinc", ""), ("cases_allied-gdp", "gdp", "")]
+    assert {(r["measure"], r["kind"]) for r in m["balancing"]} == {
+        ("cinc", "ussr_onset"), ("gdp", "ussr_onset"), ("all", "ussr_onset_oos")}
+    assert [r["name"] for r in m["narrowing"]] == ["ussr_termination-gdp"]
+
+
+def test_surface_and_case_predictions(specs, cases):
+    fit = make_fit(specs["cases_allied-cinc"], cases, TRUTH["cases_allied-cinc"])
+    assert sm.surface_axes(fit.spec, cases.columns) == ("log_cinc_ratio", "threat_high")
+    g = sm.surface_grid(fit, "log_cinc_ratio", "threat_high", n=10, max_draws=50)
+    assert len(g) == 20 and set(g["y"]) == {0.0, 1.0} and g["draws"].iloc[0] == 50
+    hi = g[g["y"] == 1].sort_values("x")["p_mean"].to_numpy()
+    assert (np.diff(hi) > 0).all()                                  # known positive disparity effect
+    pred = sm.case_predictions(fit, {710: "CHN"}, {"ccode1": 365, "ccode2": 710, "years": [1950, 1954, 1957, 1969]})
+    assert pred["p_mean"].is_monotonic_increasing and len(pred) == len(cases)
+    assert pred["annotated"].sum() == 4
+    assert (pred["p_lo"] <= pred["p_mean"]).all() and (pred["p_mean"] <= pred["p_hi"]).all()

@@ -1,0 +1,920 @@
+"""Frames for the report: coefficients and odds ratios, average marginal
+effects, LOO comparisons, posterior predictive checks, prediction grids, case
+predictions, the numbers behind the verdicts and out-of-sample scores.
+
+Everything here returns pandas frames (or dicts of them); :mod:`.plots` draws
+them and :mod:`.report` lays them out. Posterior draws are thinned evenly
+(every k-th draw of every chain) where predictions over many rows or grid
+points are needed; the number of draws used is written into each frame.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+INTERVAL = 0.9
+
+
+# --------------------------------------------------------------------------
+# loading fits
+
+
+@dataclass
+class Fit:
+    """A fitted model: its posterior, rebuilt design and gate status."""
+
+    name: str
+    idata: object          # arviz.InferenceData
+    md: object             # models.matrix.ModelData
+    frame: pd.DataFrame    # the model's whole data frame
+    status: str            # "ok" | "failed"
+    diag: dict
+
+    @property
+    def spec(self):
+        return self.md.spec
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        """The fitted rows of the data frame."""
+        return self.frame.loc[self.md.rows]
+
+    @property
+    def failed(self) -> bool:
+        return self.status != "ok"
+
+
+def read_frame(path) -> pd.DataFrame:
+    path = str(path)
+    return pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
+
+
+def read_diagnostics(path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def load_fit(posterior_nc, frame: pd.DataFrame, diagnostics: dict | None = None, spec=None) -> Fit:
+    """Open a posterior and rebuild the fitted design from its spec.
+
+    ``spec``: the model's current declaration (its ``drop`` factors and
+    description may be newer than the posterior's copy); its design must
+    have the posterior's coefficients.
+    """
+    import arviz as az
+
+    from .errors import PipelineError
+    from .models.bayes import model_data_from_idata
+    from .models.matrix import build_model_data
+
+    idata = az.from_netcdf(str(posterior_nc))
+    md = build_model_data(spec, frame) if spec is not None else model_data_from_idata(idata, frame)
+    fitted = [str(c) for c in idata.posterior["coef"].values] if "coef" in idata.posterior.coords else []
+    if md.coef_names != fitted:
+        raise PipelineError(f"model '{md.spec.name}': {posterior_nc} has coefficients {fitted}, the declaration "
+                            f"gives {md.coef_names}: refit the model")
+    if diagnostics is not None:
+        status = diagnostics.get("status", "failed")
+    else:
+        status = str(idata.attrs.get("diagnostics_status", "failed"))
+    return Fit(md.spec.name, idata, md, frame, status, diagnostics or {"status": status})
+
+
+def thin(ds, max_draws: int):
+    """Keep every k-th draw so that chains x draws <= max_draws (k >= 1)."""
+    n = int(ds.sizes["chain"]) * int(ds.sizes["draw"])
+    k = max(1, math.ceil(n / max(int(max_draws), 1)))
+    return ds.isel(draw=slice(None, None, k)) if k > 1 else ds
+
+
+def _thinned_idata(idata, max_draws: int):
+    import arviz as az
+
+    return az.InferenceData(posterior=thin(idata.posterior, max_draws))
+
+
+def n_draws(ds) -> int:
+    return int(ds.sizes["chain"]) * int(ds.sizes["draw"])
+
+
+def _q(interval: float) -> tuple[float, float]:
+    a = (1 - interval) / 2
+    return a, 1 - a
+
+
+def _interval(samples: np.ndarray, interval: float, axis=0):
+    lo, hi = _q(interval)
+    return np.quantile(samples, lo, axis=axis), np.quantile(samples, hi, axis=axis)
+
+
+def model_columns(spec, frame_columns) -> list[str]:
+    """Data columns a model's formula, groups and cluster use (that exist)."""
+    from .models.spec import formula_variables
+
+    cols = formula_variables(spec.formula) | {g["by"] for g in spec.group}
+    if spec.cluster:
+        cols.add(spec.cluster)
+    return sorted(c for c in cols if c in set(frame_columns))
+
+
+def factor_columns(spec, frame_columns) -> dict[str, list[str]]:
+    """The plain data columns of each factor in the spec's ``drop`` mapping.
+
+    Interaction terms (``a:b``) and transforms (``I(x == 1)``) are not data
+    columns; they follow from the columns they are built of.
+    """
+    cols = set(frame_columns)
+    out = {}
+    for label, terms in (spec.drop or {}).items():
+        plain = [t for t in dict.fromkeys(terms) if t in cols]
+        if plain:
+            out[label] = plain
+    return out
+
+
+def effect_factors(spec, frame_columns) -> dict[str, list[str]]:
+    """Factors for marginal effects: the ``drop`` factors, or, for a model
+    that declares none, each data column entering the formula as a term of
+    its own -- except families of polynomial columns (``x``, ``x_sq``, ...),
+    which cannot move one at a time."""
+    f = factor_columns(spec, frame_columns)
+    if f:
+        return f
+    rhs = spec.formula.split("~", 1)[1]
+    terms = [t.strip() for t in rhs.replace("\n", " ").split("+")]
+    cols = [t for t in terms if t in set(frame_columns)]
+    family = {c for c in cols for d in cols if d != c and d.startswith(c + "_")}
+    family |= {d for c in family for d in cols if d.startswith(c + "_")}
+    return {c: [c] for c in cols if c not in family}
+
+
+# --------------------------------------------------------------------------
+# coefficients, odds ratios, frequentist beside Bayesian
+
+
+def _coef_draws(post, var: str) -> tuple[np.ndarray, list[str], list[str]]:
+    """Draws (S, k, C) of beta-like variable, coef names, category names ('' for bernoulli)."""
+    da = post[var].stack(sample=("chain", "draw"))
+    if "category_free" in da.dims:
+        arr = da.transpose("sample", "coef", "category_free").values
+        cats = [str(c) for c in da["category_free"].values]
+    else:
+        arr = da.transpose("sample", "coef").values[:, :, None]
+        cats = [""]
+    return arr, [str(c) for c in da["coef"].values], cats
+
+
+def coefficient_table(fit: Fit, interval: float = INTERVAL) -> pd.DataFrame:
+    """Per coefficient: standardized effect, P(effect > 0), odds ratios.
+
+    ``or_sd``: odds ratio for a one-SD increase of the predictor;
+    ``or_unit``: for a one-unit increase on its original scale. Intervals are
+    equal-tailed posterior intervals (exp is monotone, so they map exactly).
+    """
+    post = fit.idata.posterior
+    b, names, cats = _coef_draws(post, "beta")
+    bo, _, _ = _coef_draws(post, "beta_orig")
+    rows = []
+    for j, term in enumerate(names):
+        for c, cat in enumerate(cats):
+            s, so = b[:, j, c], bo[:, j, c]
+            lo, hi = _interval(s, interval)
+            olo, ohi = _interval(so, interval)
+            rows.append({
+                "model": fit.name, "term": term, "category": cat,
+                "beta_std_mean": s.mean(), "beta_std_lo": lo, "beta_std_hi": hi,
+                "p_positive": float((s > 0).mean()),
+                "or_sd_median": float(np.exp(np.median(s))), "or_sd_lo": float(np.exp(lo)), "or_sd_hi": float(np.exp(hi)),
+                "beta_orig_mean": so.mean(), "or_unit_median": float(np.exp(np.median(so))),
+                "or_unit_lo": float(np.exp(olo)), "or_unit_hi": float(np.exp(ohi)),
+                "predictor_sd": float(fit.md.sds[term]), "interval": interval, "fit_status": fit.status,
+            })
+    return pd.DataFrame(rows)
+
+
+def frequentist_vs_bayes(fit: Fit, freq: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """The same model's frequentist and Bayesian estimates, original scale, side by side.
+
+    Both intervals at ``level`` (frequentist: its Wald / profile CI as
+    written by the fit; Bayesian: equal-tailed posterior interval).
+    """
+    post = fit.idata.posterior
+    b, names, cats = _coef_draws(post, "beta_orig")
+    rows = []
+    a = post["alpha_orig"].stack(sample=("chain", "draw"))
+    a = a.transpose("sample", ...).values
+    a = a[:, None] if a.ndim == 1 else a
+    for c, cat in enumerate(cats):
+        lo, hi = _interval(a[:, c], level)
+        rows.append({"term": "Intercept", "category": cat, "bayes_mean": a[:, c].mean(), "bayes_lo": lo, "bayes_hi": hi,
+                     "bayes_p_positive": float((a[:, c] > 0).mean())})
+        for j, term in enumerate(names):
+            s = b[:, j, c]
+            lo, hi = _interval(s, level)
+            rows.append({"term": term, "category": cat, "bayes_mean": s.mean(), "bayes_lo": lo, "bayes_hi": hi,
+                         "bayes_p_positive": float((s > 0).mean())})
+    bay = pd.DataFrame(rows)
+    f = freq.copy()
+    f["category"] = f["category"].fillna("").astype(str) if "category" in f else ""
+    keep = {"estimate": "freq_estimate", "ci_lower": "freq_lo", "ci_upper": "freq_hi", "p_value": "freq_p_value",
+            "method": "freq_method", "se_type": "freq_se_type", "separation": "separation"}
+    f = f[["term", "category", *[k for k in keep if k in f.columns]]].rename(columns=keep)
+    out = bay.merge(f, on=["term", "category"], how="left")
+    extra = f.merge(bay[["term", "category"]], on=["term", "category"], how="left", indicator=True)
+    extra = extra[extra["_merge"] == "left_only"].drop(columns="_merge")
+    if len(extra):
+        out = pd.concat([out, extra], ignore_index=True)
+    out.insert(0, "model", fit.name)
+    out["level"] = level
+    out["fit_status"] = fit.status
+    return out
+
+
+# --------------------------------------------------------------------------
+# average marginal effects
+
+
+def shift_values(x: pd.Series) -> tuple[float, float, str]:
+    """The values a predictor is moved between: its 25th and 75th percentile.
+
+    When those coincide (a rare binary indicator, a count mostly zero) the
+    10th and 90th are used, then the minimum and maximum; the label says which.
+    """
+    vals = pd.to_numeric(x, errors="coerce").dropna()
+    if vals.empty:
+        return float("nan"), float("nan"), "no values"
+    for lo_q, hi_q in ((0.25, 0.75), (0.10, 0.90)):
+        lo, hi = vals.quantile([lo_q, hi_q])
+        if hi > lo:
+            return float(lo), float(hi), f"p{int(lo_q * 100)}->p{int(hi_q * 100)}"
+    return float(vals.min()), float(vals.max()), "min->max"
+
+
+def _group_values(fit: Fit, rows: pd.DataFrame) -> dict:
+    return {g["by"]: rows[g["by"]].astype(str).to_numpy() for g in fit.md.groups}
+
+
+def predict(fit: Fit, rows: pd.DataFrame, idata_thin=None, groups: bool = True, chunk: int = 20000) -> np.ndarray:
+    """Posterior draws of P(y=1) (S, n) or of each category (S, n, K) for ``rows``."""
+    from .models.bayes import posterior_probabilities
+    from .models.matrix import new_design
+
+    idata_thin = idata_thin if idata_thin is not None else fit.idata
+    parts = []
+    for i in range(0, len(rows), chunk):
+        part = rows.iloc[i:i + chunk]
+        g = _group_values(fit, part) if groups else None
+        parts.append(posterior_probabilities(idata_thin, fit.md, new_design(fit.md, part), g))
+    return np.concatenate(parts, axis=1)
+
+
+def average_marginal_effects(fit: Fit, factors: dict[str, list[str]] | None = None, max_draws: int = 400,
+                             interval: float = INTERVAL, chunk: int = 20000) -> pd.DataFrame:
+    """Average marginal effect of each factor on the probability scale.
+
+    Every column of a factor is moved from its low to its high value (see
+    :func:`shift_values`) while each observed row keeps its other values; the
+    change in P(y=1) (or in each category's probability) is averaged over the
+    fitted rows, per posterior draw. Group effects of seen levels are kept.
+    """
+    if factors is None:
+        factors = effect_factors(fit.spec, fit.frame.columns)
+    need = model_columns(fit.spec, fit.frame.columns)
+    rows = fit.rows[need]
+    idt = _thinned_idata(fit.idata, max_draws)
+    S = n_draws(idt.posterior)
+    cats = fit.md.categories if fit.spec.family == "categorical" else ["P(y=1)"]
+    out = []
+    for label, cols in factors.items():
+        lo_rows, hi_rows = rows.copy(), rows.copy()
+        shifts = []
+        for c in cols:
+            lo, hi, how = shift_values(rows[c])
+            lo_rows[c], hi_rows[c] = lo, hi
+            shifts.append(f"{c} {lo:.3g}->{hi:.3g} ({how})")
+        total = None
+        for i in range(0, len(rows), chunk):
+            p_lo = predict(fit, lo_rows.iloc[i:i + chunk], idt, chunk=chunk)
+            p_hi = predict(fit, hi_rows.iloc[i:i + chunk], idt, chunk=chunk)
+            d = (p_hi - p_lo).sum(axis=1)            # (S,) or (S, K)
+            total = d if total is None else total + d
+        ame = total / len(rows)
+        ame = ame[:, None] if ame.ndim == 1 else ame
+        for k, cat in enumerate(cats):
+            s = ame[:, k]
+            lo, hi = _interval(s, interval)
+            out.append({"model": fit.name, "factor": label, "variables": ", ".join(cols), "shift": "; ".join(shifts),
+                        "category": cat, "ame_mean": s.mean(), "ame_lo": lo, "ame_hi": hi,
+                        "p_positive": float((s > 0).mean()), "n_rows": len(rows), "draws": S,
+                        "interval": interval, "fit_status": fit.status})
+    cols = ["model", "factor", "variables", "shift", "category", "ame_mean", "ame_lo", "ame_hi", "p_positive",
+            "n_rows", "draws", "interval", "fit_status"]
+    return pd.DataFrame(out, columns=cols)
+
+
+# --------------------------------------------------------------------------
+# PSIS-LOO
+
+
+def loo_budget_draws(n_obs: int, max_draws: int = 1000, budget: float = 4e7, floor: int = 200) -> int:
+    """Draws used for PSIS-LOO: at most max_draws, fewer for very many rows."""
+    return int(max(floor, min(max_draws, budget // max(n_obs, 1))))
+
+
+def elpd_loo(idata, max_draws: int = 1000):
+    """az.loo on evenly thinned draws (posterior and log-likelihood alike)."""
+    import arviz as az
+
+    n_obs = int(np.prod([s for d, s in idata.log_likelihood["y"].sizes.items() if d not in ("chain", "draw")]))
+    S = loo_budget_draws(n_obs, max_draws)
+    sub = az.InferenceData(posterior=thin(idata.posterior, S), log_likelihood=thin(idata.log_likelihood, S))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the Pareto-k warning is recorded in the frame instead
+        res = az.loo(sub, pointwise=True)
+    return res, n_draws(sub.posterior)
+
+
+def loo_comparison(name: str, idata, status: str, reduced: list[dict], max_draws: int = 1000,
+                   k_threshold: float = 0.7, full_rows=None) -> pd.DataFrame:
+    """ΔELPD (PSIS-LOO) when each factor is dropped: reduced minus full.
+
+    ``reduced``: dicts with label, name, idata, status (and rows: the index
+    labels it was fitted on; ``full_rows`` likewise). Negative ΔELPD means
+    the dropped factor improves out-of-sample prediction. SE of the
+    difference from az.compare; Pareto-k above ``k_threshold`` is counted
+    for both models (their LOO estimate is then unreliable). A comparison
+    with a failed fit, or with different rows, is refused and says why.
+    """
+    import arviz as az
+
+    full, S = elpd_loo(idata, max_draws)
+    kf = np.asarray(full.pareto_k).ravel()
+    base = {"model": name, "elpd_full": float(full.elpd_loo), "se_full": float(full.se), "p_loo_full": float(full.p_loo),
+            "k_bad_full": int((kf > k_threshold).sum()), "k_max_full": float(np.nanmax(kf)), "draws": S,
+            "n_obs": int(full.n_data_points), "full_status": status}
+    rows = []
+    for r in reduced:
+        row = dict(base, dropped=r["label"], reduced_model=r["name"], reduced_status=r["status"])
+        red, _ = elpd_loo(r["idata"], max_draws)
+        kr = np.asarray(red.pareto_k).ravel()
+        row.update({"elpd_reduced": float(red.elpd_loo), "se_reduced": float(red.se),
+                    "k_bad_reduced": int((kr > k_threshold).sum()), "k_max_reduced": float(np.nanmax(kr))})
+        notes = []
+        nf, nr = int(full.n_data_points), int(red.n_data_points)
+        if nf == nr:
+            cmp = az.compare({name: full, r["name"]: red}, ic="loo")
+            row["delta_elpd"] = float(cmp.loc[r["name"], "elpd_loo"] - cmp.loc[name, "elpd_loo"])
+            row["delta_se"] = float(cmp["dse"].max())
+        elif full_rows is not None and r.get("rows") is not None and set(full_rows) <= set(r["rows"]):
+            # the reduced model kept rows the full one drops (missing values in
+            # the dropped columns): compare on the full model's rows, as az.compare does
+            pos = pd.Index(r["rows"]).get_indexer(pd.Index(full_rows))
+            diff = np.asarray(red.loo_i).ravel()[pos] - np.asarray(full.loo_i).ravel()
+            row["delta_elpd"] = float(diff.sum())
+            row["delta_se"] = float(np.sqrt(len(diff) * np.var(diff)))
+            notes.append(f"compared on the full model's {nf} rows (the reduced model was fitted on {nr})")
+        else:
+            row["delta_elpd"] = row["delta_se"] = float("nan")
+            notes.append(f"not comparable: {nr} vs {nf} rows")
+        if status != "ok" or r["status"] != "ok":
+            notes.append("a fit failed the convergence gate: not a finding")
+        if row["k_bad_full"] or row["k_bad_reduced"]:
+            notes.append(f"Pareto k > {k_threshold}: {row['k_bad_full']} (full), {row['k_bad_reduced']} (reduced) rows")
+        row["note"] = "; ".join(notes)
+        rows.append(row)
+    if not rows:
+        rows.append(dict(base, dropped="", reduced_model="", reduced_status="", elpd_reduced=float("nan"),
+                         se_reduced=float("nan"), k_bad_reduced=0, k_max_reduced=float("nan"),
+                         delta_elpd=float("nan"), delta_se=float("nan"), note="no factors declared in `drop`"))
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------
+# posterior predictive checks
+
+
+def fitted_probabilities(idata, y: np.ndarray, max_draws: int = 1000) -> np.ndarray:
+    """Posterior mean P(y=1) of each fitted row, from the stored log-likelihood."""
+    ll = thin(idata.log_likelihood, max_draws)["y"]
+    lik = np.exp(ll.stack(sample=("chain", "draw")).transpose("sample", ...).values)  # P(observed y)
+    p_obs = lik.mean(axis=0)
+    return np.where(y == 1, p_obs, 1 - p_obs)
+
+
+def ppc_frames(fit: Fit, max_draws: int = 1000, interval: float = INTERVAL, bins: int = 10) -> dict[str, pd.DataFrame]:
+    """Posterior predictive check frames.
+
+    ``stats``: per outcome category, the observed count and the replicated
+    counts' mean, interval and P(replicated >= observed).
+    ``draws``: the replicated counts per draw (for histograms).
+    ``calibration`` (bernoulli): rows binned by fitted probability, mean
+    fitted vs observed rate.
+    """
+    pp = thin(fit.idata.posterior_predictive, max_draws)["y"]
+    rep = pp.stack(sample=("chain", "draw")).transpose("sample", ...).values.astype("int64")  # (S, n)
+    y = np.asarray(fit.md.y)
+    if fit.spec.family == "bernoulli":
+        cats, codes = ["events (y=1)"], [1]
+    else:
+        cats, codes = list(fit.md.categories), list(range(len(fit.md.categories)))
+    stats, draws = [], []
+    for cat, code in zip(cats, codes):
+        r = (rep == code).sum(axis=1)
+        obs = int((y == code).sum())
+        lo, hi = _interval(r, interval)
+        stats.append({"model": fit.name, "category": cat, "observed": obs, "rep_mean": r.mean(), "rep_lo": lo,
+                      "rep_hi": hi, "p_rep_ge_obs": float((r >= obs).mean()), "draws": len(r), "n_rows": len(y),
+                      "fit_status": fit.status})
+        draws.append(pd.DataFrame({"category": cat, "count": r}))
+    out = {"stats": pd.DataFrame(stats), "draws": pd.concat(draws, ignore_index=True)}
+    if fit.spec.family == "bernoulli":
+        p = fitted_probabilities(fit.idata, y, max_draws)
+        out["calibration"] = calibration_bins(p, y, bins)
+    return out
+
+
+def _jeffreys(k, n, interval):
+    from scipy import stats
+
+    lo, hi = _q(interval)
+    k, n = np.asarray(k, float), np.asarray(n, float)
+    a, b = k + 0.5, n - k + 0.5
+    # Brown, Cai & DasGupta (2001): the bound at an observed 0 or n is 0 or 1
+    return np.where(k == 0, 0.0, stats.beta.ppf(lo, a, b)), np.where(k == n, 1.0, stats.beta.ppf(hi, a, b))
+
+
+def calibration_bins(p: np.ndarray, y: np.ndarray, bins: int = 10, interval: float = INTERVAL) -> pd.DataFrame:
+    """Rows in (up to) ``bins`` equal-count bins of predicted probability:
+    mean prediction, observed rate and its Jeffreys interval."""
+    p, y = np.asarray(p, float), np.asarray(y, float)
+    order = np.argsort(p, kind="stable")
+    groups = np.array_split(order, min(bins, len(p))) if len(p) else []
+    rows = []
+    for i, g in enumerate(groups):
+        if len(g) == 0:
+            continue
+        k, n = y[g].sum(), len(g)
+        lo, hi = _jeffreys(k, n, interval)
+        rows.append({"bin": i + 1, "n": n, "events": int(k), "p_mean": p[g].mean(), "observed_rate": k / n,
+                     "rate_lo": float(lo), "rate_hi": float(hi), "p_min": p[g].min(), "p_max": p[g].max()})
+    return pd.DataFrame(rows, columns=["bin", "n", "events", "p_mean", "observed_rate", "rate_lo", "rate_hi", "p_min", "p_max"])
+
+
+# --------------------------------------------------------------------------
+# diagnostics
+
+
+def diagnostics_row(name: str, diag: dict) -> dict:
+    return {"model": name, "status": diag.get("status", "missing"), "max_rhat": diag.get("max_rhat"),
+            "min_ess_bulk": diag.get("min_ess_bulk"), "min_ess_tail": diag.get("min_ess_tail"),
+            "divergences": diag.get("divergences"), "chains": diag.get("chains"), "draws": diag.get("draws"),
+            "n_obs": diag.get("n_obs"), "sampling_seconds": diag.get("sampling_seconds"),
+            "reasons": "; ".join(diag.get("reasons", []))}
+
+
+def diagnostics_table(diags: dict[str, dict]) -> pd.DataFrame:
+    return pd.DataFrame([diagnostics_row(m, d) for m, d in diags.items()])
+
+
+# --------------------------------------------------------------------------
+# grids and cases
+
+
+def typical_row(rows: pd.DataFrame) -> dict:
+    """Median of numeric columns, most common value of the others."""
+    out = {}
+    for c in rows.columns:
+        s = rows[c].dropna()
+        if s.empty:
+            out[c] = np.nan
+        elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            out[c] = float(s.median())
+        else:
+            out[c] = s.mode().iloc[0]
+    return out
+
+
+def _is_binary(s: pd.Series) -> bool:
+    v = pd.to_numeric(s, errors="coerce").dropna().unique()
+    return len(v) > 0 and set(np.round(v, 12)) <= {0.0, 1.0}
+
+
+def surface_grid(fit: Fit, x: str, y: str, n: int = 60, max_draws: int = 400, interval: float = INTERVAL) -> pd.DataFrame:
+    """Posterior P(y=1) (or each category) over a grid of ``x`` by ``y``.
+
+    Other predictors are held at typical values (median / most common) of
+    the fitted rows; group effects are left out (population-level). A 0/1
+    ``y`` takes its two values; a continuous one spans its observed range.
+    """
+    need = model_columns(fit.spec, fit.frame.columns)
+    rows = fit.rows[need]
+    base = typical_row(rows)
+    xv = pd.to_numeric(rows[x], errors="coerce")
+    pad = 0.05 * float(xv.max() - xv.min() or 1.0)
+    xs = np.linspace(float(xv.min()) - pad, float(xv.max()) + pad, n)
+    yv = pd.to_numeric(rows[y], errors="coerce")
+    ys = np.array([0.0, 1.0]) if _is_binary(yv) else np.linspace(float(yv.min()), float(yv.max()), n)
+    gx, gy = np.meshgrid(xs, ys)
+    grid = pd.DataFrame({c: [base[c]] * gx.size for c in need})
+    grid[x], grid[y] = gx.ravel(), gy.ravel()
+    idt = _thinned_idata(fit.idata, max_draws)
+    p = predict(fit, grid, idt, groups=False)
+    p = p[:, :, None] if p.ndim == 2 else p
+    cats = fit.md.categories if fit.spec.family == "categorical" else ["P(y=1)"]
+    lo, hi = _interval(p, interval)
+    out = []
+    for k, cat in enumerate(cats):
+        out.append(pd.DataFrame({"x": gx.ravel(), "y": gy.ravel(), "category": cat, "p_mean": p[:, :, k].mean(axis=0),
+                                 "p_lo": lo[:, k], "p_hi": hi[:, k]}))
+    df = pd.concat(out, ignore_index=True)
+    df.insert(0, "model", fit.name)
+    df["x_var"], df["y_var"], df["draws"], df["fit_status"] = x, y, n_draws(idt.posterior), fit.status
+    return df
+
+
+def case_label(row, names: dict) -> str:
+    abb = names.get(int(row["ccode2"]), str(int(row["ccode2"])))
+    return f"{abb} {int(row['year'])}"
+
+
+def is_annotated(frame: pd.DataFrame, annotate: dict | None) -> np.ndarray:
+    """Rows matching the report's annotate rule (ccode1, ccode2, years)."""
+    if not annotate:
+        return np.zeros(len(frame), dtype=bool)
+    m = np.ones(len(frame), dtype=bool)
+    for key in ("ccode1", "ccode2"):
+        if key in annotate and key in frame:
+            m &= frame[key].to_numpy() == annotate[key]
+    if "years" in annotate and "year" in frame:
+        m &= frame["year"].isin(annotate["years"]).to_numpy()
+    return m
+
+
+def case_points(fit: Fit, x: str, y: str, names: dict, annotate: dict | None = None) -> pd.DataFrame:
+    """The fitted cases as points on the surface: position, outcome, label."""
+    rows = fit.rows
+    out = pd.DataFrame({
+        "case_id": rows["case_id"].astype(str).to_numpy() if "case_id" in rows else rows.index.astype(str),
+        "x": pd.to_numeric(rows[x]).to_numpy(), "y": pd.to_numeric(rows[y]).to_numpy(),
+        "outcome": [fit.md.categories[c] for c in fit.md.y] if fit.spec.family == "categorical" else fit.md.y,
+    })
+    for c in ("ccode1", "ccode2", "year"):
+        if c in rows:
+            out[c] = rows[c].to_numpy()
+    out["label"] = [case_label(r, names) for _, r in out.iterrows()] if {"ccode2", "year"} <= set(out) else out["case_id"]
+    out["annotated"] = is_annotated(out, annotate)
+    out["x_var"], out["y_var"] = x, y
+    return out
+
+
+def case_predictions(fit: Fit, names: dict | None = None, annotate: dict | None = None, max_draws: int = 1000,
+                     interval: float = INTERVAL) -> pd.DataFrame:
+    """Each fitted case's posterior predicted probability against what happened.
+
+    Bernoulli: P(y=1). Categorical: P(the observed category). In-sample,
+    sorted by the posterior mean.
+    """
+    rows = fit.rows
+    idt = _thinned_idata(fit.idata, max_draws)
+    p = predict(fit, rows, idt)
+    if p.ndim == 3:
+        p = p[:, np.arange(p.shape[1]), np.asarray(fit.md.y)]
+        observed = [fit.md.categories[c] for c in fit.md.y]
+        what = "P(observed category)"
+    else:
+        observed = list(fit.md.y)
+        what = "P(y=1)"
+    lo, hi = _interval(p, interval)
+    out = pd.DataFrame({"model": fit.name,
+                        "case_id": rows["case_id"].astype(str).to_numpy() if "case_id" in rows else rows.index.astype(str)})
+    for c in ("ccode1", "ccode2", "year", "event"):
+        if c in rows:
+            out[c] = rows[c].to_numpy()
+    out["observed"] = observed
+    out["quantity"] = what
+    out["p_mean"], out["p_lo"], out["p_hi"] = p.mean(axis=0), lo, hi
+    names = names or {}
+    out["label"] = [f"{cid} ({names.get(int(c2), int(c2))})" for cid, c2 in zip(out["case_id"], out["ccode2"])] \
+        if "ccode2" in out else out["case_id"]
+    out["annotated"] = is_annotated(out, annotate)
+    out["draws"], out["fit_status"] = n_draws(idt.posterior), fit.status
+    return out.sort_values("p_mean", kind="stable").reset_index(drop=True)
+
+
+def state_names(state_year: pd.DataFrame) -> dict:
+    """COW code -> the latest state abbreviation (from state_year)."""
+    s = state_year.sort_values("year").drop_duplicates("ccode", keep="last")
+    return {int(c): str(a) for c, a in zip(s["ccode"], s["stateabb"])}
+
+
+# --------------------------------------------------------------------------
+# varying slopes: is one group level different?
+
+
+def _safe(term: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in term)
+
+
+def _group_terms(idata, spec):
+    """(by, dim, levels, [(term, variable)]) for each group with effects in the posterior."""
+    post = idata.posterior
+    out = []
+    for g in spec.group:
+        by, dim = g["by"], f"{g['by']}_level"
+        if dim not in post.coords:
+            continue
+        terms = ([("(intercept)", f"a_{by}")] if g.get("intercept", True) else []) + \
+            [(s, f"b_{by}_{_safe(s)}") for s in g.get("slopes", [])]
+        terms = [(t, v) for t, v in terms if v in post]
+        out.append((by, dim, [str(v) for v in post[dim].values], terms))
+    return out
+
+
+def _population(post, term):
+    if term == "(intercept)":
+        return post["alpha"].stack(sample=("chain", "draw")).values
+    return post["beta"].sel(coef=term).stack(sample=("chain", "draw")).values
+
+
+def group_slopes(idata, spec, interval: float = INTERVAL, status: str = "ok") -> pd.DataFrame:
+    """Each group level's total intercept / slope (population + its deviation),
+    standardized scale, with interval."""
+    post = idata.posterior
+    rows = []
+    for by, dim, levels, terms in _group_terms(idata, spec):
+        for term, var in terms:
+            d = post[var].stack(sample=("chain", "draw")).transpose("sample", dim).values
+            tot = _population(post, term)[:, None] + d
+            lo, hi = _interval(tot, interval)
+            for i, lev in enumerate(levels):
+                rows.append({"model": spec.name, "group": by, "term": term, "level": lev, "mean": tot[:, i].mean(),
+                             "lo": lo[i], "hi": hi[i], "p_positive": float((tot[:, i] > 0).mean()),
+                             "interval": interval, "fit_status": status})
+    return pd.DataFrame(rows, columns=["model", "group", "term", "level", "mean", "lo", "hi", "p_positive",
+                                       "interval", "fit_status"])
+
+
+def group_slope_contrasts(idata, spec, level, interval: float = INTERVAL, status: str = "ok") -> pd.DataFrame:
+    """For each varying slope (and intercept): ``level``'s deviation minus the
+    mean deviation of the other levels, on the standardized scale.
+
+    The level's total slope (population slope plus its deviation) and the
+    others' mean total slope are given as well.
+    """
+    post = idata.posterior
+    rows = []
+    for by, dim, levels, terms in _group_terms(idata, spec):
+        if str(level) not in levels:
+            continue
+        i = levels.index(str(level))
+        others = [j for j in range(len(levels)) if j != i]
+        for term, var in terms:
+            d = post[var].stack(sample=("chain", "draw")).transpose("sample", dim).values
+            pop = _population(post, term)
+            diff = d[:, i] - d[:, others].mean(axis=1)
+            own, rest = pop + d[:, i], pop + d[:, others].mean(axis=1)
+            lo, hi = _interval(diff, interval)
+            olo, ohi = _interval(own, interval)
+            rlo, rhi = _interval(rest, interval)
+            rows.append({"model": spec.name, "group": by, "term": term, "level": str(level),
+                         "n_levels": len(levels), "level_total_mean": own.mean(), "level_total_lo": olo,
+                         "level_total_hi": ohi, "others_total_mean": rest.mean(), "others_total_lo": rlo,
+                         "others_total_hi": rhi, "diff_mean": diff.mean(), "diff_lo": lo, "diff_hi": hi,
+                         "p_positive": float((diff > 0).mean()), "interval": interval, "fit_status": status})
+    cols = ["model", "group", "term", "level", "n_levels", "level_total_mean", "level_total_lo", "level_total_hi",
+            "others_total_mean", "others_total_lo", "others_total_hi", "diff_mean", "diff_lo", "diff_hi",
+            "p_positive", "interval", "fit_status"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def surface_axes(spec, columns) -> tuple[str, str] | None:
+    """(x, y) of a model's disparity x threat surface: the first data column of
+    its ``disparity`` and ``threat`` factors (``drop``), if it has both."""
+    f = factor_columns(spec, columns)
+    if "disparity" in f and "threat" in f:
+        return f["disparity"][0], f["threat"][0]
+    return None
+
+
+# --------------------------------------------------------------------------
+# threat without balancing (the second seed's claim)
+
+
+def threat_scores(table4: pd.DataFrame) -> pd.DataFrame:
+    """Mean Walt-pillar score per year from the recomputed Table 4.
+
+    A pillar coded + counts 1, - counts 0, +/- counts 0.5 (as the recomputed
+    table's own conclusion rule). Rows: year, score, n_pillars, conclusion.
+    """
+    t = table4.copy()
+    t = t[t["year"].notna()]
+    t["year"] = t["year"].astype(float).astype(int)
+    pillars = t[~t["pillar"].isin(["Conclusion", "Agreement"])]
+    val = pillars["computed"].map({"+": 1.0, "-": 0.0, "+/-": 0.5})
+    score = val.groupby(pillars["year"]).agg(["mean", "count"]).rename(columns={"mean": "score", "count": "n_pillars"})
+    concl = t[t["pillar"] == "Conclusion"].set_index("year")["computed"]
+    score["conclusion"] = concl.reindex(score.index).astype(str)
+    return score.reset_index()
+
+
+def threat_years(focal_panel: pd.DataFrame, focal: int, threat_state: int, years) -> list[int]:
+    """Years the focal state and the threat state are TSS strategic rivals, within ``years``."""
+    d = focal_panel[(focal_panel["ccode1"] == focal) & (focal_panel["ccode2"] == threat_state)]
+    d = d[(d["tss_rival"] == 1) & d["year"].between(int(years[0]), int(years[1]))]
+    return sorted(int(y) for y in d["year"].unique())
+
+
+def threat_adversaries(threat_panel: pd.DataFrame, threat_state: int) -> pd.DataFrame:
+    """(ccode2, year) of states in conflict with the threat state that year:
+    a MID with it in the panel's prior window, or a TSS strategic rivalry."""
+    d = threat_panel[threat_panel["ccode1"] == threat_state]
+    d = d[(d["mid_prior"] == 1) | (d["tss_rival"] == 1)]
+    return d[["ccode2", "year"]].drop_duplicates()
+
+
+def balancing_numbers(fit: Fit, threat_panel: pd.DataFrame, focal: int, threat_state: int, years,
+                      max_draws: int = 1000, interval: float = INTERVAL, seed: int = 0) -> dict:
+    """Did the focal state ally with the threat state's adversaries?
+
+    In the years the two are strategic rivals, among the onset model's
+    at-risk dyad-years: observed onsets with the threat's adversaries
+    (:func:`threat_adversaries`), the number the onset model predicts for
+    those same dyad-years (posterior predictive), and the raw onset rate with
+    the adversaries against that with every other partner (Jeffreys
+    posteriors).
+    """
+    rows = fit.rows
+    yrs = threat_years(fit.frame, focal, threat_state, years)
+    rows = rows[rows["year"].isin(yrs) & (rows["ccode2"] != threat_state)]
+    y = pd.Series(np.asarray(fit.md.y), index=fit.md.rows).loc[rows.index].to_numpy()
+    adv = threat_adversaries(threat_panel, threat_state)
+    key = set(zip(adv["ccode2"].astype(int), adv["year"].astype(int)))
+    is_adv = np.array([(int(c), int(t)) in key for c, t in zip(rows["ccode2"], rows["year"])], dtype=bool)
+    out = {"model": fit.name, "fit_status": fit.status, "focal": focal, "threat_state": threat_state,
+           "years": f"{yrs[0]}-{yrs[-1]}" if yrs else "", "n_threat_years": len(yrs),
+           "n_adv": int(is_adv.sum()), "onsets_adv": int(y[is_adv].sum()),
+           "n_other": int((~is_adv).sum()), "onsets_other": int(y[~is_adv].sum()), "interval": interval}
+    rng = np.random.default_rng(seed)
+    if is_adv.any():
+        p = predict(fit, rows[is_adv], _thinned_idata(fit.idata, max_draws))
+        expected = p.sum(axis=1)
+        rep = (rng.random(p.shape) < p).sum(axis=1)
+        lo, hi = _interval(rep, interval)
+        out.update({"expected_adv_mean": float(expected.mean()), "rep_adv_lo": float(lo), "rep_adv_hi": float(hi),
+                    "p_rep_ge_obs": float((rep >= out["onsets_adv"]).mean()),
+                    "p_rep_le_obs": float((rep <= out["onsets_adv"]).mean()), "draws": int(p.shape[0])})
+    else:
+        out.update({"expected_adv_mean": float("nan"), "rep_adv_lo": float("nan"), "rep_adv_hi": float("nan"),
+                    "p_rep_ge_obs": float("nan"), "p_rep_le_obs": float("nan"), "draws": 0})
+    ra = rng.beta(out["onsets_adv"] + 0.5, out["n_adv"] - out["onsets_adv"] + 0.5, 20000)
+    ro = rng.beta(out["onsets_other"] + 0.5, out["n_other"] - out["onsets_other"] + 0.5, 20000)
+    out.update({"rate_adv": out["onsets_adv"] / max(out["n_adv"], 1), "rate_other": out["onsets_other"] / max(out["n_other"], 1),
+                "p_rate_adv_gt_other": float((ra > ro).mean())})
+    return out
+
+
+# --------------------------------------------------------------------------
+# out of sample
+
+
+def holdout_scores(holdout: pd.DataFrame, name: str, status: str = "ok", eps: float = 1e-12) -> dict:
+    """Brier and log scores of the model's predictions and of the base rate.
+
+    The base-rate model predicts the training event rate for every row.
+    Log score: mean log predictive probability of what happened (higher is
+    better). Skill: 1 - Brier(model) / Brier(base rate).
+    """
+    y = holdout["observed"].to_numpy(float)
+    p = np.clip(holdout["p_mean"].to_numpy(float), eps, 1 - eps)
+    b = np.clip(holdout["train_base_rate"].to_numpy(float), eps, 1 - eps)
+    brier, brier0 = np.mean((p - y) ** 2), np.mean((b - y) ** 2)
+    ls = np.mean(y * np.log(p) + (1 - y) * np.log1p(-p))
+    ls0 = np.mean(y * np.log(b) + (1 - y) * np.log1p(-b))
+    return {"model": name, "fit_status": status, "n": len(y), "events": int(y.sum()),
+            "train_base_rate": float(b.mean()), "brier": brier, "brier_base": brier0,
+            "brier_skill": 1 - brier / brier0 if brier0 > 0 else float("nan"),
+            "log_score": ls, "log_score_base": ls0, "log_score_gain": ls - ls0, "auc": auc(p, y)}
+
+
+def auc(p: np.ndarray, y: np.ndarray) -> float:
+    """Area under the ROC curve (Mann-Whitney, ties counted half)."""
+    y = np.asarray(y).astype(bool)
+    n1, n0 = int(y.sum()), int((~y).sum())
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    ranks = pd.Series(p).rank(method="average").to_numpy()
+    return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def worst_predicted(holdout: pd.DataFrame, name: str, names: dict | None = None, k: int = 10, eps: float = 1e-12) -> pd.DataFrame:
+    """The ``k`` holdout rows with the largest log loss."""
+    h = holdout.copy()
+    p = np.clip(h["p_mean"].to_numpy(float), eps, 1 - eps)
+    y = h["observed"].to_numpy(float)
+    h["log_loss"] = -(y * np.log(p) + (1 - y) * np.log1p(-p))
+    h = h.sort_values("log_loss", ascending=False, kind="stable").head(k)
+    names = names or {}
+    for c in ("ccode1", "ccode2"):
+        if c in h:
+            h[c.replace("ccode", "state")] = [names.get(int(v), str(v)) for v in h[c]]
+    h.insert(0, "model", name)
+    return h.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------
+# run metadata
+
+
+def benchmark_times(bench_dir) -> pd.DataFrame:
+    """Every job's run time from Snakemake's benchmark files (rule, job, s)."""
+    rows = []
+    base = Path(bench_dir)
+    for f in sorted(base.rglob("*.tsv")):
+        try:
+            b = pd.read_csv(f, sep="\t")
+        except (OSError, ValueError, pd.errors.EmptyDataError):
+            continue
+        if "s" not in b or b.empty:
+            continue
+        rel = f.relative_to(base)
+        rows.append({"rule": rel.parts[0].removesuffix(".tsv"), "job": str(rel.with_suffix("")),
+                     "seconds": float(b["s"].iloc[-1]), "finished": f.stat().st_mtime})
+    return pd.DataFrame(rows, columns=["rule", "job", "seconds", "finished"])
+
+
+def run_time_summary(times: pd.DataFrame) -> dict:
+    """Sum of job times, the span from the first job's start to the last end."""
+    if times.empty:
+        return {"jobs": 0, "job_seconds": 0.0, "span_seconds": float("nan")}
+    start = (times["finished"] - times["seconds"]).min()
+    return {"jobs": int(len(times)), "job_seconds": float(times["seconds"].sum()),
+            "span_seconds": float(times["finished"].max() - start),
+            "by_rule": times.groupby("rule")["seconds"].sum().sort_values(ascending=False).round(1).to_dict()}
+
+
+def parse_model_name(name: str) -> tuple[str, str]:
+    """(full model, dropped factor) from '<full>--drop-<label>'."""
+    m = re.match(r"^(.*)--drop-(.+)$", name)
+    return (m.group(1), m.group(2)) if m else (name, "")
+
+
+def claim_models(specs, claims: dict) -> dict[str, list[dict]]:
+    """Which fitted models answer each claim (see config key report.claims).
+
+    A claim names a model ``model`` (the declared name before variants, or a
+    list of them), may fix variants (``variant: {type: defense}``) and may
+    name one variant dimension ``vary`` that is a kind of measurement within
+    each measure. With several models, the model name is that kind (e.g.
+    defence pacts vs any obligation). The remaining variant labels name the
+    measure (e.g. cinc / gdp / milex). Reduced (``--drop-``) models are skipped.
+    """
+    out = {}
+    for cid, cfg in claims.items():
+        rows = []
+        bases = cfg["model"] if isinstance(cfg["model"], list) else [cfg["model"]]
+        vary, fixed = cfg.get("vary"), cfg.get("variant") or {}
+        for s in specs:
+            if s.reduced_from or s.base not in bases:
+                continue
+            if any(s.variant.get(k) != v for k, v in fixed.items()):
+                continue
+            measure = "/".join(v for k, v in sorted(s.variant.items()) if k != vary and k not in fixed) or "all"
+            kind = s.variant.get(vary, "") if vary else (s.base if len(bases) > 1 else "")
+            rows.append({"name": s.name, "measure": measure, "kind": kind, "spec": s.to_json()})
+        out[cid] = rows
+    return out
+
+
+def claim_term(spec, factor: str, terms) -> str | None:
+    """The coefficient a claim reads: the first of the factor's terms that is a design column."""
+    for t in (spec.drop or {}).get(factor, []):
+        if t in set(terms):
+            return t
+    return None
+
+
+def effect_evidence(coefs: pd.DataFrame, ame: pd.DataFrame, status: str, term: str, factor: str) -> dict:
+    """The numbers a directional verdict needs, from a model's coefficient and AME tables."""
+    c = coefs[(coefs["term"] == term) & (coefs["category"].astype("string").fillna("") == "")]
+    if c.empty:
+        return {"status": "missing"}
+    c = c.iloc[0]
+    ev = {"status": status, "term": term, "mean": float(c["beta_std_mean"]), "lo": float(c["beta_std_lo"]),
+          "hi": float(c["beta_std_hi"]), "p_positive": float(c["p_positive"])}
+    a = ame[(ame["factor"] == factor) & (ame["category"] == "P(y=1)")]
+    if not a.empty:
+        a = a.iloc[0]
+        ev.update({"ame_mean": float(a["ame_mean"]), "ame_lo": float(a["ame_lo"]), "ame_hi": float(a["ame_hi"]),
+                   "ame_shift": str(a["shift"])})
+    return ev

@@ -1,0 +1,7 @@
+from alliance_models.log import setup_log
+from alliance_models.stages import claims
+
+setup_log(snakemake.log[0])
+p, i = snakemake.params, snakemake.input
+claims(p.settings, p.claim_map, p.dirs, p.data, {k: i.get(k) for k in ("table4", "threat_panel", "state_year")},
+       dict(snakemake.output.items()))
