@@ -17,7 +17,8 @@ def _sha(path):
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, mirror_dir):
     wd = copy_project(tmp_path_factory.mktemp("pipeline") / "proj")
-    write_test_config(wd)
+    # every stage of the default DAG, on a reduced model set (see the file)
+    write_test_config(wd, models="tests/e2e/config/models_small.yaml")
     proc = snakemake(wd, "--cores", "2", "--configfile", "config/test.yaml")
     return wd, proc
 
@@ -58,3 +59,9 @@ def test_processed_tables_are_byte_identical_on_rebuild(run):
     snakemake(wd, "--cores", "2", "--configfile", "config/test.yaml", "--forcerun", "state_year",
               "--until", "state_year")
     assert _sha(target) == before
+
+
+def test_snakemake_report_zip(run):
+    wd, _ = run
+    snakemake(wd, "--cores", "1", "--configfile", "config/test.yaml", "--report", "report.zip")
+    assert (wd / "report.zip").stat().st_size > 10_000
