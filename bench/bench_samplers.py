@@ -4,7 +4,7 @@ PyMC's default sampler (the baseline).
 
 Models: a simulated 200,000-row, 8-predictor logit (the issue's yardstick) and,
 if data/processed/dyad_year_ussr.parquet exists, the USSR dyad-year onset model
-with a varying intercept by partner (config/models.yaml: ussr_onset_defense-cinc).
+with a varying intercept by partner (config/models.yaml: ussr_onset-cinc).
 
     .venv/bin/python bench/bench_samplers.py [--rows 200000] [--samplers pymc,numpyro,nutpie]
 
@@ -79,7 +79,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=200_000)
     ap.add_argument("--samplers", default="pymc,numpyro,nutpie")
-    ap.add_argument("--panel-model", default="ussr_onset_defense-cinc")
+    ap.add_argument("--panel-model", default="ussr_onset-cinc")
     a = ap.parse_args()
     samplers = a.samplers.split(",")
     models = ["sim_logit"]
