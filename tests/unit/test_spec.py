@@ -138,3 +138,12 @@ def test_reduced_model_keeps_the_full_models_rows(tmp_path):
     full, reduced = build_model_data(specs["m1"], df), build_model_data(specs["m1--drop-x"], df)
     assert list(full.rows) == list(reduced.rows) == [0, 2, 3, 4, 5]
     assert reduced.X.columns.tolist() == ["Intercept", "t"]
+
+
+def test_formula_may_use_bare_log(tmp_path):
+    from alliance_models.models.matrix import build_model_data
+
+    m = dict(BASE, formula="allied ~ log(x) + t")
+    spec = load_model_specs(_write(tmp_path, [m]))[0]
+    df = pd.DataFrame({"allied": [0, 1, 0, 1], "x": [1.0, 2, 3, 4], "t": [0, 1, 0, 1]})
+    assert build_model_data(spec, df).X["log(x)"].tolist() == pytest.approx([0.0, 0.6931, 1.0986, 1.3863], abs=1e-4)

@@ -11,7 +11,7 @@ import pandas as pd
 from ..errors import ConfigError
 from .spec import ModelSpec, formula_variables, select_rows
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 NAMESPACE = {"np": np, "log": np.log, "exp": np.exp, "sqrt": np.sqrt, "abs": np.abs}
 
@@ -76,7 +76,7 @@ def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") ->
     n_dropped = int((~complete).sum())
     if n_dropped:
         counts = df[needed].isna().sum()
-        log.info("model %s: dropping %d of %d rows with missing values (%s)", spec.name, n_dropped,
+        logger.info("model %s: dropping %d of %d rows with missing values (%s)", spec.name, n_dropped,
                  len(df), ", ".join(f"{c}: {n}" for c, n in counts[counts > 0].items()))
     df = df[complete]
     if len(df) == 0:
