@@ -22,6 +22,7 @@ include: "workflow/rules/cases.smk"
 include: "workflow/rules/panel.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/sbc.smk"
 
 
 onerror:

@@ -19,7 +19,7 @@ import yaml
 from .errors import ConfigError
 
 SOURCE_REQUIRED = ("producer", "version", "url", "file", "sha256", "citation", "licence", "format")
-SOURCE_OPTIONAL = ("object", "official", "description")
+SOURCE_OPTIONAL = ("object", "official", "description", "columns")
 
 
 def read_yaml(path: str | os.PathLike, what: str = "YAML file"):
@@ -72,21 +72,72 @@ def _fill_defaults(instance: dict, schema: dict) -> dict:
     return instance
 
 
-def validate_config(config: dict, schema_path: str | os.PathLike, where: str = "config") -> dict:
+def _sets_key(doc, path) -> bool:
+    for key in path:
+        if not isinstance(doc, dict) or key not in doc:
+            return False
+        doc = doc[key]
+    return True
+
+
+def config_source(path, files, overrides=None) -> str | None:
+    """The last of ``files`` (merged in order) that sets the key ``path``.
+
+    For an unknown or wrongly typed key that is the file to fix. None when no
+    file sets it (a default); "--config" when ``overrides`` (the command
+    line's --config values, applied last) set it.
+    """
+    if overrides and _sets_key(dict(overrides), [str(p) for p in path]):
+        return "--config"
+    found = None
+    for f in files or ():
+        try:
+            doc = yaml.safe_load(Path(f).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if _sets_key(doc, [str(p) for p in path]):
+            found = str(f)
+    if found is not None:
+        try:
+            found = str(Path(found).resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            pass
+    return found
+
+
+def validate_config(config: dict, schema_path: str | os.PathLike, where: str = "config",
+                    files=None, overrides=None) -> dict:
     """Validate ``config`` against the JSON schema; return a copy with defaults.
 
-    Raises ConfigError listing every problem, each naming the key.
+    Raises ConfigError listing every problem, each naming the key and, when
+    ``files`` (the config files merged into ``config``, in order) are given,
+    the file that sets it.
     """
     schema = json.loads(Path(schema_path).read_text())
     if not isinstance(config, dict):
         raise ConfigError(f"{where}: expected a mapping of keys to values, got {type(config).__name__}")
-    problems = schema_errors(config, schema, where)
+
+    def located(path) -> str:
+        src = config_source(path, files, overrides)
+        if src == "--config":
+            return f"{where} (--config on the command line)"
+        return f"{where} file '{src}'" if src else where
+
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    problems = []
+    for err in errors:
+        path = list(err.absolute_path)
+        if err.validator == "additionalProperties":
+            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            path = path + extra[:1]
+        problems.append(format_schema_error(err, located(path)))
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
     config = _fill_defaults(copy.deepcopy(config), schema)
     years = config["years"]
     if years["start"] > years["end"]:
-        raise ConfigError(f"{where}: key 'years': start {years['start']} is after end {years['end']}")
+        raise ConfigError(f"{located(['years'])}: key 'years': start {years['start']} is after end {years['end']}")
     return config
 
 
@@ -114,6 +165,9 @@ def load_sources(path: str | os.PathLike) -> dict[str, dict]:
             problems.append(f"source '{name}': key 'format' must be csv or rda, got '{entry.get('format')}'")
         if entry.get("format") == "rda" and "object" not in entry:
             problems.append(f"source '{name}': key 'object' is required for an rda source")
+        cols = entry.get("columns")
+        if "columns" in entry and (not isinstance(cols, list) or not all(isinstance(c, str) and c for c in cols)):
+            problems.append(f"source '{name}': key 'columns' must be a list of column names, got {cols!r}")
         f = entry.get("file")
         if f in files:
             problems.append(f"source '{name}': file '{f}' is also used by source '{files[f]}'")

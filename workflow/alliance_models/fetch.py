@@ -94,4 +94,42 @@ def fetch_source(
                 f"config/sources.yaml."
             )
         log.info("source %s: sha256 %s verified (%d bytes)", name, actual, tmp.stat().st_size)
+        check_structure(name, source, tmp, where)
     return dest
+
+
+def check_structure(name: str, source: dict, path: str | os.PathLike, where: str) -> None:
+    """Refuse a file that is not what ``sources.yaml`` says it is.
+
+    An ``rda`` source must hold its declared ``object``; a ``csv`` source must
+    parse; both must have every column listed under ``columns``. A checksum
+    alone cannot catch this when a user has pinned a new release (new sha256)
+    whose layout changed. Raises :class:`FetchError` naming the source, the
+    file and the object or column.
+    """
+    from .errors import SourceFormatError
+    from .sources import read_rda, require_columns
+
+    fmt = source.get("format")
+    if fmt not in ("rda", "csv"):
+        return
+    label = source.get("file", path)
+    try:
+        if fmt == "rda":
+            df = read_rda(path, source["object"])
+        else:
+            import pandas as pd
+
+            try:
+                df = pd.read_csv(path, nrows=0)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise SourceFormatError(f"'{path}': cannot be read as CSV ({exc})") from None
+        require_columns(df, source.get("columns") or [], path)
+    except SourceFormatError as exc:
+        detail = str(exc).replace(f"'{path}': ", "", 1)
+        raise FetchError(
+            f"source '{name}': file '{label}' ({where}) does not have the structure config/sources.yaml "
+            f"declares: {detail}. It is not the {source.get('format')} release the pipeline reads; "
+            f"fetch the pinned release from {source.get('url')}, or update '{name}' in "
+            f"config/sources.yaml (and the code that reads it) for the new layout."
+        ) from None

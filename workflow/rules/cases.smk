@@ -7,19 +7,10 @@ from alliance_models.cases import validate_case_files
 from alliance_models.data.states import load_system
 
 
-# COW membership spells: the fetched cow_states, else the mirror's copy; with
-# neither (first run, no mirror) only the schema and cross-field checks run.
-CASE_SPELLS_FILE = next(
-    (
-        p
-        for p in (
-            Path(source_path("cow_states")),
-            Path(MIRROR) / SOURCES["cow_states"]["file"] if MIRROR is not None else None,
-        )
-        if p is not None and p.is_file()
-    ),
-    None,
-)
+# COW membership spells: the fetched cow_states, else the mirror's copy if its
+# checksum is right; with neither (first run, no mirror, corrupt mirror) only
+# the schema and cross-field checks run here (encode_cases checks the rest).
+CASE_SPELLS_FILE = usable_source("cow_states")
 CASE_FILES = sorted(glob.glob(config["cases"]))
 SEED_TABLE_FILES = sorted(glob.glob(f"{config['seed_tables']}/*.csv"))
 

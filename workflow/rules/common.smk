@@ -13,12 +13,23 @@ from alliance_models.fetch import resolve_mirror
 ROOT = Path(workflow.basedir)
 
 try:
-    config.update(validate_config(config, ROOT / "config" / "config.schema.json"))
+    # Config files in merge order (the Snakefile's configfile first, then the
+    # --configfile ones that override it), so an error names the file to fix.
+    CLI_CONFIGFILES = [str(f) for f in (workflow.overwrite_configfiles or [])]
+    CONFIGFILES = [str(f) for f in workflow.configfiles if str(f) not in CLI_CONFIGFILES] + CLI_CONFIGFILES
+    config.update(validate_config(config, ROOT / "config" / "config.schema.json", files=CONFIGFILES,
+                                  overrides=workflow.config_settings.config))
     SOURCES = load_sources(config["sources"])
 except PipelineError as exc:
     raise WorkflowError(str(exc)) from None
 
 MIRROR = resolve_mirror(config["data_mirror"], ROOT)
+# A folder named explicitly must exist ("auto" falls back to downloading).
+if MIRROR is not None and config["data_mirror"] != "auto" and not MIRROR.is_dir():
+    raise WorkflowError(
+        f"config key 'data_mirror': folder '{config['data_mirror']}' ({MIRROR}) does not exist; "
+        "point it at a folder holding the sources, use 'auto', or null to download them"
+    )
 EXTERNAL = config["external_dir"]
 
 
@@ -28,6 +39,22 @@ def source_path(name):
 
 
 SOURCE_BY_FILE = {entry["file"]: name for name, entry in SOURCES.items()}
+
+
+def usable_source(name):
+    """A copy of source ``name`` that load-time checks may read: the fetched
+    file, else the mirror's copy if its sha256 is the declared one; else None
+    (a corrupt mirror file is then reported by the fetch job, not misread here)."""
+    from alliance_models.io import sha256_file
+
+    fetched = Path(source_path(name))
+    if fetched.is_file():
+        return fetched
+    if MIRROR is not None:
+        mirrored = Path(MIRROR) / SOURCES[name]["file"]
+        if mirrored.is_file() and sha256_file(mirrored) == str(SOURCES[name]["sha256"]).lower():
+            return mirrored
+    return None
 
 
 # Every target of the default run: each stage's .smk file appends its own.

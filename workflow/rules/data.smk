@@ -1,6 +1,15 @@
 # Fetch the public sources, then clean them into the state-year table.
 import re
 
+from alliance_models.data.maddison import load_mapping
+
+# The ISO3 -> COW mapping is committed input: check it before any job runs,
+# so a bad row never costs the last good state_year table.
+try:
+    load_mapping(config["gdp"]["mapping"])
+except PipelineError as exc:
+    raise WorkflowError(str(exc)) from None
+
 
 rule fetch:
     """Copy a source from the data mirror or download it; verify its sha256."""

@@ -19,9 +19,21 @@ UNMAPPED = "unmapped"
 
 def load_mapping(path) -> pd.DataFrame:
     """Read and check the ISO3 -> COW mapping table."""
-    m = pd.read_csv(path, dtype={"iso3": "str", "decision": "str", "reason": "str"})
+    try:
+        m = pd.read_csv(path, dtype={"iso3": "str", "decision": "str", "reason": "str"})
+    except FileNotFoundError:
+        raise SourceFormatError(f"Maddison mapping '{path}' does not exist (config key 'gdp.mapping')") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # pandas ParserError and EmptyDataError are ValueErrors
+        raise SourceFormatError(f"'{path}': cannot be read as a CSV mapping table ({exc})") from None
     require_columns(m, MAPPING_COLUMNS, path)
     problems = []
+    for f in ("ccode", "start_year", "end_year"):
+        as_num = pd.to_numeric(m[f], errors="coerce")
+        for i in m.index[(as_num.isna() & m[f].notna()) | (as_num.notna() & (as_num % 1 != 0))]:
+            problems.append(f"'{path}': row {i + 2} ({m.at[i, 'iso3']}): field '{f}': '{m.at[i, f]}' is not a whole number")
+        m[f] = as_num
+    if problems:
+        raise SourceFormatError("invalid Maddison mapping:\n  " + "\n  ".join(problems))
     for i, r in m.iterrows():
         row = f"'{path}': row {i + 2} ({r.iso3})"
         if not isinstance(r.reason, str) or not r.reason.strip():

@@ -122,7 +122,7 @@ def table_columns(spec: ModelSpec) -> tuple[set[str], str] | None:
 
     Pipeline tables declare their columns (cases: ``cases.ENCODED_DOCS``;
     dyad-year panels: ``data.panel.COLUMNS``); a user's CSV or parquet file
-    is read for its header. None when a user file does not exist yet.
+    is read for its header; a missing user file is a ConfigError.
     """
     if spec.data == "cases":
         from ..cases import ENCODED_DOCS
@@ -134,7 +134,10 @@ def table_columns(spec: ModelSpec) -> tuple[set[str], str] | None:
         return set(COLUMNS), f"the dyad-year panel ({spec.data_path()})"
     path = Path(spec.data)
     if not path.is_file():
-        return None
+        raise ConfigError(
+            f"model '{spec.name}': field 'data': file '{path}' does not exist "
+            "(a user's data file must exist before the workflow runs)"
+        )
     try:
         if path.suffix == ".parquet":
             import pyarrow.parquet as pq
