@@ -42,3 +42,18 @@ def snakemake(workdir: Path, *args, check=True, timeout=1500) -> subprocess.Comp
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
     return proc
 
+
+
+def dry_run_jobs(stdout: str) -> set[str]:
+    """Rule names in the 'Job stats' table of a dry run (empty if it has none)."""
+    lines = stdout.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("job") and "count" in line), None)
+    if start is None:
+        return set()
+    names = set()
+    for line in lines[start + 2:]:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            break
+        names.add(parts[0])
+    return names

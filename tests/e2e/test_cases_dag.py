@@ -6,7 +6,7 @@ import hashlib
 import pandas as pd
 import pytest
 
-from e2e_helpers import copy_project, snakemake, write_test_config
+from e2e_helpers import copy_project, dry_run_jobs, snakemake, write_test_config
 
 TARGETS = ["reports/tables/yu_typology_cells.csv", "reports/tables/moura_table4.csv"]
 OUTPUTS = ["data/processed/cases.parquet", "reports/tables/yu_typology_cells.csv",
@@ -26,19 +26,6 @@ NEW_CASE = """\
   sources: ["Fursenko and Naftali (1997)"]
 """
 
-
-def _jobs(stdout: str) -> set[str]:
-    lines = stdout.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.startswith("job") and "count" in line), None)
-    if start is None:
-        return set()
-    names = set()
-    for line in lines[start + 2:]:
-        parts = line.split()
-        if len(parts) != 2 or not parts[1].isdigit():
-            break
-        names.add(parts[0])
-    return names
 
 
 def _sha(path):
@@ -85,6 +72,6 @@ def test_new_case_file_schedules_only_encoding_and_downstream(workdir):
         proc = snakemake(workdir, *TARGETS, "-n", "--configfile", "config/test.yaml")
     finally:
         new.unlink()
-    jobs = _jobs(proc.stdout)
+    jobs = dry_run_jobs(proc.stdout)
     assert {"encode_cases", "typology_tables"} <= jobs
     assert not jobs & {"fetch", "state_year", "moura_table4"}, jobs

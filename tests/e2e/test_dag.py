@@ -2,7 +2,7 @@
 
 import pytest
 
-from e2e_helpers import copy_project, snakemake, write_test_config
+from e2e_helpers import copy_project, dry_run_jobs, snakemake, write_test_config
 
 
 @pytest.fixture(scope="module")
@@ -12,23 +12,11 @@ def workdir(tmp_path_factory, mirror_dir):
     return wd
 
 
-def _jobs(stdout: str) -> set[str]:
-    """Rule names in the 'Job stats' table of a dry run."""
-    lines = stdout.splitlines()
-    start = next(i for i, l in enumerate(lines) if l.startswith("job") and "count" in l)
-    names = set()
-    for line in lines[start + 2:]:
-        parts = line.split()
-        if len(parts) != 2 or not parts[1].isdigit():
-            break
-        names.add(parts[0])
-    return names
-
 
 @pytest.mark.parametrize("profile", ["profiles/default", "profiles/slurm"])
 def test_dry_run_lists_every_stage(workdir, profile):
     proc = snakemake(workdir, "-n", "--profile", profile, "--configfile", "config/test.yaml")
-    jobs = _jobs(proc.stdout)
+    jobs = dry_run_jobs(proc.stdout)
     for rule in ("fetch", "state_year", "nmc_comparison", "seed_reproduction", "encode_cases",
                  "fit_frequentist", "fit_bayes", "model_figures", "report", "all"):
         assert rule in jobs, f"{rule} missing from the dry run with {profile}: {sorted(jobs)}"
