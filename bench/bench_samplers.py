@@ -6,7 +6,12 @@ Models: a simulated 200,000-row, 8-predictor logit (the issue's yardstick) and,
 if data/processed/dyad_year_ussr.parquet exists, the USSR dyad-year onset model
 with a varying intercept by partner (config/models.yaml: ussr_onset-cinc).
 
-    .venv/bin/python bench/bench_samplers.py [--rows 200000] [--samplers pymc,numpyro,nutpie]
+    .venv/bin/python bench/bench_samplers.py [--rows 200000] [--samplers pymc,numpyro,numpyro_parallel,nutpie]
+
+`numpyro` runs its chains vectorized in one process (the default,
+sampling.chain_method: vectorized); `numpyro_parallel` runs one chain per JAX
+CPU device (sampling.chain_method: parallel), so on two cores the two chains
+no longer wait for each other's longest trajectory.
 
 Each fit runs in its own subprocess so that one sampler's JIT/compile caches
 and memory do not flatter the next. Prints a table; writes bench/samplers.csv.
@@ -15,8 +20,10 @@ and memory do not flatter the next. Prints a table; writes bench/samplers.csv.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -46,7 +53,9 @@ else:
     spec = next(s for s in load_model_specs({models!r}) if s.name == args["model"])
     df = pd.read_parquet(spec.data_path())
 md = build_model_data(spec, df)
-settings = dict(draws=1000, tune=1000, chains=2, target_accept=0.9, sampler=args["sampler"], cores=2)
+sampler, _, chain_method = args["sampler"].partition("_")
+settings = dict(draws=1000, tune=1000, chains=2, target_accept=0.9, sampler=sampler, cores=2,
+                chain_method=chain_method or "vectorized")
 if args.get("mass_matrix"):
     settings["mass_matrix"] = args["mass_matrix"]
 t0 = time.perf_counter()
@@ -55,9 +64,44 @@ wall = time.perf_counter() - t0
 post = idata.posterior[[v for v in idata.posterior.data_vars if v in ("alpha", "beta") or v.startswith("sd_")]]
 ess = az.ess(post, method="bulk")
 min_ess = float(min(float(ess[v].min()) for v in ess.data_vars))
-print("RESULT " + json.dumps(dict(wall=wall, sample_s=idata.attrs["sampling_seconds"], min_ess=min_ess,
+timing = json.loads(idata.attrs["timing_seconds"])
+print("RESULT " + json.dumps(dict(wall=wall, sample_s=timing["nuts"], extras_s=wall - timing["nuts"], min_ess=min_ess,
       n=len(md.y), means=[float(x) for x in idata.posterior["beta"].mean(("chain", "draw")).values.ravel()[:3]])))
 """
+
+
+def _die_with_parent() -> None:  # runs in the child before exec
+    """The child gets its own process group (so the whole tree can be killed at
+    once) and SIGKILL if the benchmark itself dies (Linux PR_SET_PDEATHSIG)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+    except OSError:
+        pass
+
+
+def _run_child(cmd: list[str], env: dict) -> subprocess.CompletedProcess:
+    """Run one fit in a new session; on interrupt or SIGTERM kill its whole
+    process group (PyMC's chain workers included) so nothing outlives us."""
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True, preexec_fn=_die_with_parent)
+
+    def _kill_group(signum=None, frame=None):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        if signum is not None:
+            raise SystemExit(128 + signum)
+
+    old = signal.signal(signal.SIGTERM, _kill_group)
+    try:
+        out, err = proc.communicate()
+    except BaseException:
+        _kill_group()
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
 def run_one(model: str, sampler: str, rows: int, mass_matrix: str | None = None) -> dict:
@@ -65,21 +109,23 @@ def run_one(model: str, sampler: str, rows: int, mass_matrix: str | None = None)
     code = CHILD.format(workflow=str(ROOT / "workflow"), args=args, models=str(ROOT / "config" / "models.yaml"))
     env = dict(os.environ, JAX_PLATFORMS=os.environ.get("JAX_PLATFORMS", ""))
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env)
+    proc = _run_child([sys.executable, "-c", code], env)
     total = time.perf_counter() - t0
     line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
     if line is None:
         return {"model": model, "sampler": sampler, "error": proc.stderr[-800:]}
     r = json.loads(line[7:])
-    r.update(model=model, sampler=sampler, process_s=total, ess_per_s=r["min_ess"] / r["wall"])
+    r.update(model=model, sampler=sampler, process_s=total, ess_per_s=r["min_ess"] / r["sample_s"],
+             ess_per_fit_s=r["min_ess"] / r["wall"])
     return r
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=200_000)
-    ap.add_argument("--samplers", default="pymc,numpyro,nutpie")
+    ap.add_argument("--samplers", default="pymc,numpyro,numpyro_parallel,nutpie")
     ap.add_argument("--panel-model", default="ussr_onset-cinc")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "samplers.csv"))
     a = ap.parse_args()
     samplers = a.samplers.split(",")
     models = ["sim_logit"]
@@ -92,18 +138,22 @@ def main() -> None:
             rows.append(r)
             print(json.dumps(r), flush=True)
     print()
-    print(f"{'model':28s} {'sampler':8s} {'n':>8s} {'wall s':>8s} {'min ESS':>8s} {'ESS/s':>8s} {'x pymc':>7s}")
+    print("NUTS s: the sample call (compile + warm-up + draws + log-likelihood); fit s: also the prior and")
+    print("posterior predictive draws, which cost the same whichever sampler ran. Ratios against pymc (baseline).")
+    print(f"{'model':28s} {'sampler':16s} {'n':>8s} {'NUTS s':>8s} {'fit s':>8s} {'min ESS':>8s} {'ESS/s':>8s} "
+          f"{'x pymc':>7s} {'fit ESS/s':>9s} {'x pymc':>7s}")
     for model in models:
         base = next((r for r in rows if r["model"] == model and r["sampler"] == "pymc" and "error" not in r), None)
         for r in (r for r in rows if r["model"] == model):
             if "error" in r:
-                print(f"{model:28s} {r['sampler']:8s} ERROR {r['error'][-200:]!r}")
+                print(f"{model:28s} {r['sampler']:16s} ERROR {r['error'][-200:]!r}")
                 continue
             ratio = r["ess_per_s"] / base["ess_per_s"] if base else float("nan")
-            print(f"{model:28s} {r['sampler']:8s} {r['n']:8d} {r['wall']:8.1f} {r['min_ess']:8.0f} "
-                  f"{r['ess_per_s']:8.1f} {ratio:7.1f}")
+            fratio = r["ess_per_fit_s"] / base["ess_per_fit_s"] if base else float("nan")
+            print(f"{model:28s} {r['sampler']:16s} {r['n']:8d} {r['sample_s']:8.1f} {r['wall']:8.1f} "
+                  f"{r['min_ess']:8.0f} {r['ess_per_s']:8.1f} {ratio:7.1f} {r['ess_per_fit_s']:9.1f} {fratio:7.1f}")
     import csv
-    with open(ROOT / "bench" / "samplers.csv", "w", newline="") as fh:
+    with open(a.out, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=sorted({k for r in rows for k in r}))
         w.writeheader()
         w.writerows(rows)
