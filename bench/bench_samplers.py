@@ -8,10 +8,11 @@ with a varying intercept by partner (config/models.yaml: ussr_onset-cinc).
 
     .venv/bin/python bench/bench_samplers.py [--rows 200000] [--samplers pymc,numpyro,numpyro_parallel,nutpie]
 
-`numpyro` runs its chains vectorized in one process (the default,
-sampling.chain_method: vectorized); `numpyro_parallel` runs one chain per JAX
-CPU device (sampling.chain_method: parallel), so on two cores the two chains
-no longer wait for each other's longest trajectory.
+`numpyro` runs its chains vectorized in one process (sampling.chain_method:
+vectorized); `numpyro_parallel` runs one chain per JAX CPU device
+(sampling.chain_method: parallel, the pipeline's default, chosen from this
+benchmark), so on two cores the two chains no longer wait for each other's
+longest trajectory.
 
 Each fit runs in its own subprocess so that one sampler's JIT/compile caches
 and memory do not flatter the next. Prints a table; writes bench/samplers.csv.

@@ -144,6 +144,7 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500) 
     spec = md.spec
     settings = {**sampling, **(spec.sampling or {})}
     sampler = settings.get("sampler", "pymc")
+    method = chain_method(settings) if sampler == "numpyro" else ""
     model = build_pymc_model(md)
     draws, tune, chains = settings["draws"], settings["tune"], settings["chains"]
     log.info("model %s: %d rows, %d coefficients, family %s, sampler %s, %d chains x (%d tune + %d draws)",
@@ -164,7 +165,7 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500) 
             kwargs["nuts_sampler"] = sampler
             if sampler == "numpyro":
                 kwargs["nuts_sampler_kwargs"] = {
-                    "chain_method": chain_method(settings),
+                    "chain_method": method,
                     "nuts_kwargs": {"dense_mass": settings.get("mass_matrix") == "dense"},
                 }
             elif sampler == "nutpie" and settings.get("mass_matrix") == "dense":
@@ -187,7 +188,7 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500) 
         "coef_sds": json.dumps(md.sds.to_dict()), "categories": json.dumps(md.categories),
         "parameterization": json.dumps({g["by"]: parameterization(md, g) for g in md.groups}),
         "sampling_seconds": round(elapsed, 2), "timing_seconds": json.dumps(timing),
-        "chain_method": chain_method(settings) if sampler == "numpyro" else "",
+        "chain_method": method,
     })
     return idata
 
