@@ -7,7 +7,7 @@ import pytest
 from alliance_models.models.bayes import fit_bayes, summarize
 from alliance_models.models.diagnostics import diagnose
 from alliance_models.models.matrix import build_model_data
-from alliance_models.models.spec import ModelSpec
+from alliance_models.models.spec import DEFAULT_PRIORS, ModelSpec
 
 GATE = {"rhat_max": 1.01, "ess_bulk_min": 400, "ess_tail_min": 400, "divergences_max": 0}
 
@@ -74,4 +74,113 @@ def test_numpyro_parallel_chains_are_reproducible_and_agree_with_vectorized():
     sd = a.posterior["beta"].std(("chain", "draw")).values
     assert np.all(np.abs(ma - mb) < 0.25 * sd), (ma, mb, sd)
     timing = __import__("json").loads(a.attrs["timing_seconds"])
-    assert set(timing) == {"prior_predictive", "nuts", "posterior_predictive"}
+    assert set(timing) == {"prior_predictive", "nuts", "predictive"}
+
+
+def test_logit_density_equals_pymc_bernoulli():
+    """logit_bernoulli's one-softplus density is y eta - log(1 + e^eta) at every
+    eta, and pm.Bernoulli(logit_p=)'s wherever that one is accurate (it goes
+    through p = sigmoid(eta): at eta = 20, y = 0 it is off by 4e-8, at 35 it gives
+    -34.945, at 800 -inf)."""
+    import pymc as pm
+
+    from alliance_models.models.bayes import logit_bernoulli
+
+    eta = np.array([-800.0, -40.0, -5.0, -0.3, 0.0, 0.7, 20.0, 35.0, 800.0])
+    ok = np.abs(eta) < 10
+    for y in (np.zeros(9, dtype=int), np.ones(9, dtype=int)):
+        with pm.Model() as m1:
+            logit_bernoulli("y", eta, observed=y, dims=None)
+        with pm.Model() as m2:
+            pm.Bernoulli("y", logit_p=eta, observed=y)
+        a = m1.compile_logp(sum=False)({})[0]
+        b = m2.compile_logp(sum=False)({})[0]
+        np.testing.assert_allclose(a, y * eta - np.logaddexp(0, eta), rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(a[ok], b[ok], rtol=1e-12, atol=1e-300)
+
+
+def test_fast_jax_softplus_matches_pytensor():
+    """The JAX softplus registered for NumPyro agrees with PyTensor's own C
+    softplus to rounding, in value and gradient, from -800 to 800."""
+    import jax
+    import pytensor
+    import pytensor.tensor as pt
+
+    from alliance_models.models._jax import fast_softplus
+
+    jax.config.update("jax_enable_x64", True)
+    x = np.concatenate([np.linspace(-800, 800, 4001), [-37.0, -36.9, 0.0, 18.0, 33.3, 33.4]])
+    xt = pt.dvector("x")
+    ref = pytensor.function([xt], [pt.softplus(xt), pt.sigmoid(xt)])(x)
+    np.testing.assert_allclose(np.asarray(fast_softplus(x)), ref[0], rtol=1e-13, atol=1e-300)
+    grad = jax.vmap(jax.grad(fast_softplus))(x)
+    np.testing.assert_allclose(np.asarray(grad), ref[1], rtol=1e-12, atol=1e-300)
+
+
+def _correlated(n=1500, seed=3):
+    """A logit whose three predictors correlate at 0.9+ (like a spell cubic)."""
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, 3, n)
+    df = pd.DataFrame({"t": t, "t2": t ** 2, "t3": t ** 3})
+    eta = -1.0 + 0.8 * t - 0.3 * t ** 2 + 0.02 * t ** 3
+    df["y"] = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
+    return df
+
+
+def test_qr_prior_on_beta_is_the_declared_prior():
+    """Sampling theta = R* beta with a multivariate normal prior must leave the
+    prior on beta as declared: independent normal(mu, sigma) per coefficient."""
+    import pymc as pm
+
+    from alliance_models.models.bayes import build_pymc_model, qr_factors
+
+    spec = ModelSpec(name="qr", data="x.csv", outcome="y", formula="y ~ t + t2 + t3",
+                     priors={**DEFAULT_PRIORS, "coefficients": {"dist": "normal", "mu": 0.3, "sigma": 1.5}})
+    md = build_model_data(spec, _correlated())
+    assert qr_factors(md) is not None
+    with build_pymc_model(md, qr=True):
+        prior = pm.sample_prior_predictive(draws=20000, random_seed=1).prior
+    b = prior["beta"].values.reshape(-1, 3)
+    np.testing.assert_allclose(b.mean(0), 0.3, atol=0.05)
+    np.testing.assert_allclose(b.std(0), 1.5, rtol=0.03)
+    assert np.abs(np.corrcoef(b.T) - np.eye(3)).max() < 0.03
+
+
+def test_qr_falls_back_when_it_cannot_keep_the_prior():
+    from alliance_models.models.bayes import qr_factors
+
+    df = _correlated()
+    t_prior = ModelSpec(name="t", data="x.csv", outcome="y", formula="y ~ t + t2",
+                        priors={**DEFAULT_PRIORS, "coefficients": {"dist": "student_t", "nu": 3, "sigma": 1}})
+    assert qr_factors(build_model_data(t_prior, df)) is None
+    one = ModelSpec(name="one", data="x.csv", outcome="y", formula="y ~ t")
+    assert qr_factors(build_model_data(one, df)) is None
+
+
+@pytest.mark.slow
+def test_qr_and_plain_parameterizations_give_one_posterior():
+    """Same model, two bases: posterior means agree within Monte Carlo error,
+    and the QR basis needs fewer leapfrog steps on correlated predictors. The
+    predictive groups cover `predictive_draws` thinned posterior draws."""
+    spec = ModelSpec(name="qr2", data="x.csv", outcome="y", formula="y ~ t + t2 + t3")
+    md = build_model_data(spec, _correlated())
+    base = {"draws": 500, "tune": 500, "chains": 2, "target_accept": 0.9, "sampler": "numpyro",
+            "predictive_draws": 200}
+    a = fit_bayes(md, {**base, "qr": True}, seed=4, prior_draws=10)
+    b = fit_bayes(md, {**base, "qr": False}, seed=4, prior_draws=10)
+    assert a.attrs["qr"] == 1 and b.attrs["qr"] == 0
+    ma, mb = (x.posterior["beta"].mean(("chain", "draw")).values for x in (a, b))
+    sd = b.posterior["beta"].std(("chain", "draw")).values
+    assert np.all(np.abs(ma - mb) < 0.3 * sd), (ma, mb, sd)
+    assert float(a.sample_stats["n_steps"].mean()) < float(b.sample_stats["n_steps"].mean())
+    for g in ("log_likelihood", "posterior_predictive"):
+        ds = getattr(a, g)
+        assert ds.sizes["chain"] * ds.sizes["draw"] == 200
+        assert set(ds["draw"].values) <= set(a.posterior["draw"].values)
+    assert a.log_likelihood["y"].dtype == np.float32 and a.posterior_predictive["y"].dtype == np.int8
+    # the stored log-likelihood is the model's at those draws
+    d = int(a.log_likelihood["draw"].values[3])
+    post = a.posterior.sel(chain=0, draw=d)
+    eta = post["alpha"].values + md.X_std[md.coef_names].to_numpy() @ post["beta"].values
+    ll = md.y * eta - np.logaddexp(0, eta)
+    np.testing.assert_allclose(a.log_likelihood["y"].sel(chain=0, draw=d).values, ll, rtol=1e-5, atol=1e-6)

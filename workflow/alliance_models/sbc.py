@@ -130,9 +130,12 @@ def sbc_model_data(model: str, settings: dict, priors: dict | None = None, desig
 
 def parameter_names(pymc_model) -> list[str]:
     """Parameters ranked: free variables and deterministics, on their natural
-    scale, except the non-centred auxiliaries ``z_*`` (implied by the effects)."""
+    scale, except the sampler's auxiliary coordinates (``z_*``, ``theta_qr_*``:
+    implied by the parameters; models.bayes.is_auxiliary)."""
+    from .models.bayes import is_auxiliary
+
     names = [rv.name for rv in pymc_model.free_RVs] + [d.name for d in pymc_model.deterministics]
-    return [n for n in names if not n.startswith("z_") and not n.endswith("_orig")]
+    return [n for n in names if not is_auxiliary(n) and not n.endswith("_orig")]
 
 
 def scalar_draws(ds, names: list[str]) -> dict[str, np.ndarray]:

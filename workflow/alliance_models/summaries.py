@@ -331,12 +331,16 @@ def loo_budget_draws(n_obs: int, max_draws: int = 1000, budget: float = 4e7, flo
 
 
 def elpd_loo(idata, max_draws: int = 1000):
-    """az.loo on evenly thinned draws (posterior and log-likelihood alike)."""
+    """az.loo on evenly thinned draws of the log-likelihood (and the same
+    posterior draws, for the relative efficiency)."""
     import arviz as az
 
     n_obs = int(np.prod([s for d, s in idata.log_likelihood["y"].sizes.items() if d not in ("chain", "draw")]))
     S = loo_budget_draws(n_obs, max_draws)
-    sub = az.InferenceData(posterior=thin(idata.posterior, S), log_likelihood=thin(idata.log_likelihood, S))
+    ll = thin(idata.log_likelihood, S).astype("float64")
+    # the stored log-likelihood may cover every k-th posterior draw only
+    # (models.bayes.predictive_draws): take the posterior draws it belongs to
+    sub = az.InferenceData(posterior=idata.posterior.sel(draw=ll["draw"].values), log_likelihood=ll)
     import warnings
 
     with warnings.catch_warnings():

@@ -59,7 +59,112 @@ def _group_effect(name: str, md: ModelData, group: dict, prior_sd: dict, dim: st
     return pm.Deterministic(name, z * sd, dims=dim)
 
 
-def build_pymc_model(md: ModelData) -> pm.Model:
+def qr_factors(md: ModelData, cols: list[int] | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Thin QR of the standardized design (its columns ``cols``, default all),
+    scaled as in rstanarm / Stan's user guide (Q* = Q sqrt(n - 1),
+    R* = R / sqrt(n - 1)), or None when the reparameterization does not apply:
+    fewer than two columns, a rank deficient design, or a coefficient prior
+    other than a normal (the prior on theta = R* beta must be the exact image
+    of the declared prior on beta)."""
+    cols = list(range(len(md.coef_names))) if cols is None else list(cols)
+    if len(cols) < 2 or md.spec.priors["coefficients"]["dist"] != "normal":
+        return None
+    Xs = md.X_std[md.coef_names].to_numpy(dtype="float64")[:, cols]
+    Q, R = np.linalg.qr(Xs)
+    d = np.abs(np.diag(R))
+    if d.min() <= 1e-8 * d.max():
+        return None
+    n = max(len(Xs) - 1, 1)
+    return Q * np.sqrt(n), R / np.sqrt(n)
+
+
+def _coefficients(md: ModelData, X, qr: bool, cols: list[int], name: str, dims, n_free: int | None):
+    """Coefficients of the design columns ``cols`` and their part of the
+    linear predictor. With ``qr`` the sampler moves theta = R* beta, whose
+    directions are uncorrelated in the likelihood (a spell cubic's three
+    columns correlate at 0.8-0.97), and beta = R*^-1 theta is a deterministic:
+    the model, its prior on beta included, is unchanged (theta's multivariate
+    normal prior is the image of beta's independent normals). ``n_free``: the
+    categorical model's free categories (a column of coefficients each)."""
+    prior = md.spec.priors["coefficients"]
+    factors = qr_factors(md, cols) if qr else None
+    Xc = X[:, cols] if len(cols) != len(md.coef_names) else X
+    if factors is None:
+        beta = _prior(name, prior, dims=dims) if dims else _prior(name, prior, shape=len(cols))
+        return beta, pt.dot(Xc, beta)
+    Qs, Rs = factors
+    k = Rs.shape[0]
+    mu = prior.get("mu", 0.0) * Rs.sum(axis=1)          # R* (mu 1)
+    chol = np.linalg.cholesky(prior["sigma"] ** 2 * Rs @ Rs.T)
+    Rinv = np.linalg.inv(Rs)
+    if n_free:                                            # categorical: one column per free category
+        theta = pm.MvNormal(f"theta_qr_{name}", mu=mu, chol=chol, shape=(n_free, k)).T
+    else:
+        theta = pm.MvNormal(f"theta_qr_{name}", mu=mu, chol=chol, shape=(k,))
+    beta = pt.dot(Rinv, theta)
+    beta = pm.Deterministic(name, beta, dims=dims) if dims else beta
+    return beta, pt.dot(pt.as_tensor(Qs), theta)
+
+
+def absorbed_terms(md: ModelData) -> tuple[str | None, dict[int, str]]:
+    """Population terms that a centred group carries as its mean.
+
+    A centred varying intercept is sampled as alpha_g ~ N(alpha, sd) rather
+    than alpha + a_g with a_g ~ N(0, sd) (likewise a varying slope about its
+    population slope): the same model (a_g = alpha_g - alpha), without the
+    ridge along which alpha and every a_g trade off, which a diagonal mass
+    matrix cannot follow (majors_onset: 15 instead of 52 leapfrog steps, min
+    ESS 1159 instead of 348). Returns the grouping column whose intercept
+    carries alpha (or None) and {column index: grouping column} for slopes.
+    Only the first centred group with a given term carries it."""
+    intercept, slopes = None, {}
+    for g in md.groups:
+        if parameterization(md, g) != "centered":
+            continue
+        if g["intercept"] and intercept is None:
+            intercept = g["by"]
+        for s in g["slopes"]:
+            slopes.setdefault(md.coef_names.index(s), g["by"])
+    return intercept, slopes
+
+
+def is_auxiliary(name: str) -> bool:
+    """Coordinates the sampler moves in that are not parameters of the model
+    as declared: non-centred ``z_*``, QR ``theta_qr_*``, centred group totals
+    ``*_total``, and the pieces ``beta`` is assembled from."""
+    return (name.startswith(("z_", "theta_qr_", "mean_b_")) or name.endswith("_total")
+            or name == "beta_fixed")
+
+
+def uses_qr(md: ModelData) -> bool:
+    """Whether build_pymc_model(md, qr=True) samples any coefficients in a QR basis."""
+    _, by_slope = absorbed_terms(md) if md.spec.family == "bernoulli" else (None, {})
+    return qr_factors(md, [j for j in range(len(md.coef_names)) if j not in by_slope]) is not None
+
+
+def _logit_logp(value, eta):
+    # y eta - log(1 + e^eta): one softplus per row (pm.Bernoulli(logit_p=)
+    # evaluates two inside a switch), the same density
+    return value * eta - pt.softplus(eta)
+
+
+def _logit_random(eta, rng=None, size=None):
+    return rng.binomial(1, 1.0 / (1.0 + np.exp(-np.asarray(eta))), size=size)
+
+
+def logit_bernoulli(name: str, eta, observed, dims):
+    """Bernoulli outcome on the logit scale with a cheaper log-density than
+    ``pm.Bernoulli(logit_p=eta)`` (tests/unit/test_bayes.py checks they agree)."""
+    return pm.CustomDist(name, eta, logp=_logit_logp, random=_logit_random, observed=observed, dims=dims,
+                         dtype="int64")
+
+
+def build_pymc_model(md: ModelData, qr: bool = True) -> pm.Model:
+    """The PyMC model of a spec. ``qr``: sample the coefficients in the QR
+    basis of the design (see :func:`_coefficients`). Centred groups carry
+    their population mean (see :func:`absorbed_terms`). Neither changes the
+    model, only the coordinates the sampler moves in; the posterior always
+    holds alpha, beta, a_<by> and b_<by>_<term> as declared."""
     spec = md.spec
     priors = spec.priors
     names = md.coef_names
@@ -72,28 +177,58 @@ def build_pymc_model(md: ModelData) -> pm.Model:
         coords["category_free"] = md.categories[1:]
     with pm.Model(coords=coords) as model:
         X = pm.Data("X", Xs, dims=("obs", "coef"))
-        if spec.family == "bernoulli":
-            alpha = _prior("alpha", priors["intercept"])
-            beta = _prior("beta", priors["coefficients"], dims="coef")
-            eta = alpha + pt.dot(X, beta)
-            for g in md.groups:
-                dim = f"{g['by']}_level"
-                codes = pm.Data(f"codes_{g['by']}", g["codes"].astype("int64"), dims="obs")
-                if g["intercept"]:
-                    a = _group_effect(f"a_{g['by']}", md, g, priors["group_sd"], dim)
-                    eta = eta + a[codes]
-                for s in g["slopes"]:
-                    j = names.index(s)
-                    b = _group_effect(f"b_{g['by']}_{_safe(s)}", md, g, priors["group_sd"], dim)
-                    eta = eta + b[codes] * X[:, j]
-            pm.Bernoulli("y", logit_p=eta, observed=md.y, dims="obs")
-        else:
+        if spec.family == "categorical":
             alpha = _prior("alpha", priors["intercept"], dims="category_free")
-            beta = _prior("beta", priors["coefficients"], dims=("coef", "category_free"))
-            eta_free = alpha + pt.dot(X, beta)
+            _, xb = _coefficients(md, X, qr, list(range(len(names))), "beta", ("coef", "category_free"),
+                                  len(md.categories) - 1)
+            eta_free = alpha + xb
             eta = pt.concatenate([pt.zeros((Xs.shape[0], 1)), eta_free], axis=1)
             pm.Categorical("y", p=pm.math.softmax(eta, axis=1), observed=md.y, dims="obs")
+            return model
+        alpha = _prior("alpha", priors["intercept"])
+        by_intercept, by_slope = absorbed_terms(md)
+        if not by_slope:
+            _, eta = _coefficients(md, X, qr, list(range(len(names))), "beta", "coef", None)
+        else:
+            fixed = [j for j in range(len(names)) if j not in by_slope]
+            parts = {}
+            eta = 0.0
+            if fixed:
+                bf, eta = _coefficients(md, X, qr, fixed, "beta_fixed", None, None)
+                parts.update({j: bf[i] for i, j in enumerate(fixed)})
+            for j in by_slope:
+                parts[j] = _prior(f"mean_b_{by_slope[j]}_{_safe(names[j])}", priors["coefficients"])
+            pm.Deterministic("beta", pt.stack([parts[j] for j in range(len(names))]), dims="coef")
+        if by_intercept is None:
+            eta = eta + alpha
+        for g in md.groups:
+            by, dim = g["by"], f"{g['by']}_level"
+            codes = pm.Data(f"codes_{by}", g["codes"].astype("int64"), dims="obs")
+            if g["intercept"]:
+                if by == by_intercept:
+                    eta = eta + _group_with_mean(f"a_{by}", alpha, priors["group_sd"], dim)[codes]
+                else:
+                    eta = eta + _group_effect(f"a_{by}", md, g, priors["group_sd"], dim)[codes]
+            for s in g["slopes"]:
+                j = names.index(s)
+                name = f"b_{by}_{_safe(s)}"
+                if by_slope.get(j) == by:
+                    b = _group_with_mean(name, parts[j], priors["group_sd"], dim)
+                else:
+                    b = _group_effect(name, md, g, priors["group_sd"], dim)
+                eta = eta + b[codes] * X[:, j]
+        logit_bernoulli("y", eta, observed=md.y, dims="obs")
     return model
+
+
+def _group_with_mean(name: str, mean, prior_sd: dict, dim: str):
+    """Centred group terms about their population mean: name_total ~
+    N(mean, sd) is sampled, name = name_total - mean is recorded. Returns the
+    totals (population mean included)."""
+    sd = _prior(f"sd_{name}", prior_sd)
+    total = pm.Normal(f"{name}_total", mu=mean, sigma=sd, dims=dim)
+    pm.Deterministic(name, total - mean, dims=dim)
+    return total
 
 
 def _safe(term: str) -> str:
@@ -139,23 +274,63 @@ def chain_method(settings: dict) -> str:
     return settings.get("chain_method", "parallel")
 
 
+def predictive_draws(settings: dict) -> int:
+    """Posterior draws (evenly thinned) that get a log-likelihood and a
+    posterior predictive draw: PSIS-LOO and the predictive checks need no
+    more (the report uses ``report.loo_draws`` <= this), and both groups are
+    rows x draws large (an 85k-row panel: 340 MB of float32 per 1000 draws)."""
+    return int(settings.get("predictive_draws", 1000))
+
+
+def _predictive_groups(idata: az.InferenceData, model: pm.Model, max_draws: int, seed: int) -> None:
+    """Add log_likelihood (float32) and posterior_predictive (smallest integer
+    type) for every k-th posterior draw; their ``draw`` coordinate names the
+    posterior draws they belong to."""
+    from ..summaries import thin
+
+    sub = az.InferenceData(posterior=thin(idata.posterior, max_draws))
+    ll = pm.compute_log_likelihood(sub, var_names=["y"], model=model, extend_inferencedata=False,
+                                   progressbar=False)
+    pp = pm.sample_posterior_predictive(sub, model=model, random_seed=seed, progressbar=False,
+                                        return_inferencedata=True)
+    # a Dataset when not extending an InferenceData; pymc numbers its draws
+    # 0..n-1: give both groups the posterior draws they were computed from
+    where = {"chain": sub.posterior["chain"].values, "draw": sub.posterior["draw"].values}
+    ll_ds = ll.astype("float32").assign_coords(where)
+    y = pp.posterior_predictive.assign_coords(where)
+    top = int(max(int(y["y"].max()), 1))
+    y = y.astype("int8" if top < 127 else "int16" if top < 32767 else "int32")
+    idata.add_groups(log_likelihood=ll_ds, posterior_predictive=y)
+
+
 def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500) -> az.InferenceData:
-    """Sample the prior, the posterior and both predictive distributions."""
+    """Sample the prior, the posterior and both predictive distributions.
+
+    The NUTS call samples only; the log-likelihood and the posterior
+    predictive are computed afterwards on ``predictive_draws`` thinned draws
+    (in the JAX call they cost as much as the sampling on 200k rows)."""
     spec = md.spec
     settings = {**sampling, **(spec.sampling or {})}
     sampler = settings.get("sampler", "pymc")
     method = chain_method(settings) if sampler == "numpyro" else ""
-    model = build_pymc_model(md)
+    qr = bool(settings.get("qr", True))
+    basis = "QR" if qr and uses_qr(md) else "plain"
+    if sampler == "numpyro":
+        from ._jax import register_fast_softplus
+
+        register_fast_softplus()
+    model = build_pymc_model(md, qr=qr)
     draws, tune, chains = settings["draws"], settings["tune"], settings["chains"]
-    log.info("model %s: %d rows, %d coefficients, family %s, sampler %s, %d chains x (%d tune + %d draws)",
-             spec.name, len(md.y), len(md.coef_names), spec.family, sampler, chains, tune, draws)
+    log.info("model %s: %d rows, %d coefficients, family %s, sampler %s, %d chains x (%d tune + %d draws)%s",
+             spec.name, len(md.y), len(md.coef_names), spec.family, sampler, chains, tune, draws,
+             ", coefficients sampled in the QR basis" if basis == "QR" else "")
     t0 = time.monotonic()
     with model:
         prior = pm.sample_prior_predictive(draws=prior_draws, random_seed=seed)
         t_prior = time.monotonic()
         kwargs = dict(draws=draws, tune=tune, chains=chains, target_accept=settings["target_accept"],
                       random_seed=seed, progressbar=sampler != "pymc" and settings.get("progress", True),
-                      idata_kwargs={"log_likelihood": True})
+                      compute_convergence_checks=False)
         if sampler == "pymc":
             kwargs["cores"] = settings.get("cores", 1)
             kwargs["callback"] = _Progress(chains * (draws + tune), spec.name)
@@ -172,12 +347,13 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500) 
                 kwargs["nuts_sampler_kwargs"] = {"low_rank_modified_mass_matrix": True}
         idata = pm.sample(**kwargs)
         t_sample = time.monotonic()
-        idata.extend(prior)
-        pm.sample_posterior_predictive(idata, random_seed=seed + 1, extend_inferencedata=True, progressbar=False)
+    idata.extend(prior)
+    _predictive_groups(idata, model, predictive_draws(settings), seed + 1)
     elapsed = time.monotonic() - t0
     timing = {"prior_predictive": round(t_prior - t0, 2), "nuts": round(t_sample - t_prior, 2),
-              "posterior_predictive": round(time.monotonic() - t_sample, 2)}
-    log.info("model %s: timing (s) %s (nuts includes compiling and the log-likelihood)", spec.name, timing)
+              "predictive": round(time.monotonic() - t_sample, 2)}
+    log.info("model %s: timing (s) %s (nuts includes compiling; predictive = log-likelihood and posterior "
+             "predictive on %d thinned draws)", spec.name, timing, n_predictive(idata))
     add_original_scale(idata, md)
     ndiv = int(idata.sample_stats["diverging"].sum())
     log.info("model %s: sampled in %.1f s, %d divergences", spec.name, elapsed, ndiv)
@@ -188,9 +364,14 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500) 
         "coef_sds": json.dumps(md.sds.to_dict()), "categories": json.dumps(md.categories),
         "parameterization": json.dumps({g["by"]: parameterization(md, g) for g in md.groups}),
         "sampling_seconds": round(elapsed, 2), "timing_seconds": json.dumps(timing),
-        "chain_method": method,
+        "chain_method": method, "qr": int(basis == "QR"),
     })
     return idata
+
+
+def n_predictive(idata: az.InferenceData) -> int:
+    ds = idata.log_likelihood
+    return int(ds.sizes["chain"]) * int(ds.sizes["draw"])
 
 
 SUMMARY_VARS = ("alpha", "beta", "alpha_orig", "beta_orig")
