@@ -184,3 +184,41 @@ def test_qr_and_plain_parameterizations_give_one_posterior():
     eta = post["alpha"].values + md.X_std[md.coef_names].to_numpy() @ post["beta"].values
     ll = md.y * eta - np.logaddexp(0, eta)
     np.testing.assert_allclose(a.log_likelihood["y"].sel(chain=0, draw=d).values, ll, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("par", ["centered", "auto"])
+def test_centred_group_with_mean_keeps_the_declared_prior(par):
+    """A centred group carrying the population mean is sampled as totals
+    alpha + a_g; the recorded deviations a_g must still be N(0, sd) a priori,
+    independent of alpha, and the slope's population coefficient N(0, 1).
+    auto: level b has no events, so it alone is non-centred (mixed)."""
+    import pymc as pm
+
+    from alliance_models.models.bayes import absorbed_terms, build_pymc_model, centred_levels, parameterization
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 600)
+    y[200:400] = 0
+    df = pd.DataFrame({"y": y, "x": rng.normal(size=600), "t": rng.normal(size=600),
+                       "grp": np.repeat(["a", "b", "c"], 200)})
+    spec = ModelSpec(name="cg", data="x.csv", outcome="y", formula="y ~ x + t",
+                     group=[{"by": "grp", "intercept": True, "slopes": ["x"], "parameterization": par}])
+    md = build_model_data(spec, df)
+    # auto: slopes are non-centred, so only the intercept carries its mean
+    assert absorbed_terms(md) == ("grp", {0: "grp"} if par == "centered" else {})
+    g = md.groups[0]
+    assert centred_levels(md, g).tolist() == ([True, True, True] if par == "centered" else [True, False, True])
+    assert parameterization(md, g) == ("centered" if par == "centered" else "mixed")
+    with build_pymc_model(md):
+        prior = pm.sample_prior_predictive(draws=20000, random_seed=2).prior
+    a = prior["a_grp"].values.reshape(-1, 3)
+    sd = prior["sd_a_grp"].values.ravel()
+    alpha = prior["alpha"].values.ravel()
+    np.testing.assert_allclose(a.mean(0), 0, atol=0.03)
+    np.testing.assert_allclose((a / sd[:, None]).std(0), 1, rtol=0.03)   # a_g / sd ~ N(0, 1)
+    assert abs(np.corrcoef(a[:, 0], alpha)[0, 1]) < 0.03
+    np.testing.assert_allclose(alpha.std(), 2.5, rtol=0.03)
+    bx = prior["beta"].values.reshape(-1, 2)
+    np.testing.assert_allclose(bx.std(0), 1, rtol=0.03)
+    b = prior["b_grp_x"].values.reshape(-1, 3)
+    assert abs(np.corrcoef(b[:, 1], bx[:, 0])[0, 1]) < 0.03
