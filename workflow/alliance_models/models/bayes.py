@@ -362,7 +362,7 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500) 
     draws, tune, chains = settings["draws"], settings["tune"], settings["chains"]
     log.info("model %s: %d rows, %d coefficients, family %s, sampler %s, %d chains x (%d tune + %d draws)%s",
              spec.name, len(md.y), len(md.coef_names), spec.family, sampler, chains, tune, draws,
-             ", coefficients sampled in the QR basis" if basis == "QR" else "")
+             ", QR basis for the coefficients" if basis == "QR" else "")
     t0 = time.monotonic()
     with model:
         prior = pm.sample_prior_predictive(draws=prior_draws, random_seed=seed)
