@@ -190,12 +190,6 @@ def is_auxiliary(name: str) -> bool:
             or name == "beta_fixed")
 
 
-def uses_qr(md: ModelData) -> bool:
-    """Whether build_pymc_model(md, qr=True) samples any coefficients in a QR basis."""
-    _, by_slope = absorbed_terms(md) if md.spec.family == "bernoulli" else (None, {})
-    return qr_factors(md, [j for j in range(len(md.coef_names)) if j not in by_slope]) is not None
-
-
 def _logit_logp(value, eta):
     # y eta - log(1 + e^eta): one softplus per row (pm.Bernoulli(logit_p=)
     # evaluates two inside a switch), the same density
@@ -353,12 +347,12 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500) 
     sampler = settings.get("sampler", "pymc")
     method = chain_method(settings) if sampler == "numpyro" else ""
     qr = bool(settings.get("qr", True))
-    basis = "QR" if qr and uses_qr(md) else "plain"
     if sampler == "numpyro":
         from ._jax import register_fast_softplus
 
         register_fast_softplus()
     model = build_pymc_model(md, qr=qr)
+    basis = "QR" if any(v.startswith("theta_qr_") for v in model.named_vars) else "plain"
     draws, tune, chains = settings["draws"], settings["tune"], settings["chains"]
     log.info("model %s: %d rows, %d coefficients, family %s, sampler %s, %d chains x (%d tune + %d draws)%s",
              spec.name, len(md.y), len(md.coef_names), spec.family, sampler, chains, tune, draws,
@@ -386,13 +380,15 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500) 
                 kwargs["nuts_sampler_kwargs"] = {"low_rank_modified_mass_matrix": True}
         idata = pm.sample(**kwargs)
         t_sample = time.monotonic()
+    from ..summaries import n_draws
+
     idata.extend(prior)
     _predictive_groups(idata, model, predictive_draws(settings), seed + 1)
     elapsed = time.monotonic() - t0
     timing = {"prior_predictive": round(t_prior - t0, 2), "nuts": round(t_sample - t_prior, 2),
               "predictive": round(time.monotonic() - t_sample, 2)}
     log.info("model %s: timing (s) %s (nuts includes compiling; predictive = log-likelihood and posterior "
-             "predictive on %d thinned draws)", spec.name, timing, n_predictive(idata))
+             "predictive on %d thinned draws)", spec.name, timing, n_draws(idata.log_likelihood))
     add_original_scale(idata, md)
     ndiv = int(idata.sample_stats["diverging"].sum())
     log.info("model %s: sampled in %.1f s, %d divergences", spec.name, elapsed, ndiv)
@@ -406,11 +402,6 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500) 
         "chain_method": method, "qr": int(basis == "QR"),
     })
     return idata
-
-
-def n_predictive(idata: az.InferenceData) -> int:
-    ds = idata.log_likelihood
-    return int(ds.sizes["chain"]) * int(ds.sizes["draw"])
 
 
 SUMMARY_VARS = ("alpha", "beta", "alpha_orig", "beta_orig")
