@@ -6,7 +6,13 @@ Models: a simulated 200,000-row, 8-predictor logit (the issue's yardstick) and,
 if data/processed/dyad_year_ussr.parquet exists, the USSR dyad-year onset model
 with a varying intercept by partner (config/models.yaml: ussr_onset-cinc).
 
-    .venv/bin/python bench/bench_samplers.py [--rows 200000] [--samplers pymc,numpyro,numpyro_parallel,nutpie]
+    .venv/bin/python bench/bench_samplers.py [--rows 200000] [--samplers pymc@float64,numpyro_parallel@float32,...]
+
+Each entry is sampler[_chainmethod]@precision: precision float32 is the
+pipeline's default (sampling.precision: the logit's design, linear predictor
+and per-row log-likelihood in single precision, parameters and sums in
+double), float64 all double. Ratios are printed against PyMC's default sampler
+on the same model (same precision) and on the all-float64 model.
 
 `numpyro` runs its chains vectorized in one process (sampling.chain_method:
 vectorized); `numpyro_parallel` runs one chain per JAX CPU device
@@ -59,9 +65,10 @@ else:
     spec = next(s for s in load_model_specs({models!r}) if s.name == args["model"])
     df = pd.read_parquet(spec.data_path())
 md = build_model_data(spec, df)
-sampler, _, chain_method = args["sampler"].partition("_")
+label, _, precision = args["sampler"].partition("@")
+sampler, _, chain_method = label.partition("_")
 settings = dict(draws=1000, tune=1000, chains=2, target_accept=0.9, sampler=sampler, cores=2,
-                chain_method=chain_method or "vectorized")
+                chain_method=chain_method or "vectorized", precision=precision or "float64")
 if args.get("mass_matrix"):
     settings["mass_matrix"] = args["mass_matrix"]
 t0 = time.perf_counter()
@@ -130,7 +137,9 @@ def run_one(model: str, sampler: str, rows: int, mass_matrix: str | None = None)
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=200_000)
-    ap.add_argument("--samplers", default="pymc,numpyro,numpyro_parallel,nutpie")
+    ap.add_argument("--samplers", default="pymc@float64,pymc@float32,numpyro@float32,numpyro_parallel@float32,"
+                    "numpyro_parallel@float64,nutpie@float32",
+                    help="sampler[_chainmethod][@precision], comma-separated")
     ap.add_argument("--panel-model", default="ussr_onset-cinc")
     ap.add_argument("--out", default=str(ROOT / "bench" / "samplers.csv"))
     a = ap.parse_args()
@@ -147,19 +156,27 @@ def main() -> None:
     print()
     print("NUTS s: the sample call (compile + warm-up + draws); fit s: also the prior predictive draws and the")
     print("log-likelihood and posterior predictive on 1000 thinned draws, the same work whichever sampler ran.")
-    print("Ratios against pymc (baseline).")
-    print(f"{'model':28s} {'sampler':16s} {'n':>8s} {'NUTS s':>8s} {'fit s':>8s} {'min ESS':>8s} {'ESS/s':>8s} "
-          f"{'x pymc':>7s} {'fit ESS/s':>9s} {'x pymc':>7s}")
+    print("sampler@precision: the model's logit likelihood in float64 or float32 (sampling.precision).")
+    print("x pymc: ESS/s against PyMC's default sampler on the same model (same precision);")
+    print("x pymc64: against PyMC's default sampler on the all-float64 model.")
+    print(f"{'model':24s} {'sampler':26s} {'n':>7s} {'NUTS s':>7s} {'fit s':>7s} {'min ESS':>7s} {'ESS/s':>7s} "
+          f"{'x pymc':>6s} {'x pymc64':>8s} {'fit ESS/s':>9s} {'x pymc':>6s}")
     for model in models:
-        base = next((r for r in rows if r["model"] == model and r["sampler"] == "pymc" and "error" not in r), None)
+        def base(precision):
+            return next((r for r in rows if r["model"] == model and "error" not in r
+                         and r["sampler"].partition("@")[0] == "pymc"
+                         and (r["sampler"].partition("@")[2] or "float64") == precision), None)
         for r in (r for r in rows if r["model"] == model):
             if "error" in r:
-                print(f"{model:28s} {r['sampler']:16s} ERROR {r['error'][-200:]!r}")
+                print(f"{model:24s} {r['sampler']:26s} ERROR {r['error'][-200:]!r}")
                 continue
-            ratio = r["ess_per_s"] / base["ess_per_s"] if base else float("nan")
-            fratio = r["ess_per_fit_s"] / base["ess_per_fit_s"] if base else float("nan")
-            print(f"{model:28s} {r['sampler']:16s} {r['n']:8d} {r['sample_s']:8.1f} {r['wall']:8.1f} "
-                  f"{r['min_ess']:8.0f} {r['ess_per_s']:8.1f} {ratio:7.1f} {r['ess_per_fit_s']:9.1f} {fratio:7.1f}")
+            same, b64 = base(r["sampler"].partition("@")[2] or "float64"), base("float64")
+            ratio = r["ess_per_s"] / same["ess_per_s"] if same else float("nan")
+            r64 = r["ess_per_s"] / b64["ess_per_s"] if b64 else float("nan")
+            fratio = r["ess_per_fit_s"] / same["ess_per_fit_s"] if same else float("nan")
+            print(f"{model:24s} {r['sampler']:26s} {r['n']:7d} {r['sample_s']:7.1f} {r['wall']:7.1f} "
+                  f"{r['min_ess']:7.0f} {r['ess_per_s']:7.1f} {ratio:6.1f} {r64:8.1f} {r['ess_per_fit_s']:9.1f} "
+                  f"{fratio:6.1f}")
     import csv
     with open(a.out, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=sorted({k for r in rows for k in r}))

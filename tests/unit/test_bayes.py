@@ -222,3 +222,46 @@ def test_centred_group_with_mean_keeps_the_declared_prior(par):
     np.testing.assert_allclose(bx.std(0), 1, rtol=0.03)
     b = prior["b_grp_x"].values.reshape(-1, 3)
     assert abs(np.corrcoef(b[:, 1], bx[:, 0])[0, 1]) < 0.03
+
+
+@pytest.mark.parametrize("qr,group", [
+    (True, None),
+    (False, None),
+    (True, {"by": "grp", "intercept": True, "slopes": ["x"], "parameterization": "auto"}),
+    (True, {"by": "grp", "intercept": True, "slopes": ["x"], "parameterization": "centered"}),
+])
+def test_single_precision_likelihood_is_the_double_precision_one(qr, group):
+    """precision float32 only rounds: the model's log density, its gradient and
+    every row's log-likelihood agree with the float64 model at random points,
+    the parameters stay double, and the summed density is double."""
+    import pymc as pm
+    import pytensor
+
+    from alliance_models.models.bayes import build_pymc_model
+
+    rng = np.random.default_rng(5)
+    n = 30000
+    df = pd.DataFrame({"x": rng.normal(3, 2, n), "t": rng.integers(0, 2, n), "grp": rng.choice(list("abcd"), n)})
+    df["y"] = (rng.random(n) < 1 / (1 + np.exp(-(-2 + 0.4 * df["x"] - df["t"])))).astype(int)
+    df.loc[df["grp"] == "b", "y"] = 0                                  # a level with no events (non-centred)
+    spec = ModelSpec(name="p32", data="x.csv", outcome="y", formula="y ~ x + t", group=[group] if group else [])
+    md = build_model_data(spec, df)
+    m64 = build_pymc_model(md, qr=qr, precision="float64")
+    m32 = build_pymc_model(md, qr=qr, precision="float32")
+    assert [v.name for v in m32.value_vars] == [v.name for v in m64.value_vars]
+    assert all(v.dtype == "float64" for v in m32.value_vars)
+    assert m32.logp().dtype == "float64"
+    f64, f32 = m64.compile_logp(), m32.compile_logp()
+    g64, g32 = m64.compile_dlogp(), m32.compile_dlogp()
+    ll64, ll32 = (m.compile_fn(m.logp(vars=[m["y"]], sum=False)[0], inputs=m.value_vars, on_unused_input="ignore")
+                  for m in (m64, m32))
+    ip = m64.initial_point()
+    for k in range(3):
+        pt_ = {name: v + rng.normal(0, 0.3, np.shape(v)) for name, v in ip.items()}
+        lp64, lp32 = f64(pt_), f32(pt_)
+        assert lp32 != lp64 and abs(lp32 - lp64) < 1e-6 * abs(lp64) and abs(lp64) > 1000   # rounded, not equal
+        np.testing.assert_allclose(g32(pt_), g64(pt_), rtol=1e-4, atol=1e-3 * np.abs(g64(pt_)).max())
+        a, b = ll32(pt_), ll64(pt_)
+        assert a.dtype == np.float64 and a.shape == (n,)
+        np.testing.assert_allclose(a, b, rtol=2e-6, atol=2e-6)
+    assert pytensor.config.floatX == "float64"
