@@ -111,6 +111,23 @@ def test_columns_checked_at_load_for_pipeline_tables_and_user_files(tmp_path):
     assert "model 'on_panel': field 'formula': column 'missing_one' is not in the dyad-year panel" in msg
     assert "conttype" not in msg
     assert f"model 'on_csv': field 'formula': column 'z' is not in '{csv}'" in msg
+    with pytest.raises(ConfigError) as err:
+        check_all_columns(specs, "config/mine.yaml")
+    lines = str(err.value).splitlines()[1:]
+    assert len(lines) == 3 and all(l.strip().startswith("models file 'config/mine.yaml': model '") for l in lines)
+
+
+@pytest.mark.parametrize("field,extra", [
+    ("formula", {"formula": "allied ~ $disparity + threat_high"}),
+    ("subset", {"subset": "year >= $start"}),
+    ("drop", {"drop": {"threat": ["$threat"]}}),
+])
+def test_placeholder_without_variants_is_named(tmp_path, field, extra):
+    with pytest.raises(ConfigError) as err:
+        load_model_specs(_write(tmp_path, [dict(BASE, **extra)]))
+    msg = str(err.value)
+    assert f"model 'm1': field '{field}': placeholder '$" in msg and "has no value" in msg
+    assert "variants" in msg and "Unexpected character" not in msg
 
 
 def test_drop_adds_reduced_models(tmp_path):

@@ -152,17 +152,19 @@ def table_columns(spec: ModelSpec) -> tuple[set[str], str] | None:
     return set(cols), f"'{path}'"
 
 
-def check_all_columns(specs: list[ModelSpec]) -> None:
-    """Check every spec's columns against its data's declared columns at load time."""
+def check_all_columns(specs: list[ModelSpec], path=None) -> None:
+    """Check every spec's columns against its data's declared columns at load
+    time; ``path``: the models file, named in every message."""
     problems = []
+    prefix = f"models file '{path}': " if path else ""
     for spec in specs:
-        known = table_columns(spec)
-        if known is None:
-            continue
         try:
+            known = table_columns(spec)
+            if known is None:
+                continue
             check_columns(spec, *known)
         except ConfigError as exc:
-            problems.append(str(exc))
+            problems += [prefix + line for line in str(exc).splitlines()]
     if problems:
         raise ConfigError("invalid model declarations:\n  " + "\n  ".join(problems))
 
@@ -215,6 +217,15 @@ def _check_one(m: dict, where: str) -> list[str]:
     """Checks beyond the schema: formula, placeholders, queries, priors."""
     problems = []
     name = m["name"]
+    fields = {k: m.get(k) for k in ("formula", "outcome", "subset", "holdout")}
+    fields["drop"] = " ".join(t for terms in (m.get("drop") or {}).values() for t in terms)
+    fields["group"] = " ".join(s for g in m.get("group") or [] for s in g.get("slopes", []))
+    for fld, text in fields.items():
+        for ph in sorted(set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", text or ""))):
+            problems.append(f"{where}: model '{name}': field '{fld}': placeholder '${ph}' has no value "
+                            f"(declare it under 'variants', e.g. variants: {{{ph}: {{label: column}}}})")
+    if any(p.split(": field ")[1].startswith("'formula'") for p in problems):
+        return problems
     try:
         lhs = m["formula"].split("~")[0].strip()
         if "~" not in m["formula"]:
