@@ -373,7 +373,7 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500) 
         from ._jax import register_fast_softplus
 
         register_fast_softplus()
-    precision = settings.get("precision", "float64")
+    precision = settings.get("precision", "float32")    # the config default (config.schema.json)
     model = build_pymc_model(md, qr=qr, precision=precision)
     basis = "QR" if any(v.startswith("theta_qr_") for v in model.named_vars) else "plain"
     draws, tune, chains = settings["draws"], settings["tune"], settings["chains"]
