@@ -134,6 +134,12 @@ def run_one(model: str, sampler: str, rows: int, mass_matrix: str | None = None)
     return r
 
 
+def _label(entry: str) -> tuple[str, str]:
+    """(sampler[_chainmethod], precision) of a --samplers entry; no @ = float64."""
+    sampler, _, precision = entry.partition("@")
+    return sampler, precision or "float64"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=200_000)
@@ -162,15 +168,12 @@ def main() -> None:
     print(f"{'model':24s} {'sampler':26s} {'n':>7s} {'NUTS s':>7s} {'fit s':>7s} {'min ESS':>7s} {'ESS/s':>7s} "
           f"{'x pymc':>6s} {'x pymc64':>8s} {'fit ESS/s':>9s} {'x pymc':>6s}")
     for model in models:
-        def base(precision):
-            return next((r for r in rows if r["model"] == model and "error" not in r
-                         and r["sampler"].partition("@")[0] == "pymc"
-                         and (r["sampler"].partition("@")[2] or "float64") == precision), None)
+        ok = {_label(r["sampler"]): r for r in rows if r["model"] == model and "error" not in r}
         for r in (r for r in rows if r["model"] == model):
             if "error" in r:
                 print(f"{model:24s} {r['sampler']:26s} ERROR {r['error'][-200:]!r}")
                 continue
-            same, b64 = base(r["sampler"].partition("@")[2] or "float64"), base("float64")
+            same, b64 = ok.get(("pymc", _label(r["sampler"])[1])), ok.get(("pymc", "float64"))
             ratio = r["ess_per_s"] / same["ess_per_s"] if same else float("nan")
             r64 = r["ess_per_s"] / b64["ess_per_s"] if b64 else float("nan")
             fratio = r["ess_per_fit_s"] / same["ess_per_fit_s"] if same else float("nan")

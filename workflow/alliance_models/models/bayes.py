@@ -133,8 +133,7 @@ def qr_factors(md: ModelData, cols: list[int] | None = None) -> tuple[np.ndarray
     return Q * np.sqrt(n), R / np.sqrt(n)
 
 
-def _coefficients(md: ModelData, X, qr: bool, cols: list[int], name: str, dims, n_free: int | None,
-                  single: bool = False):
+def _coefficients(md: ModelData, X, qr: bool, cols: list[int], name: str, dims, n_free: int | None):
     """Coefficients of the design columns ``cols`` and their part of the
     linear predictor. With ``qr`` the sampler moves theta = R* beta, whose
     directions are uncorrelated in the likelihood (a spell cubic's three
@@ -142,15 +141,13 @@ def _coefficients(md: ModelData, X, qr: bool, cols: list[int], name: str, dims, 
     the model, its prior on beta included, is unchanged (theta's multivariate
     normal prior is the image of beta's independent normals). ``n_free``: the
     categorical model's free categories (a column of coefficients each).
-    ``single``: ``X`` is the single-precision design and the product is
-    taken in single precision (see :func:`build_pymc_model`)."""
+    The product is taken in ``X``'s precision (see :func:`build_pymc_model`)."""
     prior = md.spec.priors["coefficients"]
     factors = qr_factors(md, cols) if qr else None
     Xc = X[:, cols] if len(cols) != len(md.coef_names) else X
-    cast = (lambda v: v.astype("float32")) if single else (lambda v: v)
     if factors is None:
         beta = _prior(name, prior, dims=dims) if dims else _prior(name, prior, shape=len(cols))
-        return beta, pt.dot(Xc, cast(beta))
+        return beta, pt.dot(Xc, beta.astype(X.dtype))
     Qs, Rs = factors
     k = Rs.shape[0]
     mu = prior.get("mu", 0.0) * Rs.sum(axis=1)          # R* (mu 1)
@@ -162,9 +159,7 @@ def _coefficients(md: ModelData, X, qr: bool, cols: list[int], name: str, dims, 
         theta = pm.MvNormal(f"theta_qr_{name}", mu=mu, chol=chol, shape=(k,))
     beta = pt.dot(Rinv, theta)
     beta = pm.Deterministic(name, beta, dims=dims) if dims else beta
-    if single:
-        return beta, pt.dot(pt.constant(Qs.astype("float32")), cast(theta))
-    return beta, pt.dot(pt.as_tensor(Qs), theta)
+    return beta, pt.dot(pt.constant(Qs.astype(X.dtype)), theta.astype(X.dtype))
 
 
 def absorbed_terms(md: ModelData) -> tuple[str | None, dict[int, str]]:
@@ -245,8 +240,12 @@ def build_pymc_model(md: ModelData, qr: bool = True, precision: str = "float64")
     single = precision == "float32" and spec.family != "categorical"
     with pm.Model(coords=coords) as model:
         X = pm.Data("X", Xs, dims=("obs", "coef"))
+        # the design in the likelihood's precision; low() brings a term to it
         Xl = pt.constant(Xs.astype("float32"), name="X_float32") if single else X
-        low = (lambda v: v.astype("float32")) if single else (lambda v: v)
+
+        def low(v):
+            return v.astype(Xl.dtype)
+
         if spec.family == "categorical":
             alpha = _prior("alpha", priors["intercept"], dims="category_free")
             _, xb = _coefficients(md, X, qr, list(range(len(names))), "beta", ("coef", "category_free"),
@@ -258,13 +257,13 @@ def build_pymc_model(md: ModelData, qr: bool = True, precision: str = "float64")
         alpha = _prior("alpha", priors["intercept"])
         by_intercept, by_slope = absorbed_terms(md)
         if not by_slope:
-            _, eta = _coefficients(md, Xl, qr, list(range(len(names))), "beta", "coef", None, single)
+            _, eta = _coefficients(md, Xl, qr, list(range(len(names))), "beta", "coef", None)
         else:
             fixed = [j for j in range(len(names)) if j not in by_slope]
             parts = {}
             eta = 0.0
             if fixed:
-                bf, eta = _coefficients(md, Xl, qr, fixed, "beta_fixed", None, None, single)
+                bf, eta = _coefficients(md, Xl, qr, fixed, "beta_fixed", None, None)
                 parts.update({j: bf[i] for i, j in enumerate(fixed)})
             for j in by_slope:
                 parts[j] = _prior(f"mean_b_{by_slope[j]}_{_safe(names[j])}", priors["coefficients"])

@@ -220,11 +220,13 @@ def _check_one(m: dict, where: str) -> list[str]:
     fields = {k: m.get(k) for k in ("formula", "outcome", "subset", "holdout")}
     fields["drop"] = " ".join(t for terms in (m.get("drop") or {}).values() for t in terms)
     fields["group"] = " ".join(s for g in m.get("group") or [] for s in g.get("slopes", []))
-    for fld, text in fields.items():
-        for ph in sorted(set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", text or ""))):
+    unfilled = {fld: sorted(set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", text or "")))
+                for fld, text in fields.items()}
+    for fld, names in unfilled.items():
+        for ph in names:
             problems.append(f"{where}: model '{name}': field '{fld}': placeholder '${ph}' has no value "
                             f"(declare it under 'variants', e.g. variants: {{{ph}: {{label: column}}}})")
-    if any(p.split(": field ")[1].startswith("'formula'") for p in problems):
+    if unfilled["formula"]:              # the formula cannot be parsed: say only that
         return problems
     try:
         lhs = m["formula"].split("~")[0].strip()
