@@ -1,17 +1,18 @@
 # Directed dyad-year panels (issue 5): one per focal set in config key `panel`.
 import re
 
-from alliance_models.data.panel import MID_SOURCES, check_panel_config, first_existing
+from alliance_models.data.panel import MID_SOURCES, check_panel_config
 from alliance_models.errors import PipelineError
 
 # A bad focal code, set name or year range stops the run here, before any job.
-# Membership comes from the fetched cow_states if present, else the mirror's;
-# with neither, only the set names are checked (the rule checks codes again).
+# Membership comes from the fetched cow_states if present, else the mirror's
+# when its sha256 is the declared one (usable_source); with neither, only the
+# set names are checked (the rule checks codes again on the verified files).
 try:
     PANEL_FOCAL = check_panel_config(
         config["panel"],
-        first_existing(source_path("cow_states"), MIRROR and MIRROR / SOURCES["cow_states"]["file"]),
-        first_existing(source_path("cow_majors"), MIRROR and MIRROR / SOURCES["cow_majors"]["file"]),
+        usable_source("cow_states"),
+        usable_source("cow_majors"),
     )
 except PipelineError as exc:
     raise WorkflowError(str(exc)) from None

@@ -164,14 +164,6 @@ def resolve_focal_set(name_or_codes, spells: pd.DataFrame, majors: pd.DataFrame 
     return sorted(set(codes))
 
 
-def first_existing(*paths):
-    """The first of ``paths`` (None entries skipped) that exists, else None."""
-    for p in paths:
-        if p is not None and os.path.exists(p):
-            return p
-    return None
-
-
 def check_panel_config(panel: dict, states_path=None, majors_path=None) -> dict[str, list[int] | None]:
     """Check config key ``panel`` before any job runs; resolve its focal sets.
 
