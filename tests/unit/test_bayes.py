@@ -265,3 +265,57 @@ def test_single_precision_likelihood_is_the_double_precision_one(qr, group):
         assert a.dtype == np.float64 and a.shape == (n,)
         np.testing.assert_allclose(a, b, rtol=2e-6, atol=2e-6)
     assert pytensor.config.floatX == "float64"
+
+
+def _diag(bulk, tail, rhat=1.0, div=0, chains=2):
+    return {"status": "ok" if min(bulk, tail) >= 400 and rhat <= 1.01 and div == 0 else "failed",
+            "min_ess_bulk": bulk, "min_ess_tail": tail, "max_rhat": rhat, "divergences": div, "chains": chains,
+            "thresholds": GATE}
+
+
+def test_next_batch_aims_at_the_gate_and_stops_where_draws_cannot_help():
+    from alliance_models.models._extend import next_batch
+
+    assert next_batch(1000, 1000, 4000, _diag(450, 500)) == 0                # passed
+    # bulk ESS 200 of 400 after 1000 draws: 2 x 1.1 x 1000 = 2200 in all, so 1200 more
+    assert next_batch(1000, 1000, 4000, _diag(200, 900)) == 1200
+    assert next_batch(1000, 1000, 1500, _diag(200, 900)) == 500              # capped
+    assert next_batch(1500, 1000, 1500, _diag(200, 900)) == 0                # at the cap
+    # a near miss still adds a quarter of the first batch, in steps of 50
+    assert next_batch(1000, 1000, 4000, _diag(399, 900)) == 250
+    assert next_batch(1000, 1000, 4000, _diag(900, 900, rhat=1.02)) == 650   # R-hat alone: x1.5 x1.1
+    assert next_batch(1000, 1000, 4000, _diag(100, 900, div=1)) == 0         # divergences: never
+    assert next_batch(1000, 1000, 4000, _diag(100, 900, chains=1)) == 0
+    assert next_batch(1000, 1000, 4000, _diag(float("nan"), 900)) == 1200    # unknown ESS: x2
+
+
+@pytest.mark.slow
+def test_chains_extend_until_the_gate_passes_and_keep_their_first_draws():
+    """max_draws: a fit short of the gate's ESS goes on from where its chains
+    stopped until it passes; its first draws are those of the fit without
+    extension (the same chains, continued), and a fit that passes at once is
+    the plain pm.sample fit draw for draw."""
+    import json
+
+    spec = ModelSpec(name="ext", data="x.csv", outcome="y", formula="y ~ x + t")
+    md = build_model_data(spec, _data(n=300))
+    base = {"tune": 300, "chains": 2, "target_accept": 0.8, "sampler": "numpyro", "cores": 2}
+    short = fit_bayes(md, {**base, "draws": 100}, seed=6, prior_draws=10, gate=GATE)
+    assert diagnose(short, GATE)["status"] == "failed"          # no max_draws: no extension
+    assert short.posterior.sizes["draw"] == 100 and json.loads(short.attrs["extension"]) == []
+    ext = fit_bayes(md, {**base, "draws": 100, "max_draws": 3000}, seed=6, prior_draws=10, gate=GATE)
+    diag = diagnose(ext, GATE)
+    checks = json.loads(ext.attrs["extension"])
+    assert diag["status"] == "ok", diag["reasons"]
+    assert ext.attrs["draws_first"] == 100 and ext.posterior.sizes["draw"] == sum(
+        [100] + [c["added"] for c in checks])
+    assert len(checks) >= 2 and checks[0]["draws"] == 100 and checks[0]["added"] > 0 and checks[-1]["added"] == 0
+    assert checks[-1]["min_ess_bulk"] == pytest.approx(diag["min_ess_bulk"], abs=0.1)
+    np.testing.assert_array_equal(ext.posterior["beta"].values[:, :100], short.posterior["beta"].values)
+    step = ext.sample_stats["step_size"].values                 # no new warmup: the tuned step size
+    assert np.all(step == step[:, :1])
+    # passes at once: the same draws as PyMC's own numpyro call
+    long_plain = fit_bayes(md, {**base, "draws": 800}, seed=7, prior_draws=10, gate=GATE)
+    long_ext = fit_bayes(md, {**base, "draws": 800, "max_draws": 3000}, seed=7, prior_draws=10, gate=GATE)
+    assert json.loads(long_ext.attrs["extension"])[0]["added"] == 0
+    np.testing.assert_array_equal(long_plain.posterior["beta"].values, long_ext.posterior["beta"].values)

@@ -87,3 +87,17 @@ def test_model_tables(project):
     assert {"Intercept", "log_cinc_ratio", "threat_high"} <= set(fb["term"]) and fb["freq_estimate"].notna().all()
     oos = pd.read_csv(project["tables"] / "oos_scores.csv")
     assert list(oos["model"]) == ["ussr_onset_oos"] and (oos["brier"] > 0).all()
+
+
+def test_status_line_says_when_chains_were_continued():
+    from alliance_models.report import status_line
+
+    base = {"status": "ok", "max_rhat": 1.002, "min_ess_bulk": 431.0, "min_ess_tail": 980.0, "divergences": 0,
+            "chains": 2, "n_obs": 14666, "reasons": []}
+    line = status_line({**base, "draws": 2650, "draws_first": 1000})
+    assert "2 chains x 2650 draws, continued from 1000 until the gate passed; 14666 rows" in line
+    assert "continued" not in status_line({**base, "draws": 1000, "draws_first": 1000})
+    assert "continued" not in status_line({**base, "draws": 1000})          # older diagnostics.json
+    failed = status_line({**base, "status": "failed", "reasons": ["min bulk ESS 310 < 400"], "draws": 4000,
+                          "draws_first": 1000})
+    assert "failed the convergence gate" in failed and "min bulk ESS 310" in failed

@@ -107,9 +107,12 @@ def status_line(diag: dict) -> str:
         return (f'<p class="failed"><b>Fit failed the convergence gate</b> '
                 f'({esc("; ".join(diag.get("reasons", [])))}). Its estimates are shown for diagnosis only '
                 "and are not a finding; verdicts that would rest on it say \"no verdict (fit failed)\".</p>")
+    first, draws = diag.get("draws_first"), diag.get("draws", "?")
+    more = (f", continued from {first} until the gate passed" if isinstance(first, int) and isinstance(draws, int)
+            and draws > first else "")
     return (f'<p class="ok">Converged: max R-hat {diag["max_rhat"]:.3f}, min bulk ESS {diag["min_ess_bulk"]:.0f}, '
             f'min tail ESS {diag["min_ess_tail"]:.0f}, {diag["divergences"]} divergences '
-            f'({diag.get("chains", "?")} chains x {diag.get("draws", "?")} draws; {diag.get("n_obs", "?")} rows).</p>')
+            f'({diag.get("chains", "?")} chains x {draws} draws{more}; {diag.get("n_obs", "?")} rows).</p>')
 
 
 def read_csv(path, text: bool = False) -> pd.DataFrame:

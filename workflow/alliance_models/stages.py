@@ -6,6 +6,7 @@ All writes are atomic (see :mod:`.io`).
 
 from __future__ import annotations
 
+import json
 import logging
 
 import numpy as np
@@ -102,10 +103,12 @@ def fit_bayes(spec_json: str, data_path: str, sampling: dict, seed: int, thresho
 
     spec = ModelSpec.from_json(spec_json)
     md = build_model_data(spec, load_model_frame(spec, data_path))
-    idata = fit(md, sampling, seed)
+    idata = fit(md, sampling, seed, gate=thresholds)
     diag = diagnose(idata, thresholds)
     diag.update({"model": spec.name, "sampling_seconds": idata.attrs["sampling_seconds"],
-                 "n_obs": int(len(md.y)), "n_dropped": int(md.n_dropped)})
+                 "n_obs": int(len(md.y)), "n_dropped": int(md.n_dropped),
+                 "draws_first": int(idata.attrs.get("draws_first", diag["draws"])),
+                 "extension": json.loads(idata.attrs.get("extension", "[]"))})
     if diag["status"] == "failed":
         log.warning("model %s FAILED the convergence gate: %s", spec.name, "; ".join(diag["reasons"]))
     idata.attrs["diagnostics_status"] = diag["status"]

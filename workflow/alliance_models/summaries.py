@@ -483,7 +483,7 @@ def diagnostics_row(name: str, diag: dict) -> dict:
     return {"model": name, "status": diag.get("status", "missing"), "max_rhat": diag.get("max_rhat"),
             "min_ess_bulk": diag.get("min_ess_bulk"), "min_ess_tail": diag.get("min_ess_tail"),
             "divergences": diag.get("divergences"), "chains": diag.get("chains"), "draws": diag.get("draws"),
-            "n_obs": diag.get("n_obs"), "sampling_seconds": diag.get("sampling_seconds"),
+            "draws_first": diag.get("draws_first", diag.get("draws")), "n_obs": diag.get("n_obs"), "sampling_seconds": diag.get("sampling_seconds"),
             "reasons": "; ".join(diag.get("reasons", []))}
 
 

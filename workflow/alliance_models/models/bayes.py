@@ -357,12 +357,22 @@ def _predictive_groups(idata: az.InferenceData, model: pm.Model, max_draws: int,
     idata.add_groups(log_likelihood=ll_ds, posterior_predictive=y)
 
 
-def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500) -> az.InferenceData:
+def max_draws(settings: dict) -> int:
+    """Draws per chain a numpyro fit may extend to while the gate fails
+    (models/_extend.py); at or below ``draws``: no extension."""
+    return max(int(settings["draws"]), int(settings.get("max_draws") or 0))
+
+
+def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500,
+              gate: dict | None = None) -> az.InferenceData:
     """Sample the prior, the posterior and both predictive distributions.
 
     The NUTS call samples only; the log-likelihood and the posterior
     predictive are computed afterwards on ``predictive_draws`` thinned draws
-    (in the JAX call they cost as much as the sampling on 200k rows)."""
+    (in the JAX call they cost as much as the sampling on 200k rows).
+    ``gate``: the convergence thresholds; with sampler numpyro and
+    ``max_draws`` above ``draws`` the chains go on until they pass them (see
+    models/_extend.py)."""
     spec = md.spec
     settings = {**sampling, **(spec.sampling or {})}
     sampler = settings.get("sampler", "pymc")
@@ -379,6 +389,11 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500) 
     log.info("model %s: %d rows, %d coefficients, family %s, sampler %s, %d chains x (%d tune + %d draws)%s",
              spec.name, len(md.y), len(md.coef_names), spec.family, sampler, chains, tune, draws,
              ", QR basis for the coefficients" if basis == "QR" else "")
+    cap = max_draws(settings)
+    extend = sampler == "numpyro" and gate is not None and cap > draws
+    if cap > draws and not extend:
+        log.info("model %s: max_draws %d ignored (chains are extended with the numpyro sampler and a gate only)",
+                 spec.name, cap)
     t0 = time.monotonic()
     with model:
         prior = pm.sample_prior_predictive(draws=prior_draws, random_seed=seed)
@@ -400,7 +415,14 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500) 
                 }
             elif sampler == "nutpie" and settings.get("mass_matrix") == "dense":
                 kwargs["nuts_sampler_kwargs"] = {"low_rank_modified_mass_matrix": True}
-        idata = pm.sample(**kwargs)
+        if extend:
+            from ._extend import extending_numpyro
+
+            with extending_numpyro(gate, cap, f"model {spec.name}") as record:
+                idata = pm.sample(**kwargs)
+        else:
+            idata = pm.sample(**kwargs)
+            record = {"draws_first": draws, "checks": []}
         t_sample = time.monotonic()
     from ..summaries import n_draws
 
@@ -422,6 +444,8 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500) 
         "parameterization": json.dumps({g["by"]: parameterization(md, g) for g in md.groups}),
         "sampling_seconds": round(elapsed, 2), "timing_seconds": json.dumps(timing),
         "chain_method": method, "qr": int(basis == "QR"), "precision": precision,
+        "draws_first": int(record["draws_first"]), "max_draws": cap if extend else draws,
+        "extension": json.dumps(record["checks"]),
     })
     return idata
 

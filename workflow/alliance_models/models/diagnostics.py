@@ -8,6 +8,13 @@ import numpy as np
 GATED_PREFIXES = ("alpha", "beta", "sd_", "a_", "b_")
 
 
+def is_gated(name: str) -> bool:
+    """Whether the gate checks posterior variable ``name``: the model's
+    parameters as declared, not the sampler's auxiliary coordinates (``z_*``)
+    nor the original-scale copies (``*_orig``)."""
+    return name.startswith(GATED_PREFIXES) and not name.endswith("_orig") and not name.startswith("z_")
+
+
 def diagnose(idata: az.InferenceData, thresholds: dict) -> dict:
     """Check the sampled parameters against the thresholds in config.
 
@@ -16,8 +23,7 @@ def diagnose(idata: az.InferenceData, thresholds: dict) -> dict:
     a finding anywhere downstream.
     """
     post = idata.posterior
-    names = [v for v in post.data_vars
-             if v.startswith(GATED_PREFIXES) and not v.endswith("_orig") and not v.startswith("z_")]
+    names = [v for v in post.data_vars if is_gated(v)]
     sub = post[names]
     rhat = az.rhat(sub)
     ess_bulk = az.ess(sub, method="bulk")
