@@ -172,7 +172,7 @@ def model_figures(model: str, inputs: dict, reduced: list[dict], settings: dict,
         rdiag = json.loads(Path(r["diagnostics"]).read_text())
         rspec = ModelSpec.from_json(r["spec"]) if r.get("spec") else None
         rows = build_model_data(rspec, fit.frame).rows if rspec else None
-        red.append({"label": r["label"], "name": r["name"], "idata": az.from_netcdf(r["nc"]), "status": rdiag["status"],
+        red.append({"label": r["label"], "name": r["name"], "idata": sm.open_idata(r["nc"]), "status": rdiag["status"],
                     "rows": rows})
     loo = sm.loo_comparison(model, fit.idata, fit.status, red, max_draws=settings["loo_draws"], full_rows=fit.md.rows)
     out("loo", loo)
