@@ -61,7 +61,7 @@ def next_batch(done: int, first: int, cap: int, diag: dict) -> int:
     return max(0, min(want, cap - done))
 
 
-def _gate_check(model, raw, stats, thresholds, names):
+def _gate_check(raw, stats, thresholds, names):
     """The gate on raw draws: the gated parameters evaluated from the
     sampler's unconstrained values, then :func:`diagnose`."""
     import arviz as az
@@ -124,7 +124,7 @@ def extending_numpyro(thresholds: dict, max_draws: int, label: str):
         while True:
             raw = jax.tree.map(lambda *xs: jax.numpy.concatenate(xs, axis=1), *raws)
             stat = {k: np.concatenate([s[k] for s in stats], axis=1) for k in stats[0]}
-            diag = _gate_check(model, raw, stat, thresholds, names)
+            diag = _gate_check(raw, stat, thresholds, names)
             add = next_batch(done, draws, max_draws, diag)
             record["checks"].append({"draws": done, "min_ess_bulk": round(float(diag["min_ess_bulk"]), 1),
                                      "min_ess_tail": round(float(diag["min_ess_tail"]), 1),
