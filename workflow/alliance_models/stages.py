@@ -107,8 +107,7 @@ def fit_bayes(spec_json: str, data_path: str, sampling: dict, seed: int, thresho
     diag = diagnose(idata, thresholds)
     diag.update({"model": spec.name, "sampling_seconds": idata.attrs["sampling_seconds"],
                  "n_obs": int(len(md.y)), "n_dropped": int(md.n_dropped),
-                 "draws_first": int(idata.attrs.get("draws_first", diag["draws"])),
-                 "extension": json.loads(idata.attrs.get("extension", "[]"))})
+                 "draws_first": int(idata.attrs["draws_first"]), "extension": json.loads(idata.attrs["extension"])})
     if diag["status"] == "failed":
         log.warning("model %s FAILED the convergence gate: %s", spec.name, "; ".join(diag["reasons"]))
     idata.attrs["diagnostics_status"] = diag["status"]

@@ -61,17 +61,16 @@ def next_batch(done: int, first: int, cap: int, diag: dict) -> int:
     return max(0, min(want, cap - done))
 
 
-def _gate_check(raw, stats, thresholds, names):
+def _gate_check(raw, stats, thresholds, gated):
     """The gate on raw draws: the gated parameters evaluated from the
-    sampler's unconstrained values, then :func:`diagnose`."""
+    sampler's unconstrained values (``gated``: the function over (chain,
+    draw) and the names of its outputs), then :func:`diagnose`."""
     import arviz as az
-    import jax
 
     from .diagnostics import diagnose
 
-    fn, outs = names
-    vals = jax.jit(jax.vmap(jax.vmap(fn)))(*raw)
-    post = {name: np.asarray(v) for name, v in zip(outs, vals)}
+    fn, outs = gated
+    post = {name: np.asarray(v) for name, v in zip(outs, fn(*raw))}
     idata = az.from_dict(posterior=post, sample_stats={"diverging": np.asarray(stats["diverging"])})
     return diagnose(idata, thresholds)
 
@@ -80,9 +79,9 @@ def _gate_check(raw, stats, thresholds, names):
 def extending_numpyro(thresholds: dict, max_draws: int, label: str):
     """Within this block, ``pm.sample(nuts_sampler="numpyro")`` extends its
     chains until the gate (``thresholds``) passes or ``max_draws`` draws per
-    chain. Yields a dict that is filled with what happened: ``draws_first``,
-    ``draws`` (per chain, in all) and ``checks`` (per check: draws, min bulk
-    and tail ESS, max R-hat, draws added)."""
+    chain. Yields a dict whose ``checks`` list is filled with what happened
+    (per check: draws per chain so far, min bulk and tail ESS, max R-hat,
+    divergences, draws added)."""
     import pymc.sampling.jax as pj
 
     original = pj._sample_numpyro_nuts
@@ -119,12 +118,13 @@ def extending_numpyro(thresholds: dict, max_draws: int, label: str):
         stats = [pj._numpyro_stats_to_dict(mcmc)]
         outs = [v for v in get_default_varnames(model.unobserved_value_vars, include_transformed=False)
                 if is_gated(v.name)]
-        names = (pj.get_jaxified_graph(inputs=model.value_vars, outputs=outs), [v.name for v in outs])
+        graph = pj.get_jaxified_graph(inputs=model.value_vars, outputs=outs)
+        gated = (jax.jit(jax.vmap(jax.vmap(graph))), [v.name for v in outs])
         done = draws
         while True:
             raw = jax.tree.map(lambda *xs: jax.numpy.concatenate(xs, axis=1), *raws)
             stat = {k: np.concatenate([s[k] for s in stats], axis=1) for k in stats[0]}
-            diag = _gate_check(raw, stat, thresholds, names)
+            diag = _gate_check(raw, stat, thresholds, gated)
             add = next_batch(done, draws, max_draws, diag)
             record["checks"].append({"draws": done, "min_ess_bulk": round(float(diag["min_ess_bulk"]), 1),
                                      "min_ess_tail": round(float(diag["min_ess_tail"]), 1),
@@ -144,7 +144,6 @@ def extending_numpyro(thresholds: dict, max_draws: int, label: str):
             raws.append(mcmc.get_samples(group_by_chain=True))
             stats.append(pj._numpyro_stats_to_dict(mcmc))
             done += add
-        record.update({"draws_first": draws, "draws": done})
         return raw, stat, numpyro
 
     pj._sample_numpyro_nuts = sampler

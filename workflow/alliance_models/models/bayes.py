@@ -422,7 +422,7 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500,
                 idata = pm.sample(**kwargs)
         else:
             idata = pm.sample(**kwargs)
-            record = {"draws_first": draws, "checks": []}
+            record = {"checks": []}
         t_sample = time.monotonic()
     from ..summaries import n_draws
 
@@ -444,7 +444,7 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500,
         "parameterization": json.dumps({g["by"]: parameterization(md, g) for g in md.groups}),
         "sampling_seconds": round(elapsed, 2), "timing_seconds": json.dumps(timing),
         "chain_method": method, "qr": int(basis == "QR"), "precision": precision,
-        "draws_first": int(record["draws_first"]), "max_draws": cap if extend else draws,
+        "draws_first": int(draws), "max_draws": cap if extend else draws,
         "extension": json.dumps(record["checks"]),
     })
     return idata
