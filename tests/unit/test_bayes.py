@@ -204,7 +204,7 @@ def test_centred_group_with_mean_keeps_the_declared_prior(par):
     spec = ModelSpec(name="cg", data="x.csv", outcome="y", formula="y ~ x + t",
                      group=[{"by": "grp", "intercept": True, "slopes": ["x"], "parameterization": par}])
     md = build_model_data(spec, df)
-    # auto: slopes are non-centred, so only the intercept carries its mean
+    # auto: y is noise, no slope spread shows, so only the intercept carries its mean
     assert absorbed_terms(md) == ("grp", {0: "grp"} if par == "centered" else {})
     g = md.groups[0]
     assert centred_levels(md, g).tolist() == ([True, True, True] if par == "centered" else [True, False, True])
@@ -222,6 +222,79 @@ def test_centred_group_with_mean_keeps_the_declared_prior(par):
     np.testing.assert_allclose(bx.std(0), 1, rtol=0.03)
     b = prior["b_grp_x"].values.reshape(-1, 3)
     assert abs(np.corrcoef(b[:, 1], bx[:, 0])[0, 1]) < 0.03
+
+
+def _spread_slopes(seed=11, n=3000):
+    """Five levels: x's slope differs across a-d (0.5 + 0.8 * [-1.5, -0.5,
+    0.5, 1.5], sd 0.89), t's slope is the same everywhere (-0.7), and level e
+    has no events."""
+    rng = np.random.default_rng(seed)
+    levels = np.repeat(list("abcde"), n)
+    bx = np.repeat(0.5 + 0.8 * np.array([-1.5, -0.5, 0.5, 1.5, 0.0]), n)
+    x, t = rng.normal(size=5 * n), rng.normal(size=5 * n)
+    y = (rng.random(5 * n) < 1 / (1 + np.exp(-(-1.0 + bx * x - 0.7 * t)))).astype(int)
+    y[levels == "e"] = 0
+    df = pd.DataFrame({"y": y, "x": x, "t": t, "grp": levels})
+    spec = ModelSpec(name="sl", data="x.csv", outcome="y", formula="y ~ x + t",
+                     group=[{"by": "grp", "intercept": True, "slopes": ["x", "t"], "parameterization": "auto"}])
+    return build_model_data(spec, df)
+
+
+def test_slopes_are_centred_where_the_data_show_a_spread():
+    """auto: a slope that differs across levels is centred in every level
+    whose data pin it down (standard error below the estimated spread); a
+    slope the levels share stays non-centred (a centred one would funnel as
+    its sd goes to 0), and so does every slope of a level without events.
+    The model is unchanged: the recorded deviations b_grp_x are N(0, sd) a
+    priori whichever way a level is sampled, independent of the population
+    slope."""
+    import pymc as pm
+
+    from alliance_models.models.bayes import (absorbed_terms, build_pymc_model, centred_levels,
+                                              parameterization, slope_centring)
+
+    md = _spread_slopes()
+    g = md.groups[0]
+    sc = slope_centring(md, g)
+    se_x, tau_x = sc["x"]
+    assert 0.5 < tau_x < 1.4                          # the true sd is 0.89 (standardized x: sd ~1)
+    assert np.isfinite(se_x[:4]).all() and (se_x[:4] < 0.1).all() and se_x[4] == np.inf
+    assert sc["t"][1] == 0.0                          # no spread shows: Cochran's Q does not reject
+    assert centred_levels(md, g).tolist() == [True, True, True, True, False]
+    assert centred_levels(md, g, "x").tolist() == [True, True, True, True, False]
+    assert centred_levels(md, g, "t").tolist() == [False] * 5
+    assert [parameterization(md, g, t) for t in (None, "x", "t")] == ["mixed", "mixed", "noncentered"]
+    assert absorbed_terms(md) == ("grp", {md.coef_names.index("x"): "grp"})
+    model = build_pymc_model(md)
+    assert {"b_grp_x_total", "z_b_grp_x", "z_b_grp_t"} <= set(model.named_vars)
+    assert "b_grp_t_total" not in model.named_vars
+    with model:
+        prior = pm.sample_prior_predictive(draws=20000, random_seed=4,
+                                           var_names=["b_grp_x", "sd_b_grp_x", "beta"]).prior
+    b = prior["b_grp_x"].values.reshape(-1, 5)
+    sd = prior["sd_b_grp_x"].values.ravel()
+    np.testing.assert_allclose(b.mean(0), 0, atol=0.03)
+    np.testing.assert_allclose((b / sd[:, None]).std(0), 1, rtol=0.03)
+    bx = prior["beta"].values.reshape(-1, 2)[:, md.coef_names.index("x")]
+    np.testing.assert_allclose(bx.std(), 1, rtol=0.03)
+    assert abs(np.corrcoef(b[:, 0], bx)[0, 1]) < 0.03 and abs(np.corrcoef(b[:, 4], bx)[0, 1]) < 0.03
+
+
+def test_equal_slopes_stay_non_centred():
+    """With no spread at all in x's slope either, nothing is centred but the
+    intercepts of the levels with events."""
+    from alliance_models.models.bayes import centred_levels, slope_centring
+
+    rng = np.random.default_rng(2)
+    n = 4000
+    df = pd.DataFrame({"x": rng.normal(size=4 * n), "grp": np.repeat(list("abcd"), n)})
+    df["y"] = (rng.random(4 * n) < 1 / (1 + np.exp(-(-1.0 + 0.6 * df["x"])))).astype(int)
+    spec = ModelSpec(name="eq", data="x.csv", outcome="y", formula="y ~ x",
+                     group=[{"by": "grp", "intercept": True, "slopes": ["x"], "parameterization": "auto"}])
+    md = build_model_data(spec, df)
+    g = md.groups[0]
+    assert slope_centring(md, g)["x"][1] == 0.0
+    assert not centred_levels(md, g, "x").any() and centred_levels(md, g).all()
 
 
 @pytest.mark.parametrize("qr,group", [

@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 # events and non-events (bernoulli), or this many rows (other families)
 CENTRED_MIN_EVENTS = 10
 CENTRED_MIN_ROWS_PER_LEVEL = 100
+# a varying slope counts as spread across levels (and may be centred) only
+# when Cochran's Q rejects equal slopes at this level (see slope_centring)
+SLOPE_SPREAD_P = 0.05
 
 
 def _prior(name: str, prior: dict, **kw):
@@ -47,45 +50,123 @@ def _prior(name: str, prior: dict, **kw):
     raise ValueError(f"unknown prior {d}")
 
 
-def centred_levels(md: ModelData, group: dict, slope: bool = False) -> np.ndarray:
-    """Which levels of a group get a centred parameterization.
+def centred_levels(md: ModelData, group: dict, term: str | None = None) -> np.ndarray:
+    """Which levels of a group get a centred parameterization for its
+    intercept (``term`` None) or for the varying slope of ``term``.
 
-    ``centered`` / ``noncentered``: all / none. ``auto`` decides per level:
-    centred where the data pin the level's term down (bernoulli: at least
-    CENTRED_MIN_EVENTS events and as many non-events in the level; the
-    minority class carries a logit's information), non-centred where they do
-    not. A level with no events (China among the major powers once GDP is the
-    measure: 0 onsets in 8,681 rows) has a likelihood that keeps pushing its
-    term down; centred, it meets its sd in a funnel and a chain stalls at
-    the maximum tree depth.
+    ``centered`` / ``noncentered``: all / none. ``auto`` decides per level
+    (and per slope). An intercept is centred where the data pin the level's
+    term down (bernoulli: at least CENTRED_MIN_EVENTS events and as many
+    non-events in the level; the minority class carries a logit's
+    information), non-centred where they do not. A level with no events
+    (China among the major powers once GDP is the measure: 0 onsets in 8,681
+    rows) has a likelihood that keeps pushing its term down; centred, it meets
+    its sd in a funnel and a chain stalls at the maximum tree depth.
 
-    ``slope``: for varying slopes ``auto`` means non-centred: a level's slope
-    is pinned down only relative to the spread of the slopes across levels,
-    unknown before the fit, and when that spread is small centred slopes
-    funnel (majors_onset-gdp: 236 divergences at sd 0.02 centred, 4
-    non-centred)."""
+    A slope is pinned down only relative to the spread of the slopes across
+    levels: where that spread is small, centred slopes funnel
+    (majors_onset-gdp: 236 divergences at sd 0.02 centred), where it is wide
+    non-centred ones take two to three times the leapfrog steps. ``auto``
+    centres a level's slope when the level passes the intercept's rule and
+    its slope's standard error is below the between-level sd that the data
+    suggest before the fit (:func:`slope_centring`). Either way the model is
+    the same; only the coordinates the sampler moves in change."""
     L = len(group["levels"])
     p = group["parameterization"]
     if p in ("centered", "noncentered"):
         return np.full(L, p == "centered")
-    if slope:
-        return np.zeros(L, dtype=bool)
     codes = np.asarray(group["codes"])
     rows = np.bincount(codes, minlength=L)
-    if md.spec.family == "bernoulli":
-        events = np.bincount(codes, weights=np.asarray(md.y, dtype=float), minlength=L)
-        return np.minimum(events, rows - events) >= CENTRED_MIN_EVENTS
-    return rows >= CENTRED_MIN_ROWS_PER_LEVEL
+    if md.spec.family != "bernoulli":
+        return rows >= CENTRED_MIN_ROWS_PER_LEVEL if term is None else np.zeros(L, dtype=bool)
+    events = np.bincount(codes, weights=np.asarray(md.y, dtype=float), minlength=L)
+    informed = np.minimum(events, rows - events) >= CENTRED_MIN_EVENTS
+    if term is None:
+        return informed
+    se, tau = slope_centring(md, group)[term]
+    return informed & (se < tau)
 
 
-def parameterization(md: ModelData, group: dict) -> str:
+def slope_centring(md: ModelData, group: dict) -> dict[str, tuple[np.ndarray, float]]:
+    """For each varying slope of a bernoulli group: every level's standard
+    error of its slope and the between-level sd of the slopes, estimated
+    before the fit (computed once per group and kept in it).
+
+    A pooled logit (no group terms) gives each row's linear predictor; each
+    level with enough events (see :func:`centred_levels`) then gets its own
+    logit of the outcome on all the group's slope predictors with that
+    linear predictor as offset, so its intercept and slopes absorb the
+    level's departure from the pooled fit (jointly: a logit is not
+    collapsible, and fitting one slope at a time lets another slope's spread
+    show up as this one's). The DerSimonian-Laird estimate (statsmodels'
+    combine_effects) of the spread of those slopes, given their standard
+    errors, is the sd, taken as 0 unless Cochran's Q rejects equal slopes
+    (p < SLOPE_SPREAD_P: with no true spread the estimate is positive half
+    the time, and a centred slope then meets a funnel). Where the standard
+    error is below it, the level's data say more about its slope than the
+    population does, and a centred slope samples well (the standard rule,
+    e.g. Papaspiliopoulos, Roberts & Skold 2007); where no spread shows
+    (sd 0), or a fit fails, every level stays non-centred. Levels without
+    enough events get an infinite standard error."""
+    cached = group.get("_slope_centring")
+    if cached is not None:
+        return cached
+    import warnings
+
+    import statsmodels.api as sm
+    from statsmodels.stats.meta_analysis import combine_effects
+
+    L = len(group["levels"])
+    codes = np.asarray(group["codes"])
+    y = np.asarray(md.y, dtype=float)
+    X = md.X_std[md.coef_names].to_numpy(dtype="float64")
+    rows = np.bincount(codes, minlength=L)
+    events = np.bincount(codes, weights=y, minlength=L)
+    informed = np.flatnonzero(np.minimum(events, rows - events) >= CENTRED_MIN_EVENTS)
+    out = {s: (np.full(L, np.inf), 0.0) for s in group["slopes"]}
+    family = sm.families.Binomial()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            eta = sm.GLM(y, sm.add_constant(X, has_constant="add"), family=family).fit().predict(which="linear")
+        except Exception as exc:                       # noqa: BLE001 - any failure means: stay non-centred
+            log.info("model %s: pooled logit for the slope parameterization failed (%s): slopes non-centred",
+                     md.spec.name, exc)
+            eta = None
+        cols = [md.coef_names.index(s) for s in group["slopes"]]
+        est = np.full((L, len(cols)), np.nan)
+        se = np.full((L, len(cols)), np.inf)
+        for lev in informed if eta is not None and np.isfinite(eta).all() else []:
+            m = codes == lev
+            try:
+                fit = sm.GLM(y[m], sm.add_constant(X[m][:, cols], has_constant="add"), family=family,
+                             offset=eta[m]).fit()
+            except Exception:                          # noqa: BLE001
+                continue
+            b, e = np.asarray(fit.params)[1:], np.asarray(fit.bse)[1:]
+            if np.isfinite(b).all() and np.isfinite(e).all() and (e > 0).all():
+                est[lev], se[lev] = b, e
+        for k, s in enumerate(group["slopes"]):
+            ok = np.isfinite(est[:, k])
+            tau = 0.0
+            if ok.sum() >= 2:
+                res = combine_effects(est[ok, k], se[ok, k] ** 2, method_re="dl")
+                tau2 = float(res.tau2)
+                if np.isfinite(tau2) and tau2 > 0 and res.test_homogeneity().pvalue < SLOPE_SPREAD_P:
+                    tau = float(np.sqrt(tau2))
+            out[s] = (se[:, k], tau)
+    group["_slope_centring"] = out
+    return out
+
+
+def parameterization(md: ModelData, group: dict, term: str | None = None) -> str:
     """centered, noncentered or mixed: the group's intercept levels
-    (or its slopes' when it has no intercept)."""
-    c = centred_levels(md, group, slope=not group["intercept"])
+    (``term`` None) or the levels of the slope of ``term``."""
+    c = centred_levels(md, group, term)
     return "centered" if c.all() else "noncentered" if not c.any() else "mixed"
 
 
-def _group_terms(name: str, md: ModelData, group: dict, prior_sd: dict, dim: str, mean=None, slope=False):
+def _group_terms(name: str, md: ModelData, group: dict, prior_sd: dict, dim: str, mean=None, term=None):
     """A group's terms ``name`` ~ N(0, sd) per level, parameterized per level
     (:func:`centred_levels`). With ``mean`` (a population coefficient) the
     centred levels are sampled as totals mean + term ~ N(mean, sd), which
@@ -93,7 +174,7 @@ def _group_terms(name: str, md: ModelData, group: dict, prior_sd: dict, dim: str
     trade off (see :func:`absorbed_terms`); ``name`` still records the
     deviations. Returns the deviations, or with ``mean`` the totals."""
     sd = _prior(f"sd_{name}", prior_sd)
-    c = centred_levels(md, group, slope)
+    c = centred_levels(md, group, term)
     m = 0.0 if mean is None else mean
     if not c.any():
         z = pm.Normal(f"z_{name}", mu=0.0, sigma=1.0, dims=dim)
@@ -177,8 +258,8 @@ def absorbed_terms(md: ModelData) -> tuple[str | None, dict[int, str]]:
     for g in md.groups:
         if g["intercept"] and intercept is None and centred_levels(md, g).any():
             intercept = g["by"]
-        if centred_levels(md, g, slope=True).any():
-            for s in g["slopes"]:
+        for s in g["slopes"]:
+            if centred_levels(md, g, s).any():
                 slopes.setdefault(md.coef_names.index(s), g["by"])
     return intercept, slopes
 
@@ -280,7 +361,7 @@ def build_pymc_model(md: ModelData, qr: bool = True, precision: str = "float64")
                 j = names.index(s)
                 name = f"b_{by}_{_safe(s)}"
                 mean = parts[j] if by_slope.get(j) == by else None
-                eta = eta + low(_group_terms(name, md, g, priors["group_sd"], dim, mean, slope=True)[codes]) * Xl[:, j]
+                eta = eta + low(_group_terms(name, md, g, priors["group_sd"], dim, mean, term=s)[codes]) * Xl[:, j]
         logit_bernoulli("y", eta, observed=md.y, dims="obs")
     return model
 
@@ -441,7 +522,9 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500,
         "sampling": json.dumps(settings, sort_keys=True), "n_obs": int(len(md.y)),
         "n_dropped": int(md.n_dropped), "coef_means": json.dumps(md.means.to_dict()),
         "coef_sds": json.dumps(md.sds.to_dict()), "categories": json.dumps(md.categories),
-        "parameterization": json.dumps({g["by"]: parameterization(md, g) for g in md.groups}),
+        "parameterization": json.dumps({g["by"]: {t or "intercept": parameterization(md, g, t)
+                                                  for t in ([None] if g["intercept"] else []) + list(g["slopes"])}
+                                        for g in md.groups}),
         "sampling_seconds": round(elapsed, 2), "timing_seconds": json.dumps(timing),
         "chain_method": method, "qr": int(basis == "QR"), "precision": precision,
         "draws_first": int(draws), "max_draws": cap if extend else draws,
