@@ -178,6 +178,7 @@ def test_qr_and_plain_parameterizations_give_one_posterior():
         assert ds.sizes["chain"] * ds.sizes["draw"] == 200
         assert set(ds["draw"].values) <= set(a.posterior["draw"].values)
     assert a.log_likelihood["y"].dtype == np.float32 and a.posterior_predictive["y"].dtype == np.int8
+    assert a.prior_predictive["y"].dtype == np.int8 and a.prior_predictive.sizes["draw"] == 10
     # the stored log-likelihood is the model's at those draws
     d = int(a.log_likelihood["draw"].values[3])
     post = a.posterior.sel(chain=0, draw=d)

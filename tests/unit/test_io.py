@@ -46,3 +46,32 @@ def test_outputs_are_readable_by_others(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert mode == 0o666 & ~umask
+
+
+def test_idata_round_trip_keeps_every_group_and_skips_compressing_the_log_likelihood(tmp_path):
+    """write_idata: groups, values, dtypes and attributes come back as written;
+    only the log-likelihood is stored without zlib."""
+    import arviz as az
+    import numpy as np
+    import xarray as xr
+
+    rng = np.random.default_rng(0)
+    post = xr.Dataset({"beta": (("chain", "draw", "coef"), rng.normal(size=(2, 50, 3)))},
+                      coords={"chain": [0, 1], "draw": np.arange(50), "coef": ["a", "b", "c"]})
+    ll = xr.Dataset({"y": (("chain", "draw", "obs"), rng.normal(size=(2, 10, 400)).astype("float32"))},
+                    coords={"chain": [0, 1], "draw": np.arange(0, 50, 5), "obs": np.arange(400)})
+    pp = xr.Dataset({"y": (("chain", "draw", "obs"), rng.integers(0, 2, (2, 10, 400)).astype("int8"))},
+                    coords=ll.coords)
+    idata = az.InferenceData(posterior=post, log_likelihood=ll, posterior_predictive=pp)
+    idata.attrs["model_spec"] = '{"name": "m"}'
+    out = tmp_path / "posterior.nc"
+    io.write_idata(idata, out)
+    back = az.from_netcdf(str(out))
+    assert set(back.groups()) == {"posterior", "log_likelihood", "posterior_predictive"}
+    assert back.attrs["model_spec"] == '{"name": "m"}'
+    np.testing.assert_array_equal(back.log_likelihood["y"].values, ll["y"].values)
+    np.testing.assert_array_equal(back.posterior["beta"].values, post["beta"].values)
+    assert back.posterior_predictive["y"].dtype == np.int8 and back.log_likelihood["y"].dtype == np.float32
+    assert back.posterior["beta"].encoding.get("zlib") is True
+    assert not back.log_likelihood["y"].encoding.get("zlib")
+    assert [p.name for p in tmp_path.iterdir()] == ["posterior.nc"]

@@ -81,6 +81,20 @@ def write_parquet(df: pd.DataFrame, path: str | os.PathLike) -> None:
         pq.write_table(table, tmp, compression="zstd", write_statistics=True)
 
 
+def write_idata(idata, path: str | os.PathLike) -> None:
+    """Write an InferenceData as netCDF (h5netcdf), every group compressed
+    but the log-likelihood: zlib on float32 log densities in ArviZ's chunks
+    shrinks them by 16% and takes ten times as long to write (an 84k-row
+    panel's 1000 draws: 8.5 s instead of 0.8 s, and reading them back 2x
+    slower)."""
+    groups = idata.groups()
+    with atomic_path(path) as tmp:
+        idata.to_netcdf(str(tmp), engine="h5netcdf", groups=[g for g in groups if g != "log_likelihood"])
+        if "log_likelihood" in groups:
+            idata.to_netcdf(str(tmp), engine="h5netcdf", groups=["log_likelihood"], compress=False,
+                            overwrite_existing=False)
+
+
 def read_parquet(path: str | os.PathLike) -> pd.DataFrame:
     return pd.read_parquet(path)
 

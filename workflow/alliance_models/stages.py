@@ -114,8 +114,7 @@ def fit_bayes(spec_json: str, data_path: str, sampling: dict, seed: int, thresho
     summary = summarize(idata)
     summary.insert(0, "fit_status", diag["status"])
     summary.insert(0, "model", spec.name)
-    with io.atomic_path(out_nc) as tmp:
-        idata.to_netcdf(str(tmp), engine="h5netcdf")
+    io.write_idata(idata, out_nc)
     io.write_csv(summary, out_summary)
     io.write_json(diag, out_diag)
 
