@@ -164,3 +164,62 @@ def test_formula_may_use_bare_log(tmp_path):
     spec = load_model_specs(_write(tmp_path, [m]))[0]
     df = pd.DataFrame({"allied": [0, 1, 0, 1], "x": [1.0, 2, 3, 4], "t": [0, 1, 0, 1]})
     assert build_model_data(spec, df).X["log(x)"].tolist() == pytest.approx([0.0, 0.6931, 1.0986, 1.3863], abs=1e-4)
+
+
+def _user_frame():
+    return pd.DataFrame({"allied": [0, 1, 1, 0, 1], "x": [0.5, -1.25, 2.0, 3.5, 0.0],
+                         "t": [1, 0, 1, 1, 0], "partner": ["a", "b", "a", "c", "b"]})
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".parquet", ".dta", ".rda", ".rds"])
+def test_user_data_in_common_formats_is_read_checked_and_fitted(tmp_path, suffix, monkeypatch):
+    """A model may point at a CSV, TSV, parquet, Stata or R file: its columns
+    are checked when the models file loads and the fit reads the same rows."""
+    import pyreadr
+
+    from alliance_models.models.matrix import build_model_data
+    from alliance_models.models.spec import check_all_columns, read_user_table
+    from alliance_models.stages import load_model_frame
+
+    df = _user_frame()
+    path = tmp_path / f"mine{suffix}"
+    if suffix in (".csv", ".tsv"):
+        df.to_csv(path, sep="," if suffix == ".csv" else "\t", index=False)
+    elif suffix == ".parquet":
+        df.to_parquet(path, index=False)
+    elif suffix == ".dta":
+        df.to_stata(path, write_index=False)
+    elif suffix == ".rda":
+        pyreadr.write_rdata(str(path), df, df_name="mine")
+    else:
+        pyreadr.write_rds(str(path), df)
+    monkeypatch.chdir(tmp_path)
+    specs = load_model_specs(_write(tmp_path, [dict(BASE, data=path.name, group=[{"by": "partner"}])]))
+    check_all_columns(specs)
+    assert list(read_user_table(path, header_only=True).columns) == list(df.columns)
+    got = load_model_frame(specs[0], path.name)
+    assert got["allied"].astype(int).tolist() == df["allied"].tolist()
+    assert got["x"].astype(float).tolist() == df["x"].tolist()
+    assert got["partner"].astype(str).tolist() == df["partner"].tolist()
+    md = build_model_data(specs[0], got)
+    assert md.coef_names == ["x", "t"] and len(md.y) == 5 and md.groups[0]["levels"] == ["a", "b", "c"]
+    with pytest.raises(ConfigError, match=rf"model 'm1': field 'formula': column 'zz' is not in '{path.name}'"):
+        check_all_columns(load_model_specs(_write(tmp_path, [dict(BASE, data=path.name,
+                                                                   formula="allied ~ x + zz")])))
+
+
+def test_unreadable_user_data_names_model_field_and_file(tmp_path, monkeypatch):
+    """A user's file that exists but is not what its suffix says fails when
+    the models file loads, naming the model, the field and the file; a file
+    that vanished before the job names them too."""
+    from alliance_models.models.spec import check_all_columns
+    from alliance_models.stages import load_model_frame
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("broken.rda", "broken.dta", "broken.parquet"):
+        (tmp_path / name).write_bytes(b"not really " + name.encode())
+        specs = load_model_specs(_write(tmp_path, [dict(BASE, data=name)]))
+        with pytest.raises(ConfigError, match=rf"model 'm1': field 'data': cannot read '{name}'"):
+            check_all_columns(specs)
+    with pytest.raises(ConfigError, match=r"model 'm1': field 'data': cannot read 'gone\.dta'"):
+        load_model_frame(specs[0], "gone.dta")

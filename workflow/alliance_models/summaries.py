@@ -54,11 +54,6 @@ class Fit:
         return self.status != "ok"
 
 
-def read_frame(path) -> pd.DataFrame:
-    path = str(path)
-    return pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
-
-
 def read_diagnostics(path) -> dict:
     return json.loads(Path(path).read_text())
 

@@ -28,6 +28,42 @@ DEFAULT_PRIORS = {
     "group_sd": {"dist": "halfnormal", "sigma": 1.0},
 }
 TABLE_PATTERN = re.compile(r"^(cases|dyad_year_[a-z0-9_]+)$")
+# a user's data file, by suffix: text (comma or tab separated), parquet, R
+# (one data frame per file), Stata
+USER_DATA_SUFFIXES = (".csv", ".tsv", ".tab", ".parquet", ".rda", ".rdata", ".rds", ".dta")
+
+
+def read_user_table(path, header_only: bool = False):
+    """A user's data file as a data frame (``header_only``: no rows where the
+    format allows). R files must hold exactly one data frame; Stata value
+    labels are not applied (a 0/1 outcome stays 0/1). Errors name the file."""
+    import pandas as pd
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in USER_DATA_SUFFIXES:
+        raise ValueError(f"'{path}': unsupported file type '{path.suffix}' (use one of {', '.join(USER_DATA_SUFFIXES)})")
+    n = 0 if header_only else None
+    if suffix == ".parquet":
+        if header_only:
+            import pyarrow.parquet as pq
+
+            return pd.DataFrame(columns=pq.read_schema(path).names)
+        return pd.read_parquet(path)
+    if suffix in (".csv", ".tsv", ".tab"):
+        return pd.read_csv(path, sep="," if suffix == ".csv" else "\t", nrows=n)
+    if suffix == ".dta":
+        with pd.read_stata(path, convert_categoricals=False, iterator=True) as reader:
+            # the variable names, in order, without reading a row
+            return pd.DataFrame(columns=list(reader.variable_labels())) if header_only else reader.read()
+    import pyreadr
+
+    objects = pyreadr.read_r(str(path))
+    frames = {k: v for k, v in objects.items() if isinstance(v, pd.DataFrame)}
+    if len(frames) != 1:
+        raise ValueError(f"'{path}': an R data file must hold exactly one data frame; it holds "
+                         f"{len(frames)} ({', '.join(map(str, frames)) or 'none'})")
+    return next(iter(frames.values()))
 # Names usable in formulas besides columns (functions formulae evaluates).
 FORMULA_FUNCTIONS = {"np", "C", "I", "log", "exp", "sqrt", "scale", "center", "standardize", "abs"}
 
@@ -121,8 +157,8 @@ def table_columns(spec: ModelSpec) -> tuple[set[str], str] | None:
     """The columns of the spec's data, known before any job runs.
 
     Pipeline tables declare their columns (cases: ``cases.ENCODED_DOCS``;
-    dyad-year panels: ``data.panel.COLUMNS``); a user's CSV or parquet file
-    is read for its header; a missing user file is a ConfigError.
+    dyad-year panels: ``data.panel.COLUMNS``); a user's data file
+    (:func:`read_user_table`) is read for its header; a missing user file is a ConfigError.
     """
     if spec.data == "cases":
         from ..cases import ENCODED_DOCS
@@ -139,14 +175,7 @@ def table_columns(spec: ModelSpec) -> tuple[set[str], str] | None:
             "(a user's data file must exist before the workflow runs)"
         )
     try:
-        if path.suffix == ".parquet":
-            import pyarrow.parquet as pq
-
-            cols = pq.read_schema(path).names
-        else:
-            import pandas as pd
-
-            cols = pd.read_csv(path, nrows=0).columns
+        cols = read_user_table(path, header_only=True).columns
     except Exception as exc:  # unreadable file: say so, naming the model
         raise ConfigError(f"model '{spec.name}': field 'data': cannot read '{path}' ({exc})") from None
     return set(cols), f"'{path}'"
@@ -247,10 +276,10 @@ def _check_one(m: dict, where: str) -> list[str]:
             except ValueError as exc:
                 problems.append(f"{where}: model '{name}': field '{key}': {exc}")
     data = m["data"]
-    if not TABLE_PATTERN.match(data) and not data.endswith((".csv", ".parquet")):
+    if not TABLE_PATTERN.match(data) and not data.lower().endswith(USER_DATA_SUFFIXES):
         problems.append(
             f"{where}: model '{name}': field 'data': '{data}' is neither a pipeline table "
-            "(cases, dyad_year_<set>) nor a .csv/.parquet path"
+            f"(cases, dyad_year_<set>) nor a data file ({', '.join(USER_DATA_SUFFIXES)})"
         )
     for role, prior in (m.get("priors") or {}).items():
         if prior["dist"] in ("halfnormal", "halfcauchy", "exponential") and role != "group_sd":
