@@ -75,16 +75,22 @@ def centred_levels(md: ModelData, group: dict, term: str | None = None) -> np.nd
     p = group["parameterization"]
     if p in ("centered", "noncentered"):
         return np.full(L, p == "centered")
-    codes = np.asarray(group["codes"])
-    rows = np.bincount(codes, minlength=L)
     if md.spec.family != "bernoulli":
+        rows = np.bincount(np.asarray(group["codes"]), minlength=L)
         return rows >= CENTRED_MIN_ROWS_PER_LEVEL if term is None else np.zeros(L, dtype=bool)
-    events = np.bincount(codes, weights=np.asarray(md.y, dtype=float), minlength=L)
-    informed = np.minimum(events, rows - events) >= CENTRED_MIN_EVENTS
+    informed = _informed_levels(md, group)
     if term is None:
         return informed
     se, tau = slope_centring(md, group)[term]
     return informed & (se < tau)
+
+
+def _informed_levels(md: ModelData, group: dict) -> np.ndarray:
+    """Levels with at least CENTRED_MIN_EVENTS events and as many non-events."""
+    codes = np.asarray(group["codes"])
+    rows = np.bincount(codes, minlength=len(group["levels"]))
+    events = np.bincount(codes, weights=np.asarray(md.y, dtype=float), minlength=len(group["levels"]))
+    return np.minimum(events, rows - events) >= CENTRED_MIN_EVENTS
 
 
 def slope_centring(md: ModelData, group: dict) -> dict[str, tuple[np.ndarray, float]]:
@@ -120,9 +126,7 @@ def slope_centring(md: ModelData, group: dict) -> dict[str, tuple[np.ndarray, fl
     codes = np.asarray(group["codes"])
     y = np.asarray(md.y, dtype=float)
     X = md.X_std[md.coef_names].to_numpy(dtype="float64")
-    rows = np.bincount(codes, minlength=L)
-    events = np.bincount(codes, weights=y, minlength=L)
-    informed = np.flatnonzero(np.minimum(events, rows - events) >= CENTRED_MIN_EVENTS)
+    informed = np.flatnonzero(_informed_levels(md, group))
     out = {s: (np.full(L, np.inf), 0.0) for s in group["slopes"]}
     family = sm.families.Binomial()
     with warnings.catch_warnings():
