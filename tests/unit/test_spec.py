@@ -223,3 +223,27 @@ def test_unreadable_user_data_names_model_field_and_file(tmp_path, monkeypatch):
             check_all_columns(specs)
     with pytest.raises(ConfigError, match=r"model 'm1': field 'data': cannot read 'gone\.dta'"):
         load_model_frame(specs[0], "gone.dta")
+
+
+@pytest.mark.parametrize("model,message", [
+    (dict(formula="allied ~ x + c"),
+     r"field 'formula': on the 5 rows fitted, the design matrix has rank 2 < 3 columns: column\(s\) 'c'"),
+    (dict(formula="allied ~ x + I(2 * x)"), r"field 'formula': .*column\(s\) 'I\(2 \* x\)' are all zero or linear"),
+    (dict(outcome="t3", formula="t3 ~ x"),
+     r"field 'outcome': bernoulli needs 0/1 values in 't3', found 2 at row 2 \(1 such row\(s\)\)"),
+    (dict(formula="allied ~ x", subset="partner > 3"), r"field 'subset': cannot evaluate 'partner > 3' on the data"),
+    (dict(formula="allied ~ x", subset="x > 100"), r"field 'data': no complete rows left"),
+    (dict(outcome="partner", formula="partner ~ x", family="categorical", categories=["a", "b"]),
+     r"field 'outcome': value 'c' at row 3 is not among categories \['a', 'b'\]"),
+])
+def test_a_user_file_model_that_cannot_be_fitted_fails_when_the_workflow_loads(tmp_path, monkeypatch, model, message):
+    """A user's file exists before the run, so its models are built at load
+    time: the error names the models file, the model and the field, and no
+    job starts."""
+    from alliance_models.models.spec import check_all_columns
+
+    monkeypatch.chdir(tmp_path)
+    _user_frame().assign(c=1.0, t3=[0, 1, 2, 0, 1]).to_csv(tmp_path / "mine.csv", index=False)
+    path = _write(tmp_path, [dict(BASE, data="mine.csv", **model)])
+    with pytest.raises(ConfigError, match=rf"models file '{path}': model 'm1': " + message):
+        check_all_columns(load_model_specs(path), path)

@@ -98,19 +98,27 @@ def as_design(X, y, names=None) -> Design:
     if n < k:
         raise ValueError(f"{n} rows cannot identify {k} coefficients")
 
-    # Full column rank, checked with a column-pivoted QR (scale-free tolerance).
+    problem = rank_problem(Xa, names)
+    if problem:
+        raise ValueError(problem)
+    return Design(X=Xa, y=ya, names=names)
+
+
+def rank_problem(Xa: np.ndarray, names: list[str]) -> str | None:
+    """None when ``Xa`` has full column rank, else a sentence naming the
+    columns that are zero or linear combinations of the others (column-pivoted
+    QR with a scale-free tolerance)."""
+    n, k = Xa.shape
     scale = np.max(np.abs(Xa), axis=0)
     scale[scale == 0] = 1.0
     _, R, piv = scipy.linalg.qr(Xa / scale, mode="economic", pivoting=True)
     diag = np.abs(np.diag(R))
     tol = max(n, k) * np.finfo(float).eps * (diag[0] if diag.size else 0.0)
     rank = int(np.sum(diag > tol))
-    if rank < k:
-        dependent = [names[j] for j in piv[rank:]]
-        raise ValueError(
-            f"design matrix has rank {rank} < {k} columns: column(s) "
+    if rank >= k:
+        return None
+    dependent = [names[j] for j in piv[rank:]]
+    return (f"design matrix has rank {rank} < {k} columns: column(s) "
             f"{', '.join(repr(d) for d in dependent)} are all zero or linear combinations "
             "of the others (e.g. a second constant column, or dummies for every category "
-            "next to an intercept)"
-        )
-    return Design(X=Xa, y=ya, names=names)
+            "next to an intercept)")

@@ -65,6 +65,11 @@ def design(frame: pd.DataFrame, rhs: str, spec_name: str = "") -> pd.DataFrame:
     return X
 
 
+def _plain(v):
+    """A numpy scalar as the Python value it holds (for messages)."""
+    return v.item() if hasattr(v, "item") else v
+
+
 def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") -> ModelData:
     """Select rows, drop incomplete ones (logged), build and standardize X."""
     df = select_rows(spec, frame, part)
@@ -88,16 +93,28 @@ def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") ->
     if spec.family == "bernoulli":
         vals = pd.to_numeric(yraw, errors="coerce")
         if vals.isna().any() or not vals.isin([0, 1]).all():
-            bad = yraw[~vals.isin([0, 1])].iloc[0]
-            raise ConfigError(f"model '{spec.name}': field 'outcome': bernoulli needs 0/1 values, found {bad!r}")
+            off = yraw[~vals.isin([0, 1])]
+            raise ConfigError(f"model '{spec.name}': field 'outcome': bernoulli needs 0/1 values in "
+                              f"'{spec.outcome}', found {_plain(off.iloc[0])!r} at row {off.index[0]} "
+                              f"({len(off)} such row(s))")
         y = vals.to_numpy(dtype="int64")
     else:
         categories = list(spec.categories) if spec.categories else sorted(map(str, yraw.unique()))
         codes = pd.Categorical(yraw.astype(str), categories=categories).codes
         if (codes < 0).any():
-            bad = yraw[codes < 0].iloc[0]
-            raise ConfigError(f"model '{spec.name}': field 'outcome': value {bad!r} is not among categories {categories}")
+            off = yraw[codes < 0]
+            raise ConfigError(f"model '{spec.name}': field 'outcome': value {_plain(off.iloc[0])!r} at row "
+                              f"{off.index[0]} is not among categories {categories} ({len(off)} such row(s))")
         y = codes.astype("int64")
+    from ._design import rank_problem
+
+    # the rows a model is fitted on must identify every coefficient (rows it
+    # only predicts need not)
+    # (the models always carry an intercept, whether or not the formula has one)
+    full = X if "Intercept" in X.columns else X.assign(Intercept=1.0)
+    problem = part == "fit" and rank_problem(full.to_numpy(), list(full.columns))
+    if problem:
+        raise ConfigError(f"model '{spec.name}': field 'formula': on the {len(X)} rows fitted, the {problem}")
     means = X.mean()
     sds = X.std(ddof=0)
     const = sds == 0

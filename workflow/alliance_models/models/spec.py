@@ -183,15 +183,30 @@ def table_columns(spec: ModelSpec) -> tuple[set[str], str] | None:
 
 def check_all_columns(specs: list[ModelSpec], path=None) -> None:
     """Check every spec's columns against its data's declared columns at load
-    time; ``path``: the models file, named in every message."""
+    time; ``path``: the models file, named in every message. A user's data
+    file exists before the run, so its models are also built as the fit will
+    build them (outcome values, categories, complete rows, a design of full
+    rank, slope columns): a bad one fails here, before any job runs, not in
+    its fitting job."""
+    from .matrix import build_model_data
+
     problems = []
     prefix = f"models file '{path}': " if path else ""
+    frames: dict[str, object] = {}
     for spec in specs:
         try:
             known = table_columns(spec)
             if known is None:
                 continue
             check_columns(spec, *known)
+            if spec.is_table:
+                continue
+            if spec.data not in frames:
+                try:
+                    frames[spec.data] = read_user_table(spec.data)
+                except Exception as exc:      # noqa: BLE001 - the header read, the rows did not
+                    raise ConfigError(f"model '{spec.name}': field 'data': cannot read '{spec.data}' ({exc})") from None
+            build_model_data(spec, frames[spec.data])
         except ConfigError as exc:
             problems += [prefix + line for line in str(exc).splitlines()]
     if problems:
@@ -351,11 +366,18 @@ def load_model_specs(path) -> list[ModelSpec]:
 
 def select_rows(spec: ModelSpec, frame, part: str = "fit"):
     """Rows for fitting (subset, minus holdout) or the holdout rows."""
+    def query(df, key):
+        try:
+            return df.query(getattr(spec, key), engine="python")
+        except Exception as exc:               # noqa: BLE001 - pandas raises many types here
+            raise ConfigError(f"model '{spec.name}': field '{key}': cannot evaluate "
+                              f"'{getattr(spec, key)}' on the data ({type(exc).__name__}: {exc})") from None
+
     df = frame
     if spec.subset:
-        df = df.query(spec.subset, engine="python")
+        df = query(df, "subset")
     if spec.holdout:
-        held = df.query(spec.holdout, engine="python")
+        held = query(df, "holdout")
         df = held if part == "holdout" else df.drop(index=held.index)
     elif part == "holdout":
         df = df.iloc[0:0]
