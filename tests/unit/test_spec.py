@@ -247,3 +247,40 @@ def test_a_user_file_model_that_cannot_be_fitted_fails_when_the_workflow_loads(t
     path = _write(tmp_path, [dict(BASE, data="mine.csv", **model)])
     with pytest.raises(ConfigError, match=rf"models file '{path}': model 'm1': " + message):
         check_all_columns(load_model_specs(path), path)
+
+
+def test_config_variants_keep_only_the_labels_asked_for(tmp_path):
+    """config `variants`: a model with that dimension keeps those labels (and
+    their reduced models); models without it are untouched."""
+    m = dict(BASE, formula="allied ~ $d + t", variants={"d": {"cinc": "x", "gdp": "x2", "milex": "x3"}},
+             drop={"disparity": ["$d"]})
+    plain = dict(BASE, name="m2")
+    path = _write(tmp_path, [m, plain])
+    names = sorted(s.name for s in load_model_specs(path, {"d": ["cinc", "milex"]}))
+    assert names == ["m1-cinc", "m1-cinc--drop-disparity", "m1-milex", "m1-milex--drop-disparity", "m2"]
+    assert len(load_model_specs(path, {})) == 7
+
+
+def test_config_variants_naming_nothing_is_refused(tmp_path):
+    m = dict(BASE, formula="allied ~ $d + t", variants={"d": {"cinc": "x", "gdp": "x2"}})
+    path = _write(tmp_path, [m])
+    with pytest.raises(ConfigError) as err:
+        load_model_specs(path, {"d": ["cinc", "pop"], "measure": ["cinc"]})
+    msg = str(err.value)
+    assert f"config key 'variants.d': no model in models file '{path}' has the label 'pop' (labels: cinc, gdp)" in msg
+    assert "config key 'variants.measure': no model in" in msg and "(dimensions: d)" in msg
+
+
+def test_quick_config_is_valid_and_fits_every_model_under_cinc(root):
+    """config/quick.yaml over the default config validates and leaves one
+    variant (CINC) of every model with variants."""
+    from alliance_models.config import validate_config
+
+    cfg = yaml.safe_load((root / "config" / "config.yaml").read_text())
+    cfg.update(yaml.safe_load((root / "config" / "quick.yaml").read_text()))
+    cfg = validate_config(cfg, root / "config" / "config.schema.json")
+    specs = load_model_specs(root / "config" / "models.yaml", cfg["variants"])
+    full = load_model_specs(root / "config" / "models.yaml")
+    assert {s.base for s in specs} == {s.base for s in full}
+    assert all(s.variant in ({}, {"disparity": "cinc"}, {"change": "cinc"}) for s in specs)
+    assert len(specs) == 19 and len(full) == 53

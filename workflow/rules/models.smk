@@ -5,7 +5,7 @@ import zlib
 from alliance_models.models.spec import check_all_columns, load_model_specs
 
 try:
-    MODELS = {s.name: s for s in load_model_specs(config["models"])}
+    MODELS = {s.name: s for s in load_model_specs(config["models"], config.get("variants"))}
     check_all_columns(list(MODELS.values()), config["models"])
 except PipelineError as exc:
     raise WorkflowError(str(exc)) from None

@@ -241,6 +241,25 @@ def _expand(model: dict) -> list[dict]:
     return out
 
 
+def _unknown_variants(models: list[dict], keep: dict, where: str) -> list[str]:
+    """Dimensions and labels of the config's ``variants`` that no model has."""
+    labels: dict[str, set] = {}
+    for m in models:
+        for d, vals in (m.get("variants") or {}).items():
+            labels.setdefault(d, set()).update(vals)
+    out = []
+    for d, wanted in keep.items():
+        if d not in labels:
+            out.append(f"config key 'variants.{d}': no model in {where} has a '{d}' variant "
+                       f"(dimensions: {', '.join(sorted(labels)) or 'none'})")
+            continue
+        for lab in wanted:
+            if lab not in labels[d]:
+                out.append(f"config key 'variants.{d}': no model in {where} has the label '{lab}' "
+                           f"(labels: {', '.join(sorted(labels[d]))})")
+    return out
+
+
 def _reduced(m: dict) -> list[dict]:
     """One reduced model per entry of ``drop``: the formula minus those terms."""
     out = []
@@ -313,8 +332,13 @@ def _check_one(m: dict, where: str) -> list[str]:
     return problems
 
 
-def load_model_specs(path) -> list[ModelSpec]:
-    """Read, validate and expand the model declarations in ``path``."""
+def load_model_specs(path, keep_variants: dict | None = None) -> list[ModelSpec]:
+    """Read, validate and expand the model declarations in ``path``.
+
+    ``keep_variants`` (the config key ``variants``): {dimension: [labels]};
+    a model with that variant dimension keeps only those labels (e.g.
+    ``{disparity: [cinc]}`` fits each model under CINC alone). A dimension no
+    model declares, or a label none of its models has, is a ConfigError."""
     where = f"models file '{path}'"
     doc = read_yaml(path, "models file")
     if doc is None:
@@ -335,12 +359,17 @@ def load_model_specs(path) -> list[ModelSpec]:
         raise ConfigError("invalid model declarations:\n  " + "\n  ".join(named))
     defaults = doc.get("defaults") or {}
     specs, problems, seen = [], [], {}
+    if keep_variants:
+        problems += _unknown_variants(doc["models"], keep_variants, where)
     for i, raw in enumerate(doc["models"]):
         try:
             expanded = _expand(raw)
         except (KeyError, ValueError) as exc:
             problems.append(f"{where}: model '{raw['name']}': field 'variants': placeholder {exc} has no value")
             continue
+        if keep_variants:
+            expanded = [m for m in expanded
+                        if all(lab in keep_variants[d] for d, lab in m["variant"].items() if d in keep_variants)]
         expanded = expanded + [r for m in expanded for r in _reduced(m)]
         for m in expanded:
             m.setdefault("family", defaults.get("family", "bernoulli"))
