@@ -101,3 +101,16 @@ def test_status_line_says_when_chains_were_continued():
     failed = status_line({**base, "status": "failed", "reasons": ["min bulk ESS 310 < 400"], "draws": 4000,
                           "draws_first": 1000})
     assert "failed the convergence gate" in failed and "min bulk ESS 310" in failed
+
+
+def test_verdict_table_says_when_one_measure_was_fitted(project):
+    """A run restricted to one disparity measure (config variants) says so
+    under the verdict table; the fixture's two measures do not."""
+    from alliance_models.report import verdict_section
+
+    v = pd.read_csv(project["verdicts"], keep_default_na=False)
+    settings = {"verdict_prob": 0.95}
+    assert "One disparity measure" not in verdict_section(v, settings)
+    one = v.drop(columns=["gdp", "gdp verdict"])
+    html = verdict_section(one, settings)
+    assert "One disparity measure (cinc) in this run" in html and "under gdp" not in html

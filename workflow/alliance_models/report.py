@@ -167,6 +167,10 @@ def verdict_section(verdicts: pd.DataFrame, settings: dict) -> str:
             "out of the combined verdict (the note names it). β(std): log-odds per SD of the predictor; AME: change "
             "in the predicted probability when the factor moves from its 25th to its 75th percentile (see each "
             "model's AME table for the exact values), averaged over the observed rows.</p>")
+    if len(measures) == 1:
+        rule += (f"<p class=note><b>One disparity measure ({esc(measures[0])}) in this run</b> (config key "
+                 "<code>variants</code>): a verdict here cannot show that the measures disagree; the default run "
+                 "judges each claim under CINC, GDP and military spending.</p>")
     return f'<table class="verdicts"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>{rule}'
 
 

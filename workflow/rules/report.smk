@@ -261,6 +261,8 @@ def report_meta():
         "data versions": ", ".join(f"{n} {s['version']}" for n, s in SOURCES.items()),
         "packages": ", ".join(f"{k} {v}" for k, v in versions.items()),
         "sampling": ", ".join(f"{k} {v}" for k, v in config["sampling"].items()),
+        "variants fitted": "; ".join(f"{d}: {', '.join(v)}" for d, v in (config.get("variants") or {}).items())
+        or "all declared",
         "model seeds": {m: model_seed(m) for m in MODELS},
     }
 
