@@ -70,13 +70,9 @@ def seed_reproduction(seed_dir: str, state_year_path: str, output: str) -> None:
 def load_model_frame(spec, path: str) -> pd.DataFrame:
     """Read a model's data (a pipeline parquet or a user's data file, see
     spec.read_user_table) and check columns."""
-    from .errors import ConfigError
-    from .models.spec import check_columns, read_user_table
+    from .models.spec import check_columns, read_model_data
 
-    try:
-        frame = read_user_table(path)
-    except Exception as exc:                  # noqa: BLE001 - pandas/pyreadr raise many types
-        raise ConfigError(f"model '{spec.name}': field 'data': cannot read '{path}' ({exc})") from None
+    frame = read_model_data(spec, path)
     check_columns(spec, frame.columns, f"'{path}'")
     return frame
 

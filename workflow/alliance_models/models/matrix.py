@@ -108,9 +108,9 @@ def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") ->
         y = codes.astype("int64")
     from ._design import rank_problem
 
-    # the rows a model is fitted on must identify every coefficient (rows it
-    # only predicts need not)
-    # (the models always carry an intercept, whether or not the formula has one)
+    # the rows a model is fitted on must identify every coefficient, the
+    # intercept included, which the models always carry (rows it only
+    # predicts need not)
     full = X if "Intercept" in X.columns else X.assign(Intercept=1.0)
     problem = part == "fit" and rank_problem(full.to_numpy(), list(full.columns))
     if problem:

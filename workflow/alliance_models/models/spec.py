@@ -174,11 +174,16 @@ def table_columns(spec: ModelSpec) -> tuple[set[str], str] | None:
             f"model '{spec.name}': field 'data': file '{path}' does not exist "
             "(a user's data file must exist before the workflow runs)"
         )
+    return set(read_model_data(spec, path, header_only=True).columns), f"'{path}'"
+
+
+def read_model_data(spec: ModelSpec, path, header_only: bool = False):
+    """:func:`read_user_table`, any failure a ConfigError naming the model,
+    the field and the file."""
     try:
-        cols = read_user_table(path, header_only=True).columns
-    except Exception as exc:  # unreadable file: say so, naming the model
+        return read_user_table(path, header_only)
+    except Exception as exc:              # noqa: BLE001 - pandas, pyarrow and pyreadr raise many types
         raise ConfigError(f"model '{spec.name}': field 'data': cannot read '{path}' ({exc})") from None
-    return set(cols), f"'{path}'"
 
 
 def check_all_columns(specs: list[ModelSpec], path=None) -> None:
@@ -202,10 +207,7 @@ def check_all_columns(specs: list[ModelSpec], path=None) -> None:
             if spec.is_table:
                 continue
             if spec.data not in frames:
-                try:
-                    frames[spec.data] = read_user_table(spec.data)
-                except Exception as exc:      # noqa: BLE001 - the header read, the rows did not
-                    raise ConfigError(f"model '{spec.name}': field 'data': cannot read '{spec.data}' ({exc})") from None
+                frames[spec.data] = read_model_data(spec, spec.data)
             build_model_data(spec, frames[spec.data])
         except ConfigError as exc:
             problems += [prefix + line for line in str(exc).splitlines()]
