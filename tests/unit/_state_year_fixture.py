@@ -4,7 +4,8 @@ Columns ccode, year, cinc, milex, tpop, milex_currency (COW NMC 7.0,
 cow_nmc.rda) and gdp (Maddison 2023: gdppc x pop / 1000, millions of 2011
 int'l $) for the few ISO3 series the dyad tests need: CHN -> 710, SUN -> 365
 up to 1991 and RUS -> 365 from 1992, USA -> 2, FIN -> 375. Every other state
-has gdp NaN. It stands in for data/processed/state_year.parquet (built by
+has gdp NaN. polity2: Polity5 (democracydata/polity5.rda) by COW code, as
+the pipeline cleans it (alliance_models.data.polity). It stands in for data/processed/state_year.parquet (built by
 the pipeline) so the dyad tests do not depend on the state-year stage.
 """
 
@@ -39,4 +40,8 @@ def build_state_year(mirror: Path) -> pd.DataFrame:
                                    "gdp": (m["gdppc"] * m["pop"] / 1000).to_numpy()}))
     gdp = pd.concat(parts, ignore_index=True)
     out = out.merge(gdp, on=["ccode", "year"], how="left", validate="one_to_one")
+    from alliance_models.data.polity import clean_polity5
+
+    pol = clean_polity5(pyreadr.read_r(str(mirror / "democracydata" / "polity5.rda"))["polity5"])
+    out = out.merge(pol[["ccode", "year", "polity2"]], on=["ccode", "year"], how="left", validate="one_to_one")
     return out.sort_values(["ccode", "year"]).reset_index(drop=True)

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from alliance_models.data import dyads
+from alliance_models.errors import SourceFormatError
 from alliance_models.sources import read_rda
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -306,3 +307,129 @@ def test_capability_change_over_five_years(mirror):
     assert out["log_cinc_ratio_change5"].iloc[0] == pytest.approx(expected)
     assert np.isnan(out["log_milex_ratio_change5"].iloc[1])  # 1911 GBP vs 1916 USD
     assert np.isnan(out["log_gdp_ratio_change5"]).all()
+
+
+# ------------------------------------------------------- side-aware threat
+
+
+def constructed_side_mids():
+    """Invented disputes (states 1-6). Dispute 10 (2000-2001): 1 and 2 on side A
+    against 3 on side B. Dispute 11 (2000): 4 on side A against 1 and 5 on
+    side B, then 5 switches: in 2001, 5 is on side A with 4 against 1. Every
+    pair of opposing participants is a row in both directions, as in COW."""
+    cols = ["dispnum", "ccode1", "ccode2", "year", "sidea1", "sidea2", "orig1", "orig2", "hostlev1", "hostlev2"]
+    rows = []
+
+    def fight(d, a, b, y):  # a on side A, b on side B
+        rows.extend([(d, a, b, y, 1, 0, 1, 1, 4, 4), (d, b, a, y, 0, 1, 1, 1, 4, 4)])
+
+    for y in (2000, 2001):
+        fight(10, 1, 3, y)
+        fight(10, 2, 3, y)
+    fight(11, 4, 1, 2000)
+    fight(11, 4, 5, 2000)
+    fight(11, 5, 1, 2001)
+    fight(11, 4, 1, 2001)
+    return dyads.load_mids(pd.DataFrame(rows, columns=cols).assign(disponset=1), "cow")
+
+
+def test_side_threat_constructed():
+    mids = constructed_side_mids()
+    f = frame([(1, 2, 2001), (1, 2, 2002), (1, 2, 2006), (1, 2, 2007), (2, 1, 2003), (1, 3, 2002),
+               (1, 5, 2002), (4, 5, 2002), (1, 2, 2000)])
+    out = dyads.add_side_threat(f, mids, window=5, coverage=(1990, 2010))
+    # 1 and 2: same side of dispute 10 in 2000-2001 -> co-belligerents in 2001..2006; common enemy: 3
+    assert out["cobelligerent"].tolist()[:5] == [1, 1, 1, 0, 1]
+    assert out["common_enemy"].tolist()[:5] == [1, 1, 1, 0, 1]
+    assert out["cobelligerent"].iloc[5] == 0              # 1 fought 3: opponents, not partners
+    # 1 and 5 were both on side B of dispute 11 in 2000, but 5 then fought 1 in the same dispute
+    assert out["cobelligerent"].iloc[6] == 0 and out["common_enemy"].iloc[6] == 0
+    # 4 and 5 fought in 2000 and sided in 2001, in one dispute: not co-belligerents
+    assert out["cobelligerent"].iloc[7] == 0
+    assert out["cobelligerent"].iloc[8] == 0              # the current year is not in the window
+    late = dyads.add_side_threat(frame([(1, 2, 2012), (1, 2, 1990)]), mids, window=5, coverage=(1990, 2010))
+    assert late["cobelligerent"].isna().all()             # t-1 outside the MID coverage
+
+
+def test_side_threat_known_rows(raw, mirror):
+    mids = dyads.load_mids(raw["cow_mid_dirdisps"], "cow")
+    wars = dyads.load_wars(read_rda(mirror / PS / "cow_war_inter.rda", "cow_war_inter"))
+    assert wars.attrs["coverage"] == (1816, 2007) and set(wars["sidea1"]) == {0, 1}
+    f = frame([(365, 200, 1942), (365, 2, 1943), (365, 375, 1948), (365, 375, 1942), (375, 255, 1942)])
+    out = dyads.add_side_threat(f, mids, wars, window=5)
+    # the USSR and Britain: allies in COW's Second World War from 1941
+    assert out["cobelligerent"].iloc[0] == 1 and out["common_enemy"].iloc[0] >= 3
+    assert out["cobelligerent"].iloc[1] == 1              # and the United States
+    # Finland 1948: fought the USSR in 1941-44; side-blind it shares 9 "common" MID states with it
+    assert out["cobelligerent"].iloc[2] == 0 and out["common_enemy"].iloc[2] == 0
+    assert out["cobelligerent"].iloc[3] == 0
+    assert out["cobelligerent"].iloc[4] == 1              # Finland and Germany, 1941 (war 139)
+    # MID 258 (the Second World War) puts the USSR against Britain in 1939 (Poland), so within it they are
+    # opponents, not co-belligerents, although both are on side A from 1941; COW's war 139 has them allies
+    m258 = mids[mids.dispnum == 258]
+    m258.attrs = mids.attrs
+    f42 = frame([(365, 200, 1942)])
+    assert dyads.add_side_threat(f42, m258, None, window=5)["cobelligerent"].item() == 0
+    w139 = wars[wars.warnum == 139]
+    assert dyads.add_side_threat(f42, m258, w139, window=5)["cobelligerent"].item() == 1
+
+
+def test_load_wars_rejects_bad_sides(mirror):
+    raw = read_rda(mirror / PS / "cow_war_inter.rda", "cow_war_inter").head(4).copy()
+    raw.loc[raw.index[0], "sidea1"] = 3
+    with pytest.raises(SourceFormatError, match="sidea1"):
+        dyads.load_wars(raw)
+
+
+# ------------------------------------------------------------------- bloc
+
+
+def test_bloc_constructed():
+    # Invented: 3 is 1's rival 1995-2000; 2 holds a defence pledge with 3 in 1998 (ATOP rows both ways).
+    atop = pd.DataFrame([(2, 3, 1998, 1, 0, 0, 0, 0), (3, 2, 1998, 0, 0, 0, 0, 0), (4, 3, 1998, 0, 0, 0, 1, 0),
+                         (3, 4, 1998, 0, 0, 0, 1, 0)],
+                        columns=["ccode1", "ccode2", "year", *dyads.ATOP_COLUMNS])
+    tss = pd.DataFrame({"ccode1": [1], "ccode2": [3], "start": [1995], "end": [2000]})
+    f = frame([(1, 2, 1999), (1, 2, 1998), (1, 2, 2000), (1, 4, 1999), (5, 2, 1999), (1, 2, 2030)])
+    out = dyads.add_bloc(f, atop, tss, atop_coverage=(1990, 2018), tss_coverage=(1990, 2020))
+    v = out["partner_allied_with_rival"]
+    assert v.tolist()[:5] == [1, 0, 0, 0, 0]     # only the year after the pledge; non-aggression is not a pledge
+    assert np.isnan(v.iloc[5])
+
+
+def test_bloc_known_rows(raw):
+    f = frame([(365, 255, 1942), (365, 220, 1950), (365, 380, 1950)])
+    out = dyads.add_bloc(f, raw["atop_alliance"], raw["tss_rivalries"])
+    # Germany held the Tripartite pledge with Japan (a Soviet rival to 1945); France is NATO (the US, a rival)
+    assert out["partner_allied_with_rival"].tolist() == [1, 1, 0]   # neutral Sweden: 0
+
+
+# ------------------------------------------------------------------ regime
+
+
+def test_regime_from_polity(mirror):
+    from alliance_models.data.polity import clean_polity5
+
+    raw = read_rda(mirror / "democracydata" / "polity5.rda", "polity5")
+    pol = clean_polity5(raw)
+    assert not pol.duplicated(["ccode", "year"]).any()
+    p = pol.set_index(["ccode", "year"])
+    # Polity5 scores Russia (RUS) and the USSR (USR) for 1922: the successor's row is kept
+    usr = raw[(raw.scode == "USR") & (raw.year == 1922)]
+    assert p.loc[(365, 1922), "polity2"] == usr.polity2.item() == -7
+    # special codes: -88 prorated by Polity (Russia 1905), -66 left missing (Afghanistan under Soviet occupation)
+    assert p.loc[(365, 1905), "polity"] == -88 and p.loc[(365, 1905), "polity2"] == -8
+    assert np.isnan(p.loc[(700, 1980), "polity2"]) and p.loc[(700, 1980), "polity"] == -66
+    sy = pol.assign(ccode=pol.ccode, year=pol.year)
+    out = dyads.add_regime(frame([(365, 2, 1950), (365, 223, 1950)]), sy)
+    us = raw[(raw.cown == 2) & (raw.year == 1950)].polity2.item()
+    su = raw[(raw.scode == "USR") & (raw.year == 1950)].polity2.item()
+    assert out["polity2_1"].iloc[0] == su and out["polity2_2"].iloc[0] == us
+    assert out["polity_diff"].iloc[0] == abs(us - su)
+    assert np.isnan(out["polity2_2"].iloc[1]) and np.isnan(out["polity_diff"].iloc[1])   # Liechtenstein: not in Polity
+
+
+def test_log1p_mindist(raw):
+    out = dyads.add_mindist(frame([(365, 375, 1950), (365, 2, 1950), (365, 2, 1880)]), raw["cow_mindist"])
+    assert out["log1p_mindist"].iloc[0] == 0 and np.isclose(out["log1p_mindist"].iloc[1], np.log1p(out["mindist"].iloc[1]))
+    assert np.isnan(out["log1p_mindist"].iloc[2])

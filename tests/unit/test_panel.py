@@ -17,6 +17,7 @@ from _state_year_fixture import build_state_year  # noqa: E402
 
 PS = "peacesciencer"
 YEARS = (1816, 2016)
+ERAS = {365: {"tsarist": [1816, 1917], "soviet": [1922, 1991], "federation": [1992, None]}}
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +30,7 @@ def inputs(mirror, tmp_path_factory):
         "cow_majors": f"{PS}/cow_majors.rda", "contiguity": f"{PS}/cow_contdir.rda",
         "mindist": f"{PS}/cow_mindist.rda", "mids": f"{PS}/cow_mid_dirdisps.rda",
         "tss": f"{PS}/tss_rivalries.rda", "td": f"{PS}/td_rivalries.rda", "terrthreat": f"{PS}/terrthreat.rda",
+        "wars": f"{PS}/cow_war_inter.rda",
     }.items()}
     return {**{k: str(v) for k, v in files.items()}, "state_year": str(sy)}
 
@@ -51,7 +53,8 @@ def majors(mirror):
 @pytest.fixture(scope="module")
 def ussr(inputs, sources):
     """The default USSR panel, built the way the rule builds it."""
-    return panel.build_dyad_year_from_files(inputs, sources, "ussr", [365], {"start": 1816, "end": 2016}, "cow", 5)
+    return panel.build_dyad_year_from_files(inputs, sources, "ussr", [365], {"start": 1816, "end": 2016}, "cow", 5,
+                                            eras=ERAS)
 
 
 def rows(df, c1, c2):
@@ -212,4 +215,79 @@ def test_meta_declares_the_unit(ussr):
     assert meta["focal_set"] == "ussr" and meta["focal_codes"] == [365]
     assert meta["years"] == {"start": 1816, "end": 2016} and meta["mid_source"] == "cow"
     assert set(meta["units"]) == set(df.columns)
-    assert len(meta["inputs"]) == 11
+    assert len(meta["inputs"]) == 12
+
+
+# ------------------------------------------------------- eras and decisions
+
+
+def test_eras_on_the_panel(ussr):
+    df, meta = ussr
+    era = rows(df, 365, 710)["era"]
+    assert era.loc[1917] == "tsarist" and era.loc[1922] == "soviet" and era.loc[1991] == "soviet"
+    assert era.loc[1992] == "federation" and era.loc[2016] == "federation"
+    assert era.loc[1918:1921].isna().all()          # the civil war years are in no era
+    assert meta["eras"] == {365: {"tsarist": [1816, 1917], "soviet": [1922, 1991], "federation": [1992, None]}}
+    other = panel.assign_eras(np.array([2, 365]), np.array([1950, 1950]), ERAS)
+    assert list(other) == ["all", "soviet"]
+
+
+def test_decisions_cluster_one_year_of_onsets(ussr):
+    df, meta = ussr
+    sov = df[df.era == "soviet"]
+    onsets = sov[sov.atop_defense_onset == 1]
+    # the counts a reviewer can check by hand in ATOP: 54 defence-pact onsets in 12 distinct years
+    assert len(onsets) == 54 and onsets.year.nunique() == 12
+    assert (onsets.year == 1942).sum() == 18
+    counts = {(r["era"], r["type"]): (r["onsets"], r["decisions"]) for r in meta["decisions"]}
+    assert counts[("soviet", "defense")] == (54, 12)
+    assert counts[("tsarist", "defense")][0] + counts[("soviet", "defense")][0] + \
+        counts[("federation", "defense")][0] + counts.get(("(none)", "defense"), (0, 0))[0] == \
+        int((df.atop_defense_onset == 1).sum())
+    # decision ids: one per focal state-year, on onset rows only
+    assert set(onsets.decision_id) == {f"365-{y}" for y in onsets.year}
+    any_type = (df[[f"{t}_onset" for t in dyads.ATOP_ALL]] == 1).any(axis=1)
+    assert df.loc[~any_type, "decision_id"].isna().all() and df.loc[any_type, "decision_id"].notna().all()
+    assert (df.focal_year == 365 * 10000 + df.year).all()
+    # the size of a decision is on every row of its focal state-year
+    y42 = df[df.year == 1942]
+    assert (y42.decision_size_defense == 18).all()
+    # the largest multilateral cluster of each era
+    flagged = df[df.largest_decision_defense == 1].groupby("era").year.unique()
+    assert list(flagged["soviet"]) == [1942]
+    assert (df.loc[df.year == 1942, "largest_decision_defense"] == 1).all()
+    assert (df.loc[df.year == 1943, "largest_decision_defense"] == 0).all()
+
+
+def test_new_columns_on_known_rows(ussr):
+    df, _ = ussr
+    uk = rows(df, 365, 200)
+    assert uk.loc[1942, "cobelligerent"] == 1 and uk.loc[1942, "common_enemy"] >= 1
+    fin = rows(df, 365, 375)
+    assert fin.loc[1948, "cobelligerent"] == 0 and fin.loc[1948, "common_enemy"] == 0
+    assert fin.loc[1948, "common_mid_states"] == 9          # the side-blind measure the issue quoted
+    assert rows(df, 365, 255).loc[1942, "partner_allied_with_rival"] == 1   # Germany, allied with Japan
+    chn = rows(df, 365, 710)
+    assert chn.loc[1950, "polity_diff"] == abs(chn.loc[1950, "polity2_1"] - chn.loc[1950, "polity2_2"])
+    assert chn.loc[1950, "log1p_mindist"] == 0                # land border
+    assert np.isclose(uk.loc[1950, "log1p_mindist"], np.log1p(uk.loc[1950, "mindist"]))
+
+
+@pytest.mark.parametrize("eras, message", [
+    ({365: {"soviet": [1922, 1991], "cold": [1946, 1991]}},
+     r"panel\.eras\.365'.*'soviet' \(1922-1991\) and 'cold' \(1946-1991\) overlap"),
+    ({999: {"x": [1900, 1910]}}, r"panel\.eras\.999'.*not a COW state"),
+    ({365: {"Soviet": [1922, 1991]}}, r"panel\.eras\.365'.*lowercase identifier"),
+    ({365: {"all": [1922, 1991]}}, r"panel\.eras\.365'.*lowercase identifier other than 'all'"),
+    ({365: {"soviet": [1991, 1922]}}, r"panel\.eras\.365\.soviet'.*start 1991 is after end 1922"),
+    ({365: {"soviet": [1922]}}, r"panel\.eras\.365\.soviet'.*expected \[start, end\]"),
+    ({"USSR": {"soviet": [1922, 1991]}}, r"panel\.eras'.*'USSR' is not a COW state code"),
+])
+def test_bad_eras_name_file_and_key(spells, eras, message):
+    with pytest.raises(ConfigError, match=r"config file 'x\.yaml': key '" + message):
+        panel.check_eras(eras, spells, where="config file 'x.yaml'")
+
+
+def test_string_era_codes_are_accepted(spells):
+    assert panel.check_eras({"365": {"soviet": [1922, 1991]}}, spells) == {365: {"soviet": (1922, 1991)}}
+    assert panel.era_names({365: {"soviet": [1922, 1991]}}) == {"soviet", "all"}

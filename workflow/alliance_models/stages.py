@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import io
-from .data import maddison, nmc, states
+from .data import maddison, nmc, polity, states
 from .data.state_year import UNITS, build_state_year
 from .fetch import fetch_source
 from .provenance import table_meta, write_meta
@@ -36,10 +36,11 @@ def state_year(inputs: dict, sources: dict, output: str, start: int, end: int,
     gdp = maddison.clean_maddison(
         read_source(inputs["maddison"], sources["maddison"]), mapping, inputs["maddison"], max_gap
     )
-    df = build_state_year(spells, n7, n6, gdp, start, end, capabilities)
+    pol = polity.clean_polity5(read_source(inputs["polity5"], sources["polity5"]), inputs["polity5"])
+    df = build_state_year(spells, n7, n6, gdp, start, end, capabilities, pol)
     io.write_parquet(df, output)
     versions = {"capabilities": df["cap_source"].iloc[0], "gdp": "Maddison Project Database 2023",
-                "membership": "COW State System Membership v2016"}
+                "membership": "COW State System Membership v2016", "regime": "Polity5 (Marshall & Gurr 2020)"}
     write_meta(output, table_meta(df, inputs.values(), UNITS, keys=["ccode", "year"],
                                   sources=versions))
 

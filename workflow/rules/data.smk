@@ -32,12 +32,13 @@ rule fetch:
 
 
 rule state_year:
-    """One row per COW state-year: NMC capabilities and Maddison GDP."""
+    """One row per COW state-year: NMC capabilities, Maddison GDP and Polity5 regime scores."""
     input:
         cow_states=source_path("cow_states"),
         nmc7=source_path("nmc7"),
         nmc6=source_path("nmc6"),
         maddison=source_path("maddison"),
+        polity5=source_path("polity5"),
         mapping=config["gdp"]["mapping"],
     output:
         "data/processed/state_year.parquet",

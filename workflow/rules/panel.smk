@@ -1,18 +1,22 @@
 # Directed dyad-year panels (issue 5): one per focal set in config key `panel`.
 import re
 
+from alliance_models.config import config_source
 from alliance_models.data.panel import MID_SOURCES, check_panel_config
 from alliance_models.errors import PipelineError
 
-# A bad focal code, set name or year range stops the run here, before any job.
+# A bad focal code, set name, year range or era stops the run here, before any job.
 # Membership comes from the fetched cow_states if present, else the mirror's
 # when its sha256 is the declared one (usable_source); with neither, only the
 # set names are checked (the rule checks codes again on the verified files).
 try:
+    _eras_file = config_source(["panel", "eras"], CONFIGFILES, workflow.config_settings.config)
     PANEL_FOCAL = check_panel_config(
         config["panel"],
         usable_source("cow_states"),
         usable_source("cow_majors"),
+        eras_where="config (--config on the command line)" if _eras_file == "--config"
+        else f"config file '{_eras_file}'" if _eras_file else "config",
     )
 except PipelineError as exc:
     raise WorkflowError(str(exc)) from None
@@ -32,6 +36,7 @@ rule dyad_year:
         tss=source_path("tss_rivalries"),
         td=source_path("td_rivalries"),
         terrthreat=source_path("terrthreat"),
+        wars=source_path("cow_war_inter"),
     output:
         panel="data/processed/dyad_year_{set}.parquet",
         meta="data/processed/dyad_year_{set}.parquet.meta.yaml",
@@ -44,6 +49,7 @@ rule dyad_year:
         mid_source=config["panel"]["mid_source"],
         threat_window=config["panel"]["threat_window"],
         atop_directed=config["panel"]["atop_directed"],
+        eras=config["panel"]["eras"],
     log:
         "logs/dyad_year_{set}.log",
     benchmark:

@@ -593,7 +593,9 @@ def add_contiguity(frame: pd.DataFrame, contdir: pd.DataFrame, coverage=None) ->
 
 
 def add_mindist(frame: pd.DataFrame, mindist: pd.DataFrame, coverage=None) -> pd.DataFrame:
-    """Add mindist: minimum distance in km between the two states (cshapes).
+    """Add mindist: minimum distance in km between the two states (cshapes),
+    and log1p_mindist = log(1 + mindist) (0 for contiguous states; the log
+    pulls in the long right tail: 0 to ~19,000 km).
 
     The source is non-directed (ccode1 < ccode2); it is looked up in either
     order. NaN where the source has no value, which includes every year
@@ -608,7 +610,7 @@ def add_mindist(frame: pd.DataFrame, mindist: pd.DataFrame, coverage=None) -> pd
     cov = tuple(coverage) if coverage is not None else (int(base["year"].min()), int(base["year"].max()))
     v = table.get("mindist", table.index(dyad_key(np.minimum(c1, c2), np.maximum(c1, c2), y)))
     v[~_covered(y, cov)] = np.nan
-    return _attach(frame, {"mindist": v}, "add_mindist")
+    return _attach(frame, {"mindist": v, "log1p_mindist": np.log1p(v)}, "add_mindist")
 
 
 def _major_table(majors: pd.DataFrame):
@@ -711,3 +713,166 @@ def add_common_threat(frame: pd.DataFrame, mids: pd.DataFrame, tss: pd.DataFrame
     r = rtable.get("r", rtable.index(dyad_key(c1, c2, y)), 0.0)
     r[~_covered(y, tcov)] = np.nan
     return _attach(frame, {"common_mid_states": n, "common_mid_max_cinc": mx, "common_rival": r}, "add_common_threat")
+
+
+# --------------------------------------------------------------------------
+# side-aware threat: who fought with whom, against whom
+
+WAR_COVERAGE = (1816, 2007)  # COW Inter-State War data v4.0
+_WAR_ID_OFFSET = 10**6         # war ids live above every MID dispnum
+
+
+def load_wars(raw_df: pd.DataFrame, path: str = "cow_war_inter.rda") -> pd.DataFrame:
+    """COW inter-state war participants (peacesciencer's ``cow_war_inter``) as
+    directed war-years of opposing states: warnum, ccode1, ccode2, year,
+    sidea1, sidea2 (int64; 1 = side A, 0 = side B, as in the MID data; the
+    source codes side B as 2). ``attrs['coverage']``: (1816, 2007)."""
+    cols = ["warnum", "ccode1", "ccode2", "year", "sidea1", "sidea2"]
+    require_columns(raw_df, cols, path)
+    out = pd.DataFrame(_int_columns(raw_df, cols, path))
+    for c in ("sidea1", "sidea2"):
+        if not out[c].isin((1, 2)).all():
+            raise SourceFormatError(f"'{path}': column '{c}' has values other than 1 (side A) and 2 (side B)")
+        out[c] = (out[c] == 1).astype("int64")
+    if (out["sidea1"] == out["sidea2"]).any():
+        raise SourceFormatError(f"'{path}': a row pairs two states on the same side; expected opposing states only")
+    lo, hi = int(out["year"].min()), int(out["year"].max())
+    if lo < WAR_COVERAGE[0] or hi > WAR_COVERAGE[1]:
+        raise SourceFormatError(f"'{path}': years {lo}-{hi} fall outside the war data's coverage {WAR_COVERAGE}")
+    out = out.drop_duplicates().sort_values(["warnum", "ccode1", "ccode2", "year"]).reset_index(drop=True)
+    out.attrs = {"coverage": WAR_COVERAGE}
+    return out
+
+
+def conflict_sides(mids: pd.DataFrame, wars: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Who was on which side of each dispute and war, by year.
+
+    Returns ``(sides, opposed)``: ``sides`` has one row per (event, state,
+    side, year) a state took part in (event = MID dispnum, or 10**6 + COW war
+    number; side 1 = side A, 0 = side B); ``opposed`` one row per (event,
+    state, state) pair that faced each other in the event in any year, both
+    directions. Both MID and war data list only opposing pairs, so a
+    state's side in a year is read off its rows that year; a state that
+    switched sides within an event (Finland, Romania, Bulgaria and Italy in
+    the Second World War) has rows on both sides."""
+    parts = [mids[["dispnum", "ccode1", "ccode2", "year", "sidea1"]].rename(columns={"dispnum": "event"})]
+    if wars is not None:
+        w = wars[["warnum", "ccode1", "ccode2", "year", "sidea1"]].rename(columns={"warnum": "event"})
+        parts.append(w.assign(event=w["event"] + _WAR_ID_OFFSET))
+    rows = pd.concat(parts, ignore_index=True)
+    sides = (rows[["event", "ccode1", "sidea1", "year"]].drop_duplicates()
+             .rename(columns={"ccode1": "state", "sidea1": "side"}).reset_index(drop=True))
+    opposed = rows[["event", "ccode1", "ccode2"]].drop_duplicates().reset_index(drop=True)
+    return sides, opposed
+
+
+def _not_opposed(pairs: pd.DataFrame, opposed: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``pairs`` (event, i, j, ...) whose i and j never faced each other in the event."""
+    key = (pairs["event"].to_numpy() * 10**6 + pairs["i"].to_numpy() * 1000 + pairs["j"].to_numpy())
+    okey = (opposed["event"].to_numpy() * 10**6 + opposed["ccode1"].to_numpy() * 1000 + opposed["ccode2"].to_numpy())
+    return pairs[~np.isin(key, okey)]
+
+
+def add_side_threat(frame: pd.DataFrame, mids: pd.DataFrame, wars: pd.DataFrame | None = None, window: int = 5,
+                    coverage=None) -> pd.DataFrame:
+    """Add cobelligerent and common_enemy: threat measures that know sides.
+
+    In the window t-window .. t-1 (the current year excluded, as in
+    :func:`add_mids`), over every MID (``mids``: :func:`load_mids` output)
+    and, when given, every COW inter-state war (``wars``: :func:`load_wars`
+    output):
+
+    - cobelligerent: 1 if ccode1 and ccode2 took part in the same dispute or
+      war on the same side in the same year, in a dispute or war in which
+      they never fought each other; else 0. The last clause keeps side
+      switchers apart: Finland fought the USSR in 1941-44 and Germany on the
+      USSR's side in 1944-45, both in COW's Second World War dispute (MID
+      258), which would make it the USSR's co-belligerent in 1945-49 by the
+      first clause alone. Disputes and wars count separately: COW's Second
+      World War dispute puts the USSR on Germany's side against Britain in
+      1939 (Poland), so it does not make them co-belligerents, while COW's
+      Second World War (war 139), which the USSR joins in 1941, does (UK-USSR
+      1942: 1). Likewise Finland and Germany, on one side of war 139 in
+      1941-44, are co-belligerents in 1942-49 although they fought in
+      1944-45: the measure records that they fought side by side in the
+      window, not how they parted;
+    - common_enemy: the number of distinct third states that, in such a
+      dispute or war and year, were on the side opposite to both.
+
+    The side-blind ``common_mid_states`` (:func:`add_common_threat`) counts
+    every third state both had any MID with, whichever sides they were on.
+    NaN unless t-1 lies in the MID coverage (COW 1816-2014); wars (to 2007)
+    are all MIDs too, so they add sides, not years.
+    """
+    window = _check_window(window)
+    c1, c2, y = _keys(frame, "add_side_threat")
+    cov = _mid_coverage(mids, coverage)
+    sides, opposed = conflict_sides(mids, wars)
+    # same side, same event, same year
+    same = sides.merge(sides, on=["event", "side", "year"], suffixes=("_i", "_j"))
+    same = same[same["state_i"] != same["state_j"]].rename(columns={"state_i": "i", "state_j": "j"})
+    same = _not_opposed(same, opposed)
+    cob = _expand_window(same[["event", "i", "j", "side", "year"]], window)
+    t_cob = _aggregate(dyad_key(cob["i"], cob["j"], cob["t"]), {"v": np.ones(len(cob))}, "max", "co-belligerents")
+    # a third state on the other side of that event in that year
+    other = sides.assign(side=1 - sides["side"]).rename(columns={"state": "k"})
+    enemies = same.merge(other, on=["event", "side", "year"])
+    enemies = enemies[(enemies["k"] != enemies["i"]) & (enemies["k"] != enemies["j"])]
+    enemies = _expand_window(enemies[["i", "j", "k", "year"]].drop_duplicates(), window)
+    g = pd.DataFrame({"key": dyad_key(enemies["i"], enemies["j"], enemies["t"]), "k": enemies["k"].to_numpy()})
+    g = g.drop_duplicates().groupby("key").size()
+    t_en = _Table(g.index.to_numpy(), {"n": g.to_numpy("float64")}, "common enemies")
+    k = dyad_key(c1, c2, y)
+    new = {"cobelligerent": t_cob.get("v", t_cob.index(k), 0.0), "common_enemy": t_en.get("n", t_en.index(k), 0.0)}
+    outside = ~_window_covered(y, window, cov)
+    for v in new.values():
+        v[outside] = np.nan
+    return _attach(frame, new, "add_side_threat")
+
+
+# --------------------------------------------------------------------------
+# bloc: the partner's alliances with the focal state's rivals
+
+
+def add_bloc(frame: pd.DataFrame, atop: pd.DataFrame, tss: pd.DataFrame, atop_coverage=None,
+             tss_coverage=None) -> pd.DataFrame:
+    """Add partner_allied_with_rival: 1 if, in year t-1, ccode2 held an ATOP
+    defence pledge in force with a state r (either side's obligation) that
+    was ccode1's TSS strategic rival in t-1; else 0. NaN unless t-1 lies in
+    both ATOP's (1815-2018) and TSS's coverage. For the USSR it marks the
+    NATO members and the other allies of the United States, China or
+    whichever state was its rival that year: states already committed to the
+    other side."""
+    c1, c2, y = _keys(frame, "add_bloc")
+    a = clean_atop(atop)
+    acov = tuple(atop_coverage) if atop_coverage is not None else (int(a["year"].min()), int(a["year"].max()))
+    d = a.loc[a["atop_defense"] == 1, ["ccode1", "ccode2", "year"]]
+    d = pd.concat([d, d.rename(columns={"ccode1": "ccode2", "ccode2": "ccode1"})], ignore_index=True)
+    pacts = d.drop_duplicates().rename(columns={"ccode1": "j", "ccode2": "r"})
+    _, tcov, ry = _rivalry_table(tss, "start", "end", (), "tss_rivalries")
+    tcov = tuple(tss_coverage) if tss_coverage is not None else tcov
+    rivals = ry[["ccode1", "ccode2", "year"]].drop_duplicates().rename(columns={"ccode1": "i", "ccode2": "r"})
+    hits = pacts.merge(rivals, on=["r", "year"])
+    hits = hits[hits["i"] != hits["j"]]
+    table = _aggregate(dyad_key(hits["i"], hits["j"], hits["year"] + 1), {"v": np.ones(len(hits))}, "max",
+                       "allies of rivals")
+    v = table.get("v", table.index(dyad_key(c1, c2, y)), 0.0)
+    v[~(_covered(y - 1, acov) & _covered(y - 1, tcov))] = np.nan
+    return _attach(frame, {"partner_allied_with_rival": v}, "add_bloc")
+
+
+# --------------------------------------------------------------------------
+# regime
+
+
+def add_regime(frame: pd.DataFrame, state_year: pd.DataFrame) -> pd.DataFrame:
+    """Add polity2_1, polity2_2 (Polity5 polity2 of each side, from the
+    state-year table; see :mod:`.polity` for the special codes) and
+    polity_diff = |polity2_1 - polity2_2| (0-20; regime dissimilarity).
+    Missing where either side has no Polity5 score."""
+    c1, c2, y = _keys(frame, "add_regime")
+    require_columns(state_year, ["ccode", "year", "polity2"], "state_year")
+    sk = state_key(state_year["ccode"].to_numpy("int64"), state_year["year"].to_numpy("int64"))
+    table = _Table(sk, {"p": state_year["polity2"].to_numpy("float64")}, "state_year")
+    p1, p2 = table.get("p", table.index(state_key(c1, y))), table.get("p", table.index(state_key(c2, y)))
+    return _attach(frame, {"polity2_1": p1, "polity2_2": p2, "polity_diff": np.abs(p1 - p2)}, "add_regime")

@@ -18,6 +18,26 @@ Alliance onset and termination are defined in
 :func:`.dyads.add_atop_transitions` from ATOP's own previous/next year, so a
 dyad entering the system with an alliance ATOP starts that year has an onset
 in its first year.
+
+Eras and decisions (this module):
+
+- ``era``: the named year range of the focal state's history the row falls
+  in (config key ``panel.eras``: for Russia/USSR, 365, ``tsarist``
+  1816-1917, ``soviet`` 1922-1991, ``federation`` from 1992); ``all`` for a
+  focal state without declared eras; missing for a declared state's years in
+  no era (Russia 1918-1921, the civil war).
+- ``focal_year`` (ccode1 * 10000 + year) and ``decision_id``: ATOP's
+  dyad-years carry no treaty id, and one multilateral instrument is many
+  dyad onsets (the USSR's 18 defence-pact onsets of 1942 are mostly the
+  signatories of the Declaration by United Nations). All onsets of one
+  focal state with one obligation type in one year are taken as one
+  decision: ``decision_id`` ("365-1942") on every row with an onset of some
+  obligation type; the decision of an obligation type is its onset rows' decision_id.
+  ``decision_size_<type>`` (defense, any) is the number of such onsets of
+  the focal state that year, on every row of the focal state-year;
+  ``largest_decision_<type>`` flags the rows of the focal state-years with
+  the largest multilateral cluster of their era (at least two onsets; ties
+  all flagged), which a sensitivity model drops.
 """
 
 from __future__ import annotations
@@ -42,8 +62,9 @@ MID_SOURCES = {"cow": "cow_mid_directed", "gml": "gml_mid"}
 INPUT_SOURCES = {
     "atop": "atop", "cow_ddy": "cow_ddy", "cow_states": "cow_states", "cow_majors": "cow_majors",
     "contiguity": "contiguity", "mindist": "mindist", "tss": "tss_rivalries", "td": "td_rivalries",
-    "terrthreat": "terrthreat",
+    "terrthreat": "terrthreat", "wars": "cow_war_inter",
 }
+DECISION_TYPES = ("defense", "any")
 CLOCK = ["atop_since_onset", "atop_since_onset_sq", "atop_since_onset_cu"]
 
 COLUMN_DOCS = {
@@ -87,6 +108,7 @@ COLUMN_DOCS = {
     "td_rival": "1 if the two are strategic rivals this year (Thompson & Dreyer 2011); NaN after 2010",
     "conttype": "COW direct contiguity: 0 none, 1 land, 2-5 water <= 12/24/150/400 miles; NaN outside 1816-2016",
     "mindist": "minimum distance between the two, km (cshapes); NaN before 1886",
+    "log1p_mindist": "log(1 + mindist): 0 for contiguous states",
     "major1": "1 if ccode1 is a COW major power this year",
     "major2": "1 if ccode2 is a COW major power this year",
     "terrthreat1": "latent external territorial threat of ccode1 (Miller 2022); NaN after 2010",
@@ -94,6 +116,26 @@ COLUMN_DOCS = {
     "common_mid_states": "third states both had a MID with in the window",
     "common_mid_max_cinc": "largest CINC (year t-1) among those third states; NaN if none",
     "common_rival": "1 if both have a TSS rivalry with the same third state this year",
+    "cobelligerent": "1 if the two fought on the same side of a MID (COW MID 5.0) or inter-state war (COW 4.0) in "
+                     "the window t-w .. t-1, in a dispute or war in which they never fought each other",
+    "common_enemy": "number of third states on the side opposite to both in such a dispute or war in the window "
+                    "(side-aware; common_mid_states is its side-blind sensitivity)",
+    "partner_allied_with_rival": "1 if ccode2 held an ATOP defence pledge in force in t-1 with a state that was "
+                                 "ccode1's TSS strategic rival in t-1",
+    "polity2_1": "Polity5 polity2 of ccode1 (-10 autocracy .. 10 democracy; -66 interruption -> missing, -77 "
+                 "interregnum -> 0, -88 transition prorated, as Polity5 converts them)",
+    "polity2_2": "Polity5 polity2 of ccode2",
+    "polity_diff": "|polity2_1 - polity2_2|, 0-20: regime dissimilarity",
+    "era": "named era of ccode1's history this year (config panel.eras; 'all' where none are declared; missing "
+           "in a declared state's years outside every era)",
+    "focal_year": "ccode1 * 10000 + year: one id per focal state-year (group term for decision-year shocks)",
+    "decision_id": "'<ccode1>-<year>' on rows with an onset of some ATOP obligation type: the onsets of one "
+                   "focal state with one obligation type in one year are one decision",
+    **{f"decision_size_{t}": f"number of atop_{t}_onset onsets of ccode1 this year (the size of its decision); "
+                             "on every row of the focal state-year" for t in DECISION_TYPES},
+    **{f"largest_decision_{t}": f"1 on the rows of the focal state-year(s) with the era's largest atop_{t} "
+                                "onset cluster (at least 2 onsets; ties all flagged), else 0"
+       for t in DECISION_TYPES},
 }
 COLUMNS = list(COLUMN_DOCS)
 
@@ -164,13 +206,126 @@ def resolve_focal_set(name_or_codes, spells: pd.DataFrame, majors: pd.DataFrame 
     return sorted(set(codes))
 
 
-def check_panel_config(panel: dict, states_path=None, majors_path=None) -> dict[str, list[int] | None]:
+ERA_ALL = "all"
+
+
+def check_eras(eras: dict | None, spells: pd.DataFrame | None = None, key: str = "panel.eras",
+               where: str = "config") -> dict:
+    """Normalise config key ``panel.eras`` to {ccode: {name: (start, end)}}.
+
+    ``eras`` maps a COW code (as a YAML integer or string) to named year
+    ranges ``[start, end]`` (end null: open). A ConfigError names the key
+    for a code that is not a COW state (when ``spells``, COW membership, is
+    given), an era name that is not a lowercase identifier or is the
+    reserved 'all', a range with start after end, or two overlapping eras of
+    one state. ``where`` names the file that sets the key."""
+    out: dict[int, dict[str, tuple[int, int]]] = {}
+    for code, named in (eras or {}).items():
+        try:
+            c = int(code)
+            if isinstance(code, bool) or str(c) != str(code).strip():
+                raise ValueError
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: key '{key}': {code!r} is not a COW state code") from None
+        at = f"{key}.{c}"
+        if spells is not None and c not in known_codes(spells):
+            raise ConfigError(f"{where}: key '{at}': {c} is not a COW state code (COW State System v2016)")
+        if not isinstance(named, dict) or not named:
+            raise ConfigError(f"{where}: key '{at}': expected a mapping of era names to [start, end]")
+        ranges = {}
+        for name, rng in named.items():
+            if not isinstance(name, str) or not name.isidentifier() or name != name.lower() or name == ERA_ALL:
+                raise ConfigError(f"{where}: key '{at}': era name {name!r} must be a lowercase identifier other "
+                                  f"than '{ERA_ALL}' (which names the whole history of a state without eras)")
+            ok = isinstance(rng, (list, tuple)) and len(rng) == 2 and all(
+                v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in rng) and rng[0] is not None
+            if not ok:
+                raise ConfigError(f"{where}: key '{at}.{name}': expected [start, end] years (end may be null), "
+                                  f"got {rng!r}")
+            start, end = int(rng[0]), 9999 if rng[1] is None else int(rng[1])
+            if start > end:
+                raise ConfigError(f"{where}: key '{at}.{name}': start {start} is after end {end}")
+            ranges[name] = (start, end)
+        spans = sorted(ranges.items(), key=lambda kv: kv[1])
+        for (n1, (s1, e1)), (n2, (s2, e2)) in zip(spans, spans[1:]):
+            if s2 <= e1:
+                raise ConfigError(f"{where}: key '{at}': eras '{n1}' ({s1}-{e1}) and '{n2}' ({s2}-"
+                                  f"{'' if e2 == 9999 else e2}) overlap")
+        out[c] = ranges
+    return out
+
+
+def era_names(eras: dict) -> set[str]:
+    """Every era name a model may select: the declared ones and 'all'."""
+    return {n for named in check_eras(eras).values() for n in named} | {ERA_ALL}
+
+
+def assign_eras(ccode: np.ndarray, year: np.ndarray, eras: dict) -> np.ndarray:
+    """The era of each (ccode, year) (object array): the declared era's name,
+    'all' for a state without eras, None for a declared state's year in no
+    era."""
+    eras = check_eras(eras)
+    out = np.full(len(ccode), ERA_ALL, dtype=object)
+    for c, named in eras.items():
+        mine = ccode == c
+        out[mine] = None
+        for name, (start, end) in named.items():
+            out[mine & (year >= start) & (year <= end)] = name
+    return out
+
+
+def add_decisions(panel: pd.DataFrame, eras: dict | None = None) -> pd.DataFrame:
+    """Add era, focal_year, decision_id, decision_size_<type> and
+    largest_decision_<type> (see the module docstring)."""
+    c1, _, y = dyads._keys(panel, "add_decisions")
+    era = assign_eras(c1, y, eras or {})
+    focal_year = c1 * 10000 + y
+    # a row with an onset of any obligation type (a defence pact added to a
+    # standing non-aggression pact is a defence onset, not an atop_any onset)
+    any_onset = (panel[[f"{t}_onset" for t in dyads.ATOP_ALL]].to_numpy("float64") == 1).any(axis=1)
+    decision = np.full(len(panel), None, dtype=object)
+    decision[any_onset] = [f"{c}-{t}" for c, t in zip(c1[any_onset], y[any_onset])]
+    new = {"era": pd.array(era, dtype="string"), "focal_year": focal_year,
+           "decision_id": pd.array(decision, dtype="string")}
+    for t in DECISION_TYPES:
+        onset = np.nan_to_num(panel[f"atop_{t}_onset"].to_numpy("float64")) == 1
+        ids, inv = np.unique(focal_year, return_inverse=True)
+        size = np.bincount(inv, weights=onset.astype(float), minlength=len(ids))
+        row_size = size[inv]
+        largest = np.zeros(len(panel))
+        keys = pd.DataFrame({"c": c1, "era": era, "size": row_size}).fillna({"era": "__none__"})
+        top = keys.groupby(["c", "era"])["size"].transform("max").to_numpy()
+        largest[(row_size == top) & (row_size >= 2) & keys["era"].ne("__none__").to_numpy()] = 1.0
+        new[f"decision_size_{t}"] = row_size
+        new[f"largest_decision_{t}"] = largest
+    return dyads._attach(panel, new, "add_decisions")
+
+
+def decision_counts(panel: pd.DataFrame) -> list[dict]:
+    """Per focal state, era and obligation type: onsets and decisions (distinct
+    focal state-years with an onset of that type), for the panel's meta."""
+    out = []
+    era = panel["era"].astype("object").where(panel["era"].notna(), "(none)")
+    for t in dyads.ATOP_ALL:
+        on = panel[f"{t}_onset"].to_numpy("float64") == 1
+        g = pd.DataFrame({"focal": panel["ccode1"].to_numpy()[on], "era": era.to_numpy()[on],
+                          "year": panel["year"].to_numpy()[on]})
+        for (c, e), rows in g.groupby(["focal", "era"], sort=True):
+            out.append({"focal": int(c), "era": str(e), "type": t.removeprefix("atop_"), "onsets": int(len(rows)),
+                        "decisions": int(rows["year"].nunique())})
+    return out
+
+
+def check_panel_config(panel: dict, states_path=None, majors_path=None,
+                       eras_where: str = "config") -> dict[str, list[int] | None]:
     """Check config key ``panel`` before any job runs; resolve its focal sets.
 
     ``build`` must name sets in ``focal_sets``. When the COW membership file
     (``states_path``) is at hand, every set is resolved (bad code or year
     range -> ConfigError naming the key); otherwise only the names are checked
     and the sets map to None (the rule resolves them again from its input).
+    ``panel.eras`` is checked too (:func:`check_eras`; its COW codes only
+    with the membership file), ``eras_where`` naming the file that sets it.
     """
     sets = panel["focal_sets"]
     for name in panel["build"]:
@@ -181,8 +336,10 @@ def check_panel_config(panel: dict, states_path=None, majors_path=None) -> dict[
         raise ConfigError(f"config: key 'panel.mid_source': must be one of {', '.join(MID_SOURCES)}")
     out: dict[str, list[int] | None] = {name: None for name in sets}
     if states_path is None or not os.path.exists(states_path):
+        check_eras(panel.get("eras"), where=eras_where)
         return out
     spells = load_system(states_path)
+    check_eras(panel.get("eras"), spells, where=eras_where)
     majors = read_rda(majors_path, "cow_majors") if majors_path and os.path.exists(majors_path) else None
     for name, spec in sets.items():
         if spec == "majors" and majors is None:
@@ -254,15 +411,17 @@ def build_dyad_year(focal, cow_ddy: pd.DataFrame, atop: pd.DataFrame, state_year
                     contdir: pd.DataFrame, mindist: pd.DataFrame, mids: pd.DataFrame, tss: pd.DataFrame,
                     terr: pd.DataFrame, majors: pd.DataFrame, td: pd.DataFrame | None = None,
                     years=(1816, 2016), mid_source: str = "cow", threat_window: int = 5,
-                    atop_directed: bool = False) -> pd.DataFrame:
+                    atop_directed: bool = False, wars: pd.DataFrame | None = None,
+                    eras: dict | None = None) -> pd.DataFrame:
     """The directed dyad-year panel with every issue-5 column (see COLUMN_DOCS).
 
     ``focal``: list of COW codes, or "all". Sources are the raw frames as read
     from the fetched files (``mids`` raw COW or GML directed dispute-years, as
-    named by ``mid_source``, or :func:`.dyads.load_mids` output);
-    ``state_year`` is data/processed/state_year.parquet. Rows: ``cow_ddy``
-    rows with ccode1 in ``focal`` and year in ``years``, sorted by ccode1,
-    ccode2, year.
+    named by ``mid_source``, or :func:`.dyads.load_mids` output; ``wars``
+    the raw COW inter-state war participants, for the side-aware threat);
+    ``state_year`` is data/processed/state_year.parquet; ``eras`` the config
+    key ``panel.eras``. Rows: ``cow_ddy`` rows with ccode1 in ``focal`` and
+    year in ``years``, sorted by ccode1, ccode2, year.
     """
     start, end = _years(years)
     ddy = clean_ddy(cow_ddy)
@@ -287,6 +446,10 @@ def build_dyad_year(focal, cow_ddy: pd.DataFrame, atop: pd.DataFrame, state_year
     df = dyads.add_majors(df, majors)
     df = dyads.add_terrthreat(df, terr)
     df = dyads.add_common_threat(df, mids, tss, state_year, window=threat_window)
+    df = dyads.add_side_threat(df, mids, dyads.load_wars(wars) if wars is not None else None, window=threat_window)
+    df = dyads.add_bloc(df, atop, tss)
+    df = dyads.add_regime(df, state_year)
+    df = add_decisions(df, eras)
     df["dyad_id"] = df["ccode1"].astype("int64") * 1000 + df["ccode2"].astype("int64")
     cols = [c for c in COLUMNS if c in df.columns]
     df = df[cols]
@@ -306,8 +469,9 @@ def check_panel(df: pd.DataFrame) -> None:
     key = dyads.dyad_key(df["ccode1"], df["ccode2"], df["year"])
     assert (np.diff(key) > 0).all(), "dyad-years duplicated or not sorted"
     assert not (df["ccode1"] == df["ccode2"]).any(), "ccode1 == ccode2"
-    binary = [c for c in df.columns if c.startswith(("atop_", "tss_", "major", "common_rival", "td_rival"))
-              and c not in CLOCK] + ["mid_prior"]
+    binary = [c for c in df.columns if c.startswith(("atop_", "tss_", "major", "common_rival", "td_rival",
+                                                     "largest_decision_"))
+              and c not in CLOCK] + ["mid_prior", "cobelligerent", "partner_allied_with_rival"]
     for c in binary:
         if c in df.columns:
             v = df[c].to_numpy("float64")
@@ -315,8 +479,10 @@ def check_panel(df: pd.DataFrame) -> None:
 
 
 def panel_meta(panel: pd.DataFrame, set_name: str, focal_codes, years, mid_source: str, threat_window: int,
-               atop_directed: bool, inputs=()) -> dict:
-    """Sidecar metadata: unit of analysis, focal set, years, columns, input hashes."""
+               atop_directed: bool, inputs=(), eras: dict | None = None) -> dict:
+    """Sidecar metadata: unit of analysis, focal set, years, eras, columns,
+    input hashes, and the onsets and decisions per focal state, era and
+    obligation type."""
     from ..provenance import table_meta
 
     start, end = _years(years)
@@ -327,11 +493,15 @@ def panel_meta(panel: pd.DataFrame, set_name: str, focal_codes, years, mid_sourc
         years={"start": start, "end": end}, mid_source=mid_source, threat_window=int(threat_window),
         atop_directed=bool(atop_directed),
         membership="COW State System v2016 via peacesciencer cow_ddy (false dyads removed)",
+        eras={int(c): {n: [a, None if b == 9999 else b] for n, (a, b) in named.items()}
+              for c, named in check_eras(eras).items()},
+        decisions=decision_counts(panel),
     )
 
 
 def build_dyad_year_from_files(inputs: dict, sources: dict, set_name: str, focal_spec, years, mid_source: str,
-                               threat_window: int, atop_directed: bool = False) -> tuple[pd.DataFrame, dict]:
+                               threat_window: int, atop_directed: bool = False,
+                               eras: dict | None = None) -> tuple[pd.DataFrame, dict]:
     """Read the rule's inputs, resolve the focal set, build the panel and its metadata.
 
     ``inputs`` maps state_year, mids and the names in INPUT_SOURCES to paths;
@@ -345,7 +515,8 @@ def build_dyad_year_from_files(inputs: dict, sources: dict, set_name: str, focal
     state_year = pd.read_parquet(inputs["state_year"])
     df = build_dyad_year(focal, read["cow_ddy"], read["atop"], state_year, read["contiguity"], read["mindist"],
                          mids, read["tss"], read["terrthreat"], read["cow_majors"], td=read["td"], years=years,
-                         mid_source=mid_source, threat_window=threat_window, atop_directed=atop_directed)
+                         mid_source=mid_source, threat_window=threat_window, atop_directed=atop_directed,
+                         wars=read["wars"], eras=eras)
     meta = panel_meta(df, set_name, codes, years, mid_source, threat_window, atop_directed,
-                      [inputs[k] for k in sorted(inputs)])
+                      [inputs[k] for k in sorted(inputs)], eras)
     return df, meta

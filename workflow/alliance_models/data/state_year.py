@@ -6,7 +6,7 @@ import logging
 
 import pandas as pd
 
-from . import maddison, nmc
+from . import maddison, nmc, polity as polity_mod
 from .states import COW_STATES_VERSION_END, system_years
 
 log = logging.getLogger(__name__)
@@ -15,10 +15,12 @@ COLUMNS = [
     "ccode", "year", "stateabb",
     *nmc.COMPONENTS, "milex_currency", "cap_source",
     "gdppc", "maddison_pop", "gdp", "gdp_flag", "maddison_iso3", "gdp_source",
+    "polity", "polity2",
     "membership_carried",
 ]
 UNITS = {
     **nmc.UNITS,
+    **polity_mod.UNITS,
     "gdppc": "2011 international dollars (PPP) per person",
     "maddison_pop": "thousands of people (Maddison)",
     "gdp": "millions of 2011 international dollars (PPP) = gdppc x maddison_pop / 1000",
@@ -35,12 +37,15 @@ def build_state_year(
     start: int = 1816,
     end: int = 2022,
     capabilities: str = "nmc7",
+    polity: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Join system membership, NMC capabilities and Maddison GDP.
+    """Join system membership, NMC capabilities, Maddison GDP and Polity5.
 
     ``nmc7``/``nmc6`` come from :mod:`.nmc`, ``gdp`` from
-    :func:`.maddison.clean_maddison`. Rows are COW state-years; indicators are
-    left-joined, so a missing value stays missing.
+    :func:`.maddison.clean_maddison`, ``polity`` from
+    :func:`.polity.clean_polity5` (None: polity and polity2 all missing). Rows
+    are COW state-years; indicators are left-joined, so a missing value stays
+    missing.
     """
     base = system_years(spells, start, end)
     cap = {"nmc7": nmc7, "nmc6": nmc6}[capabilities]
@@ -57,11 +62,16 @@ def build_state_year(
         ["Maddison Project Database 2023" if f in ("observed", "interpolated") else "" for f in out["gdp_flag"]],
         index=out.index, dtype="str",
     )
+    if polity is None:
+        polity = pd.DataFrame({"ccode": pd.Series(dtype="int64"), "year": pd.Series(dtype="int64"),
+                               "polity": pd.Series(dtype="float64"), "polity2": pd.Series(dtype="float64")})
+    out = out.merge(polity[["ccode", "year", "polity", "polity2"]], on=["ccode", "year"], how="left",
+                    validate="one_to_one")
     out["membership_carried"] = out["year"] > COW_STATES_VERSION_END
     log.info(
-        "state_year: %d rows, %d states, %d-%d; %d rows without %s CINC, %d without GDP",
+        "state_year: %d rows, %d states, %d-%d; %d rows without %s CINC, %d without GDP, %d without polity2",
         len(out), out["ccode"].nunique(), out["year"].min(), out["year"].max(),
-        unmatched, version, out["gdp"].isna().sum(),
+        unmatched, version, out["gdp"].isna().sum(), out["polity2"].isna().sum(),
     )
     out = out[COLUMNS].sort_values(["ccode", "year"]).reset_index(drop=True)
     check_state_year(out)
