@@ -283,4 +283,4 @@ def test_quick_config_is_valid_and_fits_every_model_under_cinc(root):
     full = load_model_specs(root / "config" / "models.yaml")
     assert {s.base for s in specs} == {s.base for s in full}
     assert all(s.variant in ({}, {"disparity": "cinc"}, {"change": "cinc"}) for s in specs)
-    assert len(specs) == 19 and len(full) == 53
+    assert len(specs) == 21 and len(full) == 55

@@ -112,7 +112,16 @@ def status_line(diag: dict) -> str:
             and draws > first else "")
     return (f'<p class="ok">Converged: max R-hat {diag["max_rhat"]:.3f}, min bulk ESS {diag["min_ess_bulk"]:.0f}, '
             f'min tail ESS {diag["min_ess_tail"]:.0f}, {diag["divergences"]} divergences '
-            f'({diag.get("chains", "?")} chains x {draws} draws{more}; {diag.get("n_obs", "?")} rows).</p>')
+            f'({diag.get("chains", "?")} chains x {draws} draws{more}; {diag.get("n_obs", "?")} rows'
+            f'{evidence_units(diag)}).</p>')
+
+
+def evidence_units(diag: dict) -> str:
+    """", 54 events from 12 decisions" (the units of independent evidence), or ""."""
+    ev, dec = diag.get("n_events"), diag.get("n_decisions")
+    if ev is None:
+        return ""
+    return f", {ev} events" + (f" from {dec} decisions" if dec is not None else "")
 
 
 def read_csv(path, text: bool = False) -> pd.DataFrame:

@@ -101,17 +101,20 @@ def fit_bayes(spec_json: str, data_path: str, sampling: dict, seed: int, thresho
 
     spec = ModelSpec.from_json(spec_json)
     md = build_model_data(spec, load_model_frame(spec, data_path))
-    idata = fit(md, sampling, seed, gate=thresholds)
-    diag = diagnose(idata, thresholds)
+    idata, diag = fit_until_gate(md, sampling, seed, thresholds)
+    events = int(md.y.sum()) if spec.family == "bernoulli" else None
     diag.update({"model": spec.name, "sampling_seconds": idata.attrs["sampling_seconds"],
                  "n_obs": int(len(md.y)), "n_dropped": int(md.n_dropped),
+                 "n_events": events, "n_decisions": md.n_decisions,
                  "draws_first": int(idata.attrs["draws_first"]), "extension": json.loads(idata.attrs["extension"])})
     if diag["status"] == "failed":
-        log.warning("model %s FAILED the convergence gate: %s", spec.name, "; ".join(diag["reasons"]))
+        log.warning("model %s FAILED the convergence gate in all %d attempts: %s", spec.name,
+                    len(diag["attempts"]), "; ".join(diag["reasons"]))
     idata.attrs["diagnostics_status"] = diag["status"]
     summary = summarize(idata)
     summary.insert(0, "fit_status", diag["status"])
     summary.insert(0, "model", spec.name)
+    summary["n_obs"], summary["n_events"], summary["n_decisions"] = len(md.y), events, md.n_decisions
     io.write_idata(idata, out_nc)
     io.write_csv(summary, out_summary)
     io.write_json(diag, out_diag)

@@ -2,11 +2,13 @@
 # (posterior.nc, summary.csv, diagnostics.json) under results/<model>/.
 import zlib
 
-from alliance_models.models.spec import check_all_columns, load_model_specs
+from alliance_models.data.panel import era_names
+from alliance_models.models.spec import check_all_columns, check_model_eras, load_model_specs
 
 try:
     MODELS = {s.name: s for s in load_model_specs(config["models"], config.get("variants"))}
     check_all_columns(list(MODELS.values()), config["models"])
+    check_model_eras(list(MODELS.values()), era_names(config["panel"]["eras"]), config["models"])
 except PipelineError as exc:
     raise WorkflowError(str(exc)) from None
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-from .spec import ModelSpec, formula_variables, select_rows
+from .spec import ModelSpec, formula_variables, n_decisions, select_rows
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ class ModelData:
     groups: list = field(default_factory=list)  # dicts: by, codes, levels, slopes, parameterization
     cluster: np.ndarray | None = None
     rhs: str = ""
+    n_decisions: int | None = None   # independent decisions behind the events (spec.decisions)
 
     @property
     def X_std(self) -> pd.DataFrame:
@@ -132,7 +133,8 @@ def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") ->
         groups.append({"by": g["by"], "codes": codes, "levels": list(levels), "intercept": g["intercept"],
                        "slopes": list(g["slopes"]), "parameterization": g["parameterization"]})
     cluster = df[spec.cluster].to_numpy() if spec.cluster else None
-    return ModelData(spec, y, X, means, sds, df.index, n_dropped, categories, groups, cluster, rhs)
+    return ModelData(spec, y, X, means, sds, df.index, n_dropped, categories, groups, cluster, rhs,
+                     n_decisions(spec, df, y))
 
 
 def new_design(md: ModelData, frame: pd.DataFrame) -> pd.DataFrame:

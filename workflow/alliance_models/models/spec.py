@@ -82,6 +82,12 @@ class ModelSpec:
     cluster: str | None = None
     categories: list | None = None
     sampling: dict = field(default_factory=dict)
+    # eras of the focal state's history to fit (the data's `era` column;
+    # config panel.eras); empty = every row
+    eras: list = field(default_factory=list)
+    # column identifying independent decisions: outcome events sharing a
+    # value count as one decision (a multilateral treaty, one year's onsets)
+    decisions: str | None = None
     description: str = ""
     base: str = ""
     variant: dict = field(default_factory=dict)
@@ -135,6 +141,10 @@ def spec_columns(spec: ModelSpec) -> dict[str, set[str]]:
         cols["group"] = {g["by"] for g in spec.group}
     if spec.cluster:
         cols["cluster"] = {spec.cluster}
+    if spec.eras:
+        cols["eras"] = {"era"}
+    if spec.decisions:
+        cols["decisions"] = {spec.decisions}
     for key in ("subset", "holdout"):
         q = getattr(spec, key)
         if q:
@@ -395,8 +405,29 @@ def load_model_specs(path, keep_variants: dict | None = None) -> list[ModelSpec]
     return specs
 
 
+def check_model_eras(specs: list[ModelSpec], declared: set[str], path=None) -> None:
+    """Every era a model selects must be declared (config key panel.eras) or
+    be 'all'; ConfigError naming the models file, the model and the key."""
+    prefix = f"models file '{path}': " if path else ""
+    problems = [f"{prefix}model '{s.name}': field 'eras': era '{e}' is not declared in config key 'panel.eras' "
+                f"(declared: {', '.join(sorted(declared))})"
+                for s in specs for e in s.eras if e not in declared]
+    if problems:
+        raise ConfigError("invalid model declarations:\n  " + "\n  ".join(problems))
+
+
+def n_decisions(spec: ModelSpec, frame, y) -> int | None:
+    """Independent decisions behind a fitted 0/1 outcome: distinct values of
+    the spec's ``decisions`` column among the event rows (None if the model
+    declares none)."""
+    if not spec.decisions or spec.family != "bernoulli":
+        return None
+    events = frame[spec.decisions].to_numpy()[y == 1]
+    return int(len(set(events.tolist())))
+
+
 def select_rows(spec: ModelSpec, frame, part: str = "fit"):
-    """Rows for fitting (subset, minus holdout) or the holdout rows."""
+    """Rows for fitting (eras, subset, minus holdout) or the holdout rows."""
     def query(df, key):
         try:
             return df.query(getattr(spec, key), engine="python")
@@ -405,6 +436,8 @@ def select_rows(spec: ModelSpec, frame, part: str = "fit"):
                               f"'{getattr(spec, key)}' on the data ({type(exc).__name__}: {exc})") from None
 
     df = frame
+    if spec.eras:
+        df = df[df["era"].isin(list(spec.eras))]
     if spec.subset:
         df = query(df, "subset")
     if spec.holdout:
