@@ -1,5 +1,7 @@
 """PyMC fits: the convergence gate, original-scale coefficients, outputs."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -393,3 +395,63 @@ def test_chains_extend_until_the_gate_passes_and_keep_their_first_draws():
     long_ext = fit_bayes(md, {**base, "draws": 800, "max_draws": 3000}, seed=7, prior_draws=10, gate=GATE)
     assert json.loads(long_ext.attrs["extension"])[0]["added"] == 0
     np.testing.assert_array_equal(long_plain.posterior["beta"].values, long_ext.posterior["beta"].values)
+
+
+def test_retry_ladder_never_lowers_target_accept():
+    from alliance_models.models.bayes import retry_ladder
+
+    ladder = retry_ladder({"target_accept": 0.97, "retry": [{"target_accept": 0.95}, {"target_accept": 0.99},
+                                                             {"parameterization": "alternative"}]})
+    assert ladder == [{}, {"target_accept": 0.97}, {"target_accept": 0.99}, {"parameterization": "alternative"}]
+    assert retry_ladder({"target_accept": 0.9}) == [{}]
+
+
+def _funnel_data(seed=11, groups=15, rows=20):
+    """A varying intercept with a small true spread (sd 0.2) and few rows per
+    level: centred, its posterior is a funnel."""
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(groups), rows)
+    a = rng.normal(0, 0.2, groups)
+    x = rng.normal(0, 1, groups * rows)
+    y = (rng.random(groups * rows) < 1 / (1 + np.exp(-(-1 + 0.5 * x + a[g])))).astype(int)
+    return pd.DataFrame({"y": y, "x": x, "g": g})
+
+
+def test_alternative_parameterization_flips_each_group():
+    from alliance_models.models.bayes import parameterization, with_parameterization
+
+    spec = ModelSpec(name="f", data="x.csv", outcome="y", formula="y ~ x",
+                     group=[{"by": "g", "intercept": True, "slopes": [], "parameterization": "centered"}])
+    md = build_model_data(spec, _funnel_data())
+    alt = with_parameterization(md, "alternative")
+    assert parameterization(alt, alt.groups[0]) == "noncentered"
+    back = with_parameterization(alt, "alternative")
+    assert parameterization(back, back.groups[0]) == "centered"
+    assert md.groups[0]["parameterization"] == "centered"          # the original is untouched
+
+
+@pytest.mark.slow
+def test_a_fit_built_to_diverge_is_refitted_until_it_passes():
+    """The escalation ladder: a centred funnel at a low target acceptance rate
+    diverges; the ladder raises the rate, then switches the group to its other
+    parameterization, which passes. Every attempt is recorded."""
+    from alliance_models.models.bayes import fit_until_gate
+
+    spec = ModelSpec(name="funnel", data="x.csv", outcome="y", formula="y ~ x",
+                     group=[{"by": "g", "intercept": True, "slopes": [], "parameterization": "centered"}])
+    md = build_model_data(spec, _funnel_data())
+    gate = {"rhat_max": 1.05, "ess_bulk_min": 100, "ess_tail_min": 100, "divergences_max": 0}
+    sampling = {"draws": 300, "tune": 300, "chains": 2, "target_accept": 0.5, "sampler": "numpyro", "cores": 2,
+                "retry": [{"target_accept": 0.6}, {"target_accept": 0.9, "parameterization": "alternative"}]}
+    idata, diag = fit_until_gate(md, sampling, 3, gate, prior_draws=10)
+    att = diag["attempts"]
+    assert att[0]["status"] == "failed" and att[0]["divergences"] > 0
+    assert att[0]["target_accept"] == 0.5 and att[0]["parameterization"] == {"g": {"intercept": "centered"}}
+    assert diag["status"] == "ok" and att[-1]["status"] == "ok" and len(att) in (2, 3)
+    if len(att) == 3:
+        assert att[2]["target_accept"] == 0.9 and att[2]["parameterization"] == {"g": {"intercept": "noncentered"}}
+    for a in att:
+        assert a["seconds"] > 0 and a["mean_leapfrog_steps"] > 0 and len(a["step_size"]) == 2
+        assert a["timing"]["compile"] > 0 and a["tree_depth_hits"] >= 0
+    assert diagnose(idata, gate)["status"] == "ok"
+    assert json.loads(idata.attrs["attempts"]) == att

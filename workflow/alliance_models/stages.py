@@ -28,7 +28,7 @@ def fetch(name: str, source: dict, output: str, mirror: str | None) -> None:
 
 def state_year(inputs: dict, sources: dict, output: str, start: int, end: int,
                capabilities: str, max_gap: int) -> None:
-    """Build data/processed/state_year.parquet from NMC, COW states and Maddison."""
+    """Build data/processed/state_year.parquet from NMC, COW states, Maddison and Polity5."""
     spells = states.load_system(inputs["cow_states"], sources["cow_states"]["object"])
     n7 = nmc.clean_nmc7(read_source(inputs["nmc7"], sources["nmc7"]), inputs["nmc7"])
     n6 = nmc.clean_nmc6(read_source(inputs["nmc6"], sources["nmc6"]), inputs["nmc6"])
@@ -93,9 +93,7 @@ def fit_frequentist(spec_json: str, data_path: str, out_csv: str, out_json: str)
 def fit_bayes(spec_json: str, data_path: str, sampling: dict, seed: int, thresholds: dict,
               out_nc: str, out_summary: str, out_diag: str) -> None:
     """Sample a model; write posterior.nc, summary.csv and diagnostics.json."""
-    from .models.bayes import fit_bayes as fit
-    from .models.bayes import summarize
-    from .models.diagnostics import diagnose
+    from .models.bayes import fit_until_gate, summarize
     from .models.matrix import build_model_data
     from .models.spec import ModelSpec
 

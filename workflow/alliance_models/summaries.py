@@ -488,11 +488,35 @@ def calibration_bins(p: np.ndarray, y: np.ndarray, bins: int = 10, interval: flo
 
 
 def diagnostics_row(name: str, diag: dict) -> dict:
+    """One row of the report's diagnostics table: the gate's numbers, the
+    evidence behind the fit (rows, events, decisions), how many attempts the
+    escalation ladder needed (and each one's target acceptance rate and
+    outcome) and the sampler's telemetry for the fit kept."""
+    attempts = diag.get("attempts") or []
+    last = attempts[-1] if attempts else {}
+    timing = last.get("timing") or {}
     return {"model": name, "status": diag.get("status", "missing"), "max_rhat": diag.get("max_rhat"),
             "min_ess_bulk": diag.get("min_ess_bulk"), "min_ess_tail": diag.get("min_ess_tail"),
             "divergences": diag.get("divergences"), "chains": diag.get("chains"), "draws": diag.get("draws"),
-            "draws_first": diag.get("draws_first", diag.get("draws")), "n_obs": diag.get("n_obs"), "sampling_seconds": diag.get("sampling_seconds"),
+            "draws_first": diag.get("draws_first", diag.get("draws")), "n_obs": diag.get("n_obs"),
+            "n_events": diag.get("n_events"), "n_decisions": diag.get("n_decisions"),
+            "sampling_seconds": diag.get("sampling_seconds"),
+            "attempts": len(attempts) or None,
+            "ladder": "; ".join(f"{a['target_accept']}{' ' + _short_par(a) if _short_par(a) else ''}: "
+                                f"{a['status']}" + (f" ({a['divergences']} div.)" if a.get("divergences") else "")
+                                for a in attempts),
+            "leapfrog_steps": last.get("mean_leapfrog_steps"), "tree_depth_hits": last.get("tree_depth_hits"),
+            "step_size": ", ".join(f"{x:.3g}" for x in last.get("step_size", [])) or None,
+            "compile_s": timing.get("compile"), "nuts_s": timing.get("nuts"), "predictive_s": timing.get("predictive"),
+            "parameterization": "; ".join(f"{by}: " + ", ".join(f"{t} {p}" for t, p in terms.items())
+                                          for by, terms in (last.get("parameterization") or {}).items()) or None,
             "reasons": "; ".join(diag.get("reasons", []))}
+
+
+def _short_par(attempt: dict) -> str:
+    """'noncentered' when every group term of an attempt is non-centred, etc.; '' if there are none."""
+    kinds = {p for terms in (attempt.get("parameterization") or {}).values() for p in terms.values()}
+    return "/".join(sorted(kinds)) if len(kinds) == 1 and "mixed" not in kinds else ""
 
 
 def diagnostics_table(diags: dict[str, dict]) -> pd.DataFrame:

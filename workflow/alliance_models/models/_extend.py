@@ -27,6 +27,7 @@ from __future__ import annotations
 import inspect
 import logging
 import math
+import time
 from contextlib import contextmanager
 
 import numpy as np
@@ -121,6 +122,7 @@ def extending_numpyro(thresholds: dict, max_draws: int, label: str):
         graph = pj.get_jaxified_graph(inputs=model.value_vars, outputs=outs)
         gated = (jax.jit(jax.vmap(jax.vmap(graph))), [v.name for v in outs])
         done = draws
+        t_first = time.monotonic()
         while True:
             raw = jax.tree.map(lambda *xs: jax.numpy.concatenate(xs, axis=1), *raws)
             stat = {k: np.concatenate([s[k] for s in stats], axis=1) for k in stats[0]}
@@ -144,6 +146,7 @@ def extending_numpyro(thresholds: dict, max_draws: int, label: str):
             raws.append(mcmc.get_samples(group_by_chain=True))
             stats.append(pj._numpyro_stats_to_dict(mcmc))
             done += add
+        record["seconds"] = round(time.monotonic() - t_first, 2)   # checks and continued chains
         return raw, stat, numpyro
 
     pj._sample_numpyro_nuts = sampler

@@ -454,8 +454,32 @@ def max_draws(settings: dict) -> int:
     return max(int(settings["draws"]), int(settings.get("max_draws") or 0))
 
 
+class _CompileClock:
+    """Seconds JAX spends tracing, lowering and compiling (its monitoring
+    events /jax/core/compile/*) while the block runs."""
+
+    def __enter__(self):
+        import jax.monitoring as jm
+
+        self.seconds = 0.0
+
+        def listen(event, duration, **kwargs):
+            if event.startswith("/jax/core/compile/"):
+                self.seconds += float(duration)
+
+        self._listen = listen
+        jm.register_event_duration_secs_listener(listen)
+        return self
+
+    def __exit__(self, *exc):
+        import jax.monitoring as jm
+
+        jm.unregister_event_duration_listener(self._listen)
+        return False
+
+
 def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500,
-              gate: dict | None = None) -> az.InferenceData:
+              gate: dict | None = None, overrides: dict | None = None) -> az.InferenceData:
     """Sample the prior, the posterior and both predictive distributions.
 
     The NUTS call samples only; the log-likelihood and the posterior
@@ -463,9 +487,11 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500,
     (in the JAX call they cost as much as the sampling on 200k rows).
     ``gate``: the convergence thresholds; with sampler numpyro and
     ``max_draws`` above ``draws`` the chains go on until they pass them (see
-    models/_extend.py)."""
+    models/_extend.py). ``overrides``: settings of a retry (see
+    :func:`fit_until_gate`), applied over the config's and the model's."""
     spec = md.spec
-    settings = {**sampling, **(spec.sampling or {})}
+    settings = {**sampling, **(spec.sampling or {}), **(overrides or {})}
+    settings.pop("retry", None)
     sampler = settings.get("sampler", "pymc")
     method = chain_method(settings) if sampler == "numpyro" else ""
     qr = bool(settings.get("qr", True))
@@ -486,6 +512,7 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500,
         log.info("model %s: max_draws %d ignored (chains are extended with the numpyro sampler and a gate only)",
                  spec.name, cap)
     t0 = time.monotonic()
+    clock = _CompileClock().__enter__() if sampler == "numpyro" else None
     with model:
         prior = pm.sample_prior_predictive(draws=prior_draws, random_seed=seed)
         prior.prior_predictive = compact_outcome(prior.prior_predictive)
@@ -516,15 +543,21 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500,
             idata = pm.sample(**kwargs)
             record = {"checks": []}
         t_sample = time.monotonic()
+    compile_seconds = None
+    if clock is not None:
+        clock.__exit__(None, None, None)
+        compile_seconds = round(clock.seconds, 2)
     from ..summaries import n_draws
 
     idata.extend(prior)
     _predictive_groups(idata, model, predictive_draws(settings), seed + 1)
     elapsed = time.monotonic() - t0
     timing = {"prior_predictive": round(t_prior - t0, 2), "nuts": round(t_sample - t_prior, 2),
+              "compile": compile_seconds, "extension": record.get("seconds"),
               "predictive": round(time.monotonic() - t_sample, 2)}
-    log.info("model %s: timing (s) %s (nuts includes compiling; predictive = log-likelihood and posterior "
-             "predictive on %d thinned draws)", spec.name, timing, n_draws(idata.log_likelihood))
+    log.info("model %s: timing (s) %s (nuts = warm-up, draws and any extension, compiling included; compile = "
+             "JAX's tracing and compiling in the whole fit; predictive = log-likelihood and posterior predictive on "
+             "%d thinned draws)", spec.name, timing, n_draws(idata.log_likelihood))
     add_original_scale(idata, md)
     ndiv = int(idata.sample_stats["diverging"].sum())
     log.info("model %s: sampled in %.1f s, %d divergences", spec.name, elapsed, ndiv)
@@ -542,6 +575,100 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500,
         "extension": json.dumps(record["checks"]),
     })
     return idata
+
+
+NUMPYRO_MAX_TREE_DEPTH = 10      # numpyro's NUTS default (PyMC passes none)
+
+
+def sampler_telemetry(idata: az.InferenceData) -> dict:
+    """How hard the sampler worked: mean leapfrog steps per draw, draws that
+    hit the maximum tree depth, the adapted step size per chain and the mean
+    acceptance rate (NaN where the sampler did not record a statistic)."""
+    st = idata.sample_stats
+
+    def stat(name, fn):
+        return fn(st[name].values) if name in st else float("nan")
+
+    depth_max = NUMPYRO_MAX_TREE_DEPTH if idata.attrs.get("sampler") == "numpyro" else None
+    return {
+        "mean_leapfrog_steps": round(float(stat("n_steps", np.mean)), 1),
+        "tree_depth_hits": int(stat("tree_depth", lambda v: (v >= depth_max).sum())) if depth_max else None,
+        "step_size": [round(float(x), 5) for x in st["step_size"].mean("draw").values] if "step_size" in st else [],
+        "mean_acceptance": round(float(stat("acceptance_rate", np.mean)), 3),
+    }
+
+
+def _alternative(md: ModelData, group: dict) -> str:
+    """The other parameterization of a group: non-centred where ``auto``
+    centred any level of any of its terms, else centred."""
+    terms = ([None] if group["intercept"] else []) + list(group["slopes"])
+    return "noncentered" if any(centred_levels(md, group, t).any() for t in terms) else "centered"
+
+
+def with_parameterization(md: ModelData, how: str) -> ModelData:
+    """A copy of ``md`` whose group terms take ``how``: auto, centered,
+    noncentered, or alternative (each group the opposite of what it has)."""
+    import dataclasses
+
+    groups = [dict(g, parameterization=_alternative(md, g) if how == "alternative" else how) for g in md.groups]
+    return dataclasses.replace(md, groups=groups)
+
+
+def retry_ladder(settings: dict) -> list[dict]:
+    """The attempts of a fit: first the settings as declared, then each step
+    of ``sampling.retry`` (config, or the model's own). A step never lowers
+    the target acceptance rate a model or an earlier step already asks for."""
+    steps, out, ta = list(settings.get("retry") or []), [{}], float(settings["target_accept"])
+    for step in steps:
+        step = dict(step)
+        if "target_accept" in step:
+            ta = max(ta, float(step["target_accept"]))
+            step["target_accept"] = ta
+        out.append(step)
+    return out
+
+
+def fit_until_gate(md: ModelData, sampling: dict, seed: int, gate: dict, prior_draws: int = 500):
+    """Fit, and refit with safer settings while the fit fails the gate.
+
+    The first attempt uses the declared settings; each later one a step of
+    the ladder (:func:`retry_ladder`: a higher target acceptance rate, then
+    the other parameterization of the group terms). The first attempt that
+    passes the gate is the fit; if none does, the last attempt is returned
+    and is "failed". Returns ``(idata, diag)``: ``diag`` is the gate's
+    verdict on the returned fit with every attempt's settings, seconds,
+    diagnostics and sampler telemetry under ``attempts``. The model is the
+    same in every attempt; only how NUTS explores it changes."""
+    from .diagnostics import diagnose
+
+    settings = {**sampling, **(md.spec.sampling or {})}
+    attempts = []
+    ladder = retry_ladder(settings)
+    for i, step in enumerate(ladder):
+        how = step.get("parameterization")
+        md_i = with_parameterization(md, how) if how else md
+        over = {k: v for k, v in step.items() if k != "parameterization"}
+        t0 = time.monotonic()
+        idata = fit_bayes(md_i, sampling, seed, prior_draws, gate=gate, overrides=over)
+        diag = diagnose(idata, gate)
+        used = json.loads(idata.attrs["sampling"])
+        attempts.append({
+            "attempt": i + 1, "target_accept": used["target_accept"],
+            "parameterization": json.loads(idata.attrs["parameterization"]),
+            "seconds": round(time.monotonic() - t0, 2), "timing": json.loads(idata.attrs["timing_seconds"]),
+            "status": diag["status"], "reasons": diag["reasons"], "divergences": diag["divergences"],
+            "max_rhat": round(float(diag["max_rhat"]), 4), "min_ess_bulk": round(float(diag["min_ess_bulk"]), 1),
+            "min_ess_tail": round(float(diag["min_ess_tail"]), 1), "draws": diag["draws"],
+            **sampler_telemetry(idata),
+        })
+        if diag["status"] == "ok":
+            break
+        if i + 1 < len(ladder):
+            log.warning("model %s: attempt %d failed the gate (%s); refitting with %s", md.spec.name, i + 1,
+                        "; ".join(diag["reasons"]), ladder[i + 1])
+    idata.attrs["attempts"] = json.dumps(attempts)
+    diag["attempts"] = attempts
+    return idata, diag
 
 
 SUMMARY_VARS = ("alpha", "beta", "alpha_orig", "beta_orig")
