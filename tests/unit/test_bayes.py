@@ -455,3 +455,41 @@ def test_a_fit_built_to_diverge_is_refitted_until_it_passes():
         assert a["timing"]["compile"] > 0 and a["tree_depth_hits"] >= 0
     assert diagnose(idata, gate)["status"] == "ok"
     assert json.loads(idata.attrs["attempts"]) == att
+
+
+_CACHE_SCRIPT = """
+import json, sys
+from alliance_models.models._jax import use_compile_cache
+use_compile_cache(sys.argv[1])
+import numpy as np, pandas as pd
+from alliance_models.models.bayes import fit_bayes
+from alliance_models.models.matrix import build_model_data
+from alliance_models.models.spec import ModelSpec
+rng = np.random.default_rng(1)
+df = pd.DataFrame({"x": rng.normal(size=300), "g": rng.integers(0, 8, 300)})
+df["y"] = (rng.random(300) < 0.3).astype(int)
+spec = ModelSpec(name="c", data="x.csv", outcome="y", formula="y ~ x",
+                 group=[{"by": "g", "intercept": True, "slopes": [], "parameterization": "noncentered"}])
+idata = fit_bayes(build_model_data(spec, df), {"draws": 100, "tune": 100, "chains": 2, "target_accept": 0.9,
+                  "sampler": "numpyro", "cores": 2}, seed=1, prior_draws=10)
+print(json.dumps({"compile": json.loads(idata.attrs["timing_seconds"])["compile"],
+                  "beta": idata.posterior["beta"].values.ravel()[:20].tolist()}))
+"""
+
+
+@pytest.mark.slow
+def test_compile_cache_skips_compiling_and_changes_no_draw(tmp_path):
+    """A second process with the same cache loads the compiled sampler
+    (less compiling) and draws exactly what the first drew."""
+    import subprocess
+    import sys
+
+    cache = tmp_path / "jax-cache"
+    runs = []
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", _CACHE_SCRIPT, str(cache)], capture_output=True, text=True,
+                             check=True, env={**__import__("os").environ, "PYTHONPATH": "workflow"})
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert any(cache.iterdir())
+    assert runs[1]["compile"] < 0.8 * runs[0]["compile"], runs
+    assert runs[0]["beta"] == runs[1]["beta"]

@@ -51,3 +51,23 @@ def register_fast_softplus() -> None:
         return fast_softplus
 
     _done = True
+
+
+def use_compile_cache(path, min_compile_seconds: float = 0.05) -> None:
+    """Keep JAX's compiled programs in ``path`` (JAX's persistent
+    compilation cache), so a rerun of a fit (or a retry, or another model
+    with the same shapes) loads the NUTS program instead of compiling it
+    again: about 7 s of a small fit's 10 s (tests/unit/test_bayes.py).
+    Programs with host callbacks (NumPyro's progress bar) are never cached,
+    which is one reason fits run without it. None or '': no cache. Call
+    before the first compilation; the results are the same either way."""
+    if not path:
+        return
+    import os
+
+    import jax
+
+    os.makedirs(path, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", float(min_compile_seconds))
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)

@@ -517,8 +517,10 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500,
         prior = pm.sample_prior_predictive(draws=prior_draws, random_seed=seed)
         prior.prior_predictive = compact_outcome(prior.prior_predictive)
         t_prior = time.monotonic()
+        # no progress bar: a job's log is no terminal, and NumPyro's bar is a
+        # host callback that keeps JAX from caching the compiled sampler
         kwargs = dict(draws=draws, tune=tune, chains=chains, target_accept=settings["target_accept"],
-                      random_seed=seed, progressbar=sampler != "pymc" and settings.get("progress", True),
+                      random_seed=seed, progressbar=sampler != "pymc" and settings.get("progress", False),
                       compute_convergence_checks=False)
         if sampler == "pymc":
             kwargs["cores"] = settings.get("cores", 1)
