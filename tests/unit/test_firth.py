@@ -280,3 +280,24 @@ def test_bad_input_names_row_and_column(endometrial, mutate, message):
     X, y = mutate(*endometrial)
     with pytest.raises(ValueError, match=message):
         firth_logit(X, y)
+
+
+def test_firthmodels_matches_estimates_and_cis_but_not_ses(endometrial, endo_fit):
+    """The reason given at the top of firth.py for not using `firthmodels`.
+
+    Runs only where that optional package happens to be installed (the project
+    does not depend on it). Its estimates and profile CIs agree with ours, but
+    its SEs come from logistf's augmented information and are smaller; if this
+    starts to fail because the SEs agree, revisit adopting the package.
+    """
+    fm = pytest.importorskip("firthmodels.logistic")
+    X, y = endometrial
+    m = fm.FirthLogisticRegression(
+        fit_intercept=False, backend="numpy", xtol=1e-8, gtol=1e-8, max_iter=100
+    ).fit(X.to_numpy(float), y.to_numpy())
+    ci = m.conf_int(method="pl", tol=1e-8, max_iter=100)
+    np.testing.assert_allclose(m.coef_, endo_fit.params, rtol=0, atol=1e-7)
+    np.testing.assert_allclose(ci[:, 0], endo_fit.ci_lower, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(ci[:, 1], endo_fit.ci_upper, rtol=0, atol=1e-8)
+    # ours: classical SEs, as published by brglm2 (NV 1.55076); theirs 1.46497
+    assert np.all(m.bse_ < endo_fit.bse / 1.02)
