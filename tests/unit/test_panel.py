@@ -23,8 +23,13 @@ ERAS = {365: {"tsarist": [1816, 1917], "soviet": [1922, 1991], "federation": [19
 @pytest.fixture(scope="module")
 def inputs(mirror, tmp_path_factory):
     """The rule's inputs: mirror files plus a state_year parquet built from the mirror."""
+    from alliance_models.data.latent import fit_latent_capability
+
     sy = tmp_path_factory.mktemp("panel") / "state_year.parquet"
-    build_state_year(mirror).to_parquet(sy)
+    table = build_state_year(mirror)
+    table.to_parquet(sy)
+    latent = sy.with_name("latent_capability.parquet")
+    fit_latent_capability(table, smooth=False, multistart=False)[0].to_parquet(latent)
     files = {name: mirror / entry for name, entry in {
         "atop": f"{PS}/atop_alliance.rda", "cow_ddy": f"{PS}/cow_ddy.rda", "cow_states": f"{PS}/cow_states.rda",
         "cow_majors": f"{PS}/cow_majors.rda", "contiguity": f"{PS}/cow_contdir.rda",
@@ -32,7 +37,7 @@ def inputs(mirror, tmp_path_factory):
         "tss": f"{PS}/tss_rivalries.rda", "td": f"{PS}/td_rivalries.rda", "terrthreat": f"{PS}/terrthreat.rda",
         "wars": f"{PS}/cow_war_inter.rda",
     }.items()}
-    return {**{k: str(v) for k, v in files.items()}, "state_year": str(sy)}
+    return {**{k: str(v) for k, v in files.items()}, "state_year": str(sy), "latent": str(latent)}
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +220,7 @@ def test_meta_declares_the_unit(ussr):
     assert meta["focal_set"] == "ussr" and meta["focal_codes"] == [365]
     assert meta["years"] == {"start": 1816, "end": 2016} and meta["mid_source"] == "cow"
     assert set(meta["units"]) == set(df.columns)
-    assert len(meta["inputs"]) == 12
+    assert len(meta["inputs"]) == 13
 
 
 # ------------------------------------------------------- eras and decisions
@@ -291,3 +296,12 @@ def test_bad_eras_name_file_and_key(spells, eras, message):
 def test_string_era_codes_are_accepted(spells):
     assert panel.check_eras({"365": {"soviet": [1922, 1991]}}, spells) == {365: {"soviet": (1922, 1991)}}
     assert panel.era_names({365: {"soviet": [1922, 1991]}}) == {"soviet", "all"}
+
+
+def test_latent_ratio_columns(ussr, inputs):
+    df, _ = ussr
+    lat = pd.read_parquet(inputs["latent"]).set_index(["ccode", "year"])
+    r = rows(df, 365, 710).loc[1950]
+    assert r.latent1 == lat.loc[(365, 1950), "latent_mean"] and r.latent_sd2 == lat.loc[(710, 1950), "latent_sd"]
+    assert r.log_latent_ratio == r.latent1 - r.latent2
+    assert np.isclose(r.log_latent_ratio_sd, np.hypot(r.latent_sd1, r.latent_sd2))

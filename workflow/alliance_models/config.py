@@ -105,6 +105,16 @@ def config_source(path, files, overrides=None) -> str | None:
     return found
 
 
+def config_where(path, files, overrides=None, where: str = "config") -> str:
+    """How an error names the place that sets key ``path``: "config file
+    'config/config.yaml'", "config (--config on the command line)", or
+    ``where`` when no file sets it (a default)."""
+    src = config_source(path, files, overrides)
+    if src == "--config":
+        return f"{where} (--config on the command line)"
+    return f"{where} file '{src}'" if src else where
+
+
 def validate_config(config: dict, schema_path: str | os.PathLike, where: str = "config",
                     files=None, overrides=None) -> dict:
     """Validate ``config`` against the JSON schema; return a copy with defaults.
@@ -118,10 +128,7 @@ def validate_config(config: dict, schema_path: str | os.PathLike, where: str = "
         raise ConfigError(f"{where}: expected a mapping of keys to values, got {type(config).__name__}")
 
     def located(path) -> str:
-        src = config_source(path, files, overrides)
-        if src == "--config":
-            return f"{where} (--config on the command line)"
-        return f"{where} file '{src}'" if src else where
+        return config_where(path, files, overrides, where)
 
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))

@@ -45,6 +45,24 @@ def state_year(inputs: dict, sources: dict, output: str, start: int, end: int,
                                   sources=versions))
 
 
+def latent_capability(state_year_path: str, settings: dict, out_table: str, out_diagnostics: str) -> None:
+    """Fit the latent capability measurement model on the state-year table;
+    write each state-year's posterior mean and sd and the fit's diagnostics."""
+    from .data.latent import fit_latent_capability
+
+    sy = io.read_parquet(state_year_path)
+    table, diag = fit_latent_capability(sy, settings["indicators"], settings["anchor"], smooth=settings["smooth"],
+                                        multistart=settings["multistart"])
+    log.info("latent capability: %d state-years, loadings %s, error sd %s, converged %s in %d iterations (%.1f s)",
+             len(table), diag["loadings"], diag["error_sd"], diag["converged"], diag["iterations"], diag["seconds"])
+    io.write_parquet(table, out_table)
+    write_meta(out_table, table_meta(table, [state_year_path], {
+        "latent_mean": f"posterior mean of the state-year's latent log capability (scale: log {settings['anchor']})",
+        "latent_sd": "its posterior sd (given the fitted loadings, intercepts and error scales)",
+        "n_indicators": "indicators observed in the state-year"}, keys=["ccode", "year"], model=dict(settings)))
+    io.write_json(diag, out_diagnostics)
+
+
 def nmc_comparison(inputs: dict, sources: dict, output: str) -> None:
     """Write every NMC 6.0 vs 7.0 difference on overlapping years."""
     n7 = nmc.clean_nmc7(read_source(inputs["nmc7"], sources["nmc7"]), inputs["nmc7"])

@@ -1,12 +1,16 @@
 # Fetch the public sources, then clean them into the state-year table.
 import re
 
+from alliance_models.config import config_where
+from alliance_models.data.latent import check_latent_config
 from alliance_models.data.maddison import load_mapping
 
 # The ISO3 -> COW mapping is committed input: check it before any job runs,
-# so a bad row never costs the last good state_year table.
+# so a bad row never costs the last good state_year table; so are the latent
+# model's indicators (state-year columns).
 try:
     load_mapping(config["gdp"]["mapping"])
+    check_latent_config(config["latent"], config_where(["latent"], CONFIGFILES, workflow.config_settings.config))
 except PipelineError as exc:
     raise WorkflowError(str(exc)) from None
 
@@ -57,6 +61,24 @@ rule state_year:
         "../scripts/state_year.py"
 
 
+rule latent_capability:
+    """One latent log capability per state-year from CINC, GDP and military spending (measurement model)."""
+    input:
+        "data/processed/state_year.parquet",
+    output:
+        table="data/processed/latent_capability.parquet",
+        meta="data/processed/latent_capability.parquet.meta.yaml",
+        diagnostics="data/processed/latent_capability.diagnostics.json",
+    params:
+        latent=config["latent"],
+    log:
+        "logs/latent_capability.log",
+    benchmark:
+        "benchmarks/latent_capability.tsv"
+    script:
+        "../scripts/latent_capability.py"
+
+
 rule nmc_comparison:
     """Every cell where NMC 6.0 and 7.0 disagree on overlapping years."""
     input:
@@ -75,4 +97,5 @@ rule nmc_comparison:
         "../scripts/nmc_comparison.py"
 
 
-FINAL_OUTPUTS += ["data/processed/state_year.parquet", "reports/tables/nmc_6_vs_7.csv"]
+FINAL_OUTPUTS += ["data/processed/state_year.parquet", "data/processed/latent_capability.parquet",
+                  "reports/tables/nmc_6_vs_7.csv"]

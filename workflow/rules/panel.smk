@@ -1,7 +1,7 @@
 # Directed dyad-year panels (issue 5): one per focal set in config key `panel`.
 import re
 
-from alliance_models.config import config_source
+from alliance_models.config import config_where
 from alliance_models.data.panel import MID_SOURCES, check_panel_config
 from alliance_models.errors import PipelineError
 
@@ -10,13 +10,11 @@ from alliance_models.errors import PipelineError
 # when its sha256 is the declared one (usable_source); with neither, only the
 # set names are checked (the rule checks codes again on the verified files).
 try:
-    _eras_file = config_source(["panel", "eras"], CONFIGFILES, workflow.config_settings.config)
     PANEL_FOCAL = check_panel_config(
         config["panel"],
         usable_source("cow_states"),
         usable_source("cow_majors"),
-        eras_where="config (--config on the command line)" if _eras_file == "--config"
-        else f"config file '{_eras_file}'" if _eras_file else "config",
+        eras_where=config_where(["panel", "eras"], CONFIGFILES, workflow.config_settings.config),
     )
 except PipelineError as exc:
     raise WorkflowError(str(exc)) from None
@@ -26,6 +24,7 @@ rule dyad_year:
     """Directed dyad-year panel for focal set {set}: alliances, capabilities, threats."""
     input:
         state_year="data/processed/state_year.parquet",
+        latent="data/processed/latent_capability.parquet",
         atop=source_path("atop"),
         cow_ddy=source_path("cow_ddy"),
         cow_states=source_path("cow_states"),

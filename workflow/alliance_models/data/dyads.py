@@ -876,3 +876,31 @@ def add_regime(frame: pd.DataFrame, state_year: pd.DataFrame) -> pd.DataFrame:
     table = _Table(sk, {"p": state_year["polity2"].to_numpy("float64")}, "state_year")
     p1, p2 = table.get("p", table.index(state_key(c1, y))), table.get("p", table.index(state_key(c2, y)))
     return _attach(frame, {"polity2_1": p1, "polity2_2": p2, "polity_diff": np.abs(p1 - p2)}, "add_regime")
+
+
+# --------------------------------------------------------------------------
+# latent capability
+
+
+def add_latent(frame: pd.DataFrame, latent: pd.DataFrame) -> pd.DataFrame:
+    """Add each side's latent log capability and the dyad's latent log ratio.
+
+    From the measurement model's table (data/processed/latent_capability.parquet:
+    ccode, year, latent_mean, latent_sd): latent1, latent2 (posterior means),
+    latent_sd1, latent_sd2 (posterior sds), log_latent_ratio = latent1 -
+    latent2 and log_latent_ratio_sd = sqrt(latent_sd1^2 + latent_sd2^2) (the
+    two states' posteriors are independent given the model's parameters).
+    Missing where either state-year is absent. A model fitting
+    log_latent_ratio carries the sds as measurement error
+    (models.matrix: the model's ``measurement`` key)."""
+    c1, c2, y = _keys(frame, "add_latent")
+    require_columns(latent, ["ccode", "year", "latent_mean", "latent_sd"], "latent_capability")
+    base = _int_columns(latent, ["ccode", "year"], "latent_capability")
+    table = _Table(state_key(base["ccode"], base["year"]),
+                   {"m": latent["latent_mean"].to_numpy("float64"), "s": latent["latent_sd"].to_numpy("float64")},
+                   "latent_capability")
+    i1, i2 = table.index(state_key(c1, y)), table.index(state_key(c2, y))
+    m1, m2, s1, s2 = table.get("m", i1), table.get("m", i2), table.get("s", i1), table.get("s", i2)
+    return _attach(frame, {"latent1": m1, "latent2": m2, "latent_sd1": s1, "latent_sd2": s2,
+                           "log_latent_ratio": m1 - m2, "log_latent_ratio_sd": np.sqrt(s1**2 + s2**2)},
+                   "add_latent")

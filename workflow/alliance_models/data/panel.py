@@ -96,6 +96,13 @@ COLUMN_DOCS = {
     "log_milex_ratio": "log(milex1 / milex2)",
     **{f"log_{c}_ratio_change5": f"log_{c}_ratio at t minus at t-5 (negative: a narrowing gap when ccode1 is stronger)"
        + ("; NaN across the 1914 currency switch" if c == "milex" else "") for c in ("cinc", "gdp", "milex")},
+    "latent1": "latent log capability of ccode1: posterior mean of the measurement model (CINC, GDP, milex; "
+               "data/processed/latent_capability.parquet), on the log-CINC scale",
+    "latent2": "latent log capability of ccode2",
+    "latent_sd1": "posterior sd of latent1",
+    "latent_sd2": "posterior sd of latent2",
+    "log_latent_ratio": "latent1 - latent2: the latent log capability ratio",
+    "log_latent_ratio_sd": "its posterior sd, sqrt(latent_sd1^2 + latent_sd2^2)",
     "tpop1": "population of ccode1, thousands (NMC)",
     "tpop2": "population of ccode2, thousands (NMC)",
     "mid_prior": "1 if a MID between the two in the window t-w .. t-1",
@@ -412,14 +419,15 @@ def build_dyad_year(focal, cow_ddy: pd.DataFrame, atop: pd.DataFrame, state_year
                     terr: pd.DataFrame, majors: pd.DataFrame, td: pd.DataFrame | None = None,
                     years=(1816, 2016), mid_source: str = "cow", threat_window: int = 5,
                     atop_directed: bool = False, wars: pd.DataFrame | None = None,
-                    eras: dict | None = None) -> pd.DataFrame:
+                    eras: dict | None = None, latent: pd.DataFrame | None = None) -> pd.DataFrame:
     """The directed dyad-year panel with every issue-5 column (see COLUMN_DOCS).
 
     ``focal``: list of COW codes, or "all". Sources are the raw frames as read
     from the fetched files (``mids`` raw COW or GML directed dispute-years, as
     named by ``mid_source``, or :func:`.dyads.load_mids` output; ``wars``
     the raw COW inter-state war participants, for the side-aware threat);
-    ``state_year`` is data/processed/state_year.parquet; ``eras`` the config
+    ``state_year`` is data/processed/state_year.parquet; ``latent`` the
+    latent capability table (None: no latent columns); ``eras`` the config
     key ``panel.eras``. Rows: ``cow_ddy`` rows with ccode1 in ``focal`` and
     year in ``years``, sorted by ccode1, ccode2, year.
     """
@@ -438,6 +446,8 @@ def build_dyad_year(focal, cow_ddy: pd.DataFrame, atop: pd.DataFrame, state_year
     df = hist[hist["year"].to_numpy() >= start].reset_index(drop=True) if hist_start < start else hist
 
     df = dyads.add_capabilities(df, state_year)
+    if latent is not None:
+        df = dyads.add_latent(df, latent)
     df = dyads.add_capability_change(df, state_year, lag=5)
     df = dyads.add_mids(df, mids, window=threat_window)
     df = dyads.add_rivalry(df, tss, td, types=True)
@@ -504,7 +514,8 @@ def build_dyad_year_from_files(inputs: dict, sources: dict, set_name: str, focal
                                eras: dict | None = None) -> tuple[pd.DataFrame, dict]:
     """Read the rule's inputs, resolve the focal set, build the panel and its metadata.
 
-    ``inputs`` maps state_year, mids and the names in INPUT_SOURCES to paths;
+    ``inputs`` maps state_year, latent (optional), mids and the names in
+    INPUT_SOURCES to paths;
     ``sources`` is config/sources.yaml.
     """
     read = {name: read_source(inputs[name], sources[src]) for name, src in INPUT_SOURCES.items()}
@@ -513,10 +524,11 @@ def build_dyad_year_from_files(inputs: dict, sources: dict, set_name: str, focal
     codes = resolve_focal_set(focal_spec, spells, read["cow_majors"], years, key=f"panel.focal_sets.{set_name}")
     focal = "all" if focal_spec == "all" else codes
     state_year = pd.read_parquet(inputs["state_year"])
+    latent = pd.read_parquet(inputs["latent"]) if "latent" in inputs else None
     df = build_dyad_year(focal, read["cow_ddy"], read["atop"], state_year, read["contiguity"], read["mindist"],
                          mids, read["tss"], read["terrthreat"], read["cow_majors"], td=read["td"], years=years,
                          mid_source=mid_source, threat_window=threat_window, atop_directed=atop_directed,
-                         wars=read["wars"], eras=eras)
+                         wars=read["wars"], eras=eras, latent=latent)
     meta = panel_meta(df, set_name, codes, years, mid_source, threat_window, atop_directed,
                       [inputs[k] for k in sorted(inputs)], eras)
     return df, meta

@@ -18,6 +18,8 @@ COLUMNS = [
     "polity", "polity2",
     "membership_carried",
 ]
+# the columns a measurement model may take as indicators (levels)
+NUMERIC = ("milex", "milper", "irst", "pec", "tpop", "upop", "cinc", "gdppc", "maddison_pop", "gdp")
 UNITS = {
     **nmc.UNITS,
     **polity_mod.UNITS,
