@@ -283,4 +283,22 @@ def test_quick_config_is_valid_and_fits_every_model_under_cinc(root):
     full = load_model_specs(root / "config" / "models.yaml")
     assert {s.base for s in specs} == {s.base for s in full}
     assert all(s.variant in ({}, {"disparity": "cinc"}, {"change": "cinc"}) for s in specs)
-    assert len(specs) == 21 and len(full) == 55
+    assert len(specs) == 21 and len(full) == 82
+
+
+def test_common_sample_refits_each_variant_on_the_rows_every_measure_has(tmp_path):
+    m = dict(BASE, formula="allied ~ $d + t", sample="common", drop={"d": ["$d"]},
+             variants={"d": {"cinc": "log_cinc", "gdp": "np.log(gdp)"}})
+    specs = {s.name: s for s in load_model_specs(_write(tmp_path, [m]))}
+    assert set(specs) == {"m1-cinc", "m1-gdp", "m1-cinc--drop-d", "m1-gdp--drop-d", "m1-cinc-common", "m1-gdp-common"}
+    common = specs["m1-cinc-common"]
+    assert common.complete_on == ["gdp", "log_cinc"] and common.variant == {"d": "cinc", "sample": "common"}
+    assert common.drop == {} and specs["m1-cinc"].complete_on == []
+    frame = pd.DataFrame({"allied": [1, 0, 1, 0, 1, 0, 1], "log_cinc": [0.1, 0.2, None, 0.3, 0.5, 0.7, 0.2],
+                          "gdp": [1.0, None, 2.0, 3.0, 2.5, 1.5, 4.0], "t": [0, 1, 0, 1, 1, 0, 0]})
+    from alliance_models.models.matrix import build_model_data
+
+    assert list(build_model_data(common, frame).rows) == [0, 3, 4, 5, 6]          # both measures present
+    assert list(build_model_data(specs["m1-cinc"], frame).rows) == [0, 1, 3, 4, 5, 6]
+    with pytest.raises(ConfigError, match=r"model 'm2': field 'sample': 'common' needs variants"):
+        load_model_specs(_write(tmp_path, [dict(BASE, name="m2", sample="common")]))

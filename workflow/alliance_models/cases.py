@@ -377,6 +377,12 @@ ENCODED_DOCS = {
     "milex_ratio": "disparity (iii): focal/partner military expenditure (same year, so same currency)",
     "log_milex_ratio": "log of milex_ratio",
     "milex_currency": "NMC milex unit in the case year (GBP_thousands before 1914, USD_thousands_current from 1914)",
+    "latent1": "focal latent log capability (measurement model of CINC, GDP, milex; posterior mean, log-CINC scale)",
+    "latent2": "partner latent log capability",
+    "latent_sd1": "posterior sd of latent1",
+    "latent_sd2": "posterior sd of latent2",
+    "log_latent_ratio": "disparity (iv): latent1 - latent2, the latent log capability ratio",
+    "log_latent_ratio_sd": "its posterior sd",
     "tpop1": "focal total population (NMC, thousands)",
     "tpop2": "partner total population (NMC, thousands); Walt aggregate power",
     "seed_gdp1": "focal nominal GDP printed in a seed table (see seed_gdp_label; unit in seed_gdp_unit)",
@@ -605,6 +611,7 @@ def encode_cases(
     seed_gdp: pd.DataFrame | None = None,
     window: int = 5,
     seed_gdp_max_gap: int = 2,
+    latent: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Measure every (case, partner) pair; one row each, columns in ENCODED_DOCS.
 
@@ -612,7 +619,8 @@ def encode_cases(
     state-year panel (ccode, year, cinc, gdp, milex, tpop, milex_currency);
     ``mids`` :func:`alliance_models.data.dyads.load_mids` output; ``tss``,
     ``contdir``, ``mindist``, ``atop`` the raw peacesciencer frames;
-    ``seed_gdp`` :func:`seed_gdp_levels` output (or None). ``window`` is the
+    ``seed_gdp`` :func:`seed_gdp_levels` output (or None); ``latent`` the
+    latent capability table (or None: no latent columns). ``window`` is the
     MID look-back (years t-window .. t-1). The seed nominal GDP is used only
     where both states are printed for a year within ``seed_gdp_max_gap`` of
     the case year (nearest; ties to the earlier year).
@@ -649,6 +657,12 @@ def encode_cases(
               "gdp1", "gdp2", "gdp_ratio", "log_gdp_ratio",
               "milex1", "milex2", "milex_ratio", "log_milex_ratio", "milex_currency", "tpop1", "tpop2"):
         out[c] = measured[c].to_numpy()
+    if latent is not None:
+        from .data import dyads
+
+        lat = dyads.add_latent(pairs[["ccode1", "ccode2", "year"]].reset_index(drop=True).astype("int64"), latent)
+        for c in ("latent1", "latent2", "latent_sd1", "latent_sd2", "log_latent_ratio", "log_latent_ratio_sd"):
+            out[c] = lat[c].to_numpy()
     out["seed_gdp1"], out["seed_gdp2"] = seed["seed_gdp1"], seed["seed_gdp2"]
     out["seed_gdp_ratio"] = _safe_ratio(seed["seed_gdp1"], seed["seed_gdp2"])
     out["log_seed_gdp_ratio"] = np.log(out["seed_gdp_ratio"])
@@ -1058,7 +1072,8 @@ def run_encode_cases(case_files, inputs: Mapping, sources: Mapping, output: str,
     state_year = pd.read_parquet(inputs["state_year"])
     encoded = encode_cases(cases, state_year, **_read_dyad_sources(inputs, sources),
                            seed_gdp=_seed_levels_or_none(seed_dir), window=int(typology["mid_window"]),
-                           seed_gdp_max_gap=int(typology["seed_gdp_max_gap"]))
+                           seed_gdp_max_gap=int(typology["seed_gdp_max_gap"]),
+                           latent=pd.read_parquet(inputs["latent"]) if "latent" in inputs else None)
     missing = missing_counts(encoded)
     io.write_parquet(encoded, output)
     seed_files = sorted(Path(seed_dir).glob("*.csv")) if seed_dir and Path(seed_dir).is_dir() else []

@@ -925,6 +925,8 @@ def claim_models(specs, claims: dict) -> dict[str, list[dict]]:
                 continue
             if any(s.variant.get(k) != v for k, v in fixed.items()):
                 continue
+            if s.variant.get("sample") and "sample" not in fixed:   # common-sample refits: only when asked
+                continue
             measure = "/".join(v for k, v in sorted(s.variant.items()) if k != vary and k not in fixed) or "all"
             kind = s.variant.get(vary, "") if vary else (s.base if len(bases) > 1 else "")
             rows.append({"name": s.name, "measure": measure, "kind": kind, "spec": s.to_json()})

@@ -28,6 +28,7 @@ rule encode_cases:
     input:
         cases=CASE_FILES,
         state_year="data/processed/state_year.parquet",
+        latent="data/processed/latent_capability.parquet",
         cow_states=source_path("cow_states"),
         atop=source_path("atop"),
         contiguity=source_path("contiguity"),

@@ -3,5 +3,5 @@ from alliance_models.log import setup_log
 
 setup_log(snakemake.log[0])
 i, o, p = snakemake.input, snakemake.output, snakemake.params
-inputs = {name: i[name] for name in ["state_year", *CASE_INPUT_SOURCES]}
+inputs = {name: i[name] for name in ["state_year", "latent", *CASE_INPUT_SOURCES]}
 run_encode_cases(list(i.cases), inputs, p.sources, o.cases, o.missing, p.seed_dir, p.typology)

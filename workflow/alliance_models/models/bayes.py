@@ -272,7 +272,7 @@ def is_auxiliary(name: str) -> bool:
     """Coordinates the sampler moves in that are not parameters of the model
     as declared: non-centred ``z_*``, QR ``theta_qr_*``, centred group totals
     ``*_total``, and the pieces ``beta`` is assembled from."""
-    return (name.startswith(("z_", "theta_qr_", "mean_b_")) or name.endswith("_total")
+    return (name.startswith(("z_", "theta_qr_", "mean_b_", "b_meas_")) or name.endswith("_total")
             or name == "beta_fixed")
 
 
@@ -341,10 +341,13 @@ def build_pymc_model(md: ModelData, qr: bool = True, precision: str = "float64")
             return model
         alpha = _prior("alpha", priors["intercept"])
         by_intercept, by_slope = absorbed_terms(md)
-        if not by_slope:
+        Xe, eiv = _measured_design(md, Xl, low)
+        if not by_slope and not eiv:
             _, eta = _coefficients(md, Xl, qr, list(range(len(names))), "beta", "coef", None)
         else:
-            fixed = [j for j in range(len(names)) if j not in by_slope]
+            # columns with a group slope or measurement error leave the QR basis
+            # (it is computed from the observed design)
+            fixed = [j for j in range(len(names)) if j not in by_slope and j not in eiv]
             parts = {}
             eta = 0.0
             if fixed:
@@ -352,6 +355,9 @@ def build_pymc_model(md: ModelData, qr: bool = True, precision: str = "float64")
                 parts.update({j: bf[i] for i, j in enumerate(fixed)})
             for j in by_slope:
                 parts[j] = _prior(f"mean_b_{by_slope[j]}_{_safe(names[j])}", priors["coefficients"])
+            for j in sorted(set(eiv) - set(by_slope)):
+                parts[j] = _prior(f"b_meas_{_safe(names[j])}", priors["coefficients"])
+                eta = eta + low(parts[j]) * Xe[:, j]
             pm.Deterministic("beta", pt.stack([parts[j] for j in range(len(names))]), dims="coef")
         if by_intercept is None:
             eta = eta + low(alpha)
@@ -365,9 +371,35 @@ def build_pymc_model(md: ModelData, qr: bool = True, precision: str = "float64")
                 j = names.index(s)
                 name = f"b_{by}_{_safe(s)}"
                 mean = parts[j] if by_slope.get(j) == by else None
-                eta = eta + low(_group_terms(name, md, g, priors["group_sd"], dim, mean, term=s)[codes]) * Xl[:, j]
+                eta = eta + low(_group_terms(name, md, g, priors["group_sd"], dim, mean, term=s)[codes]) * Xe[:, j]
         logit_bernoulli("y", eta, observed=md.y, dims="obs")
     return model
+
+
+def _measured_design(md: ModelData, Xl, low):
+    """The standardized design with the measured columns' latent values.
+
+    For each errors-in-variables term (matrix.measurement_terms) the latent
+    unit values are theta_u = mean_u + sd_u z_u, z_u ~ N(0, 1) (non-centred:
+    the data say little about one unit), the latent column is the signed
+    sum of its parts, and each design column moves from its observed value
+    by D (its change per unit of the column) times the latent minus the
+    observed column. Returns (design, {column index: True}); the design is
+    ``Xl`` itself when nothing is measured."""
+    if not md.measurement:
+        return Xl, {}
+    names = md.coef_names
+    sds = md.sds[names].to_numpy("float64")
+    shift = 0.0
+    cols: dict[int, bool] = {}
+    for m in md.measurement:
+        z = pm.Normal(f"z_meas_{_safe(m['column'])}", 0.0, 1.0, shape=len(m["prior_mean"]))
+        theta = pt.constant(m["prior_mean"]) + pt.constant(m["prior_sd"]) * z
+        latent = sum(sign * theta[pt.constant(ix.astype("int64"))] for sign, ix in zip(m["signs"], m["index"]))
+        delta = latent - pt.constant(m["x_obs"])
+        shift = shift + low(delta[:, None]) * pt.constant((m["D"] / sds).astype(Xl.dtype))
+        cols.update({j: True for j in m["columns"]})
+    return Xl + shift, cols
 
 
 def _safe(term: str) -> str:
@@ -553,6 +585,12 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500,
 
     idata.extend(prior)
     _predictive_groups(idata, model, predictive_draws(settings), seed + 1)
+    # the latent units of errors-in-variables terms (thousands of state-years)
+    # served the likelihood and the predictive draws; they are not kept
+    meas = [v for v in idata.posterior.data_vars if v.startswith("z_meas_")]
+    if meas:
+        idata.posterior = idata.posterior.drop_vars(meas)
+        idata.prior = idata.prior.drop_vars([v for v in meas if v in idata.prior])
     elapsed = time.monotonic() - t0
     timing = {"prior_predictive": round(t_prior - t0, 2), "nuts": round(t_sample - t_prior, 2),
               "compile": compile_seconds, "extension": record.get("seconds"),
@@ -575,6 +613,9 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500,
         "chain_method": method, "qr": int(basis == "QR"), "precision": precision,
         "draws_first": int(draws), "max_draws": cap if extend else draws,
         "extension": json.dumps(record["checks"]),
+        "measurement": json.dumps({m["column"]: {"units": int(len(m["prior_mean"])),
+                                                 "mean_sd": round(float(np.mean(m["prior_sd"])), 4)}
+                                   for m in md.measurement}),
     })
     return idata
 

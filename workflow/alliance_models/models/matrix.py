@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-from .spec import ModelSpec, formula_variables, n_decisions, select_rows
+from .spec import ModelSpec, active_measurement, formula_variables, n_decisions, select_rows
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ class ModelData:
     cluster: np.ndarray | None = None
     rhs: str = ""
     n_decisions: int | None = None   # independent decisions behind the events (spec.decisions)
+    measurement: list = field(default_factory=list)   # errors in variables (measurement_terms)
 
     @property
     def X_std(self) -> pd.DataFrame:
@@ -74,9 +75,12 @@ def _plain(v):
 def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") -> ModelData:
     """Select rows, drop incomplete ones (logged), build and standardize X."""
     df = select_rows(spec, frame, part)
+    measured = active_measurement(spec)
     needed = sorted(
         (formula_variables(spec.formula) | {spec.outcome} | {g["by"] for g in spec.group}
-         | ({spec.cluster} if spec.cluster else set()) | set(spec.complete_on)) & set(frame.columns)
+         | ({spec.cluster} if spec.cluster else set()) | set(spec.complete_on)
+         | {c for parts in measured.values() for p in parts for c in [p["mean"], p["sd"], *p["unit"]]})
+        & set(frame.columns)
     )
     complete = df[needed].notna().all(axis=1)
     n_dropped = int((~complete).sum())
@@ -133,8 +137,74 @@ def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") ->
         groups.append({"by": g["by"], "codes": codes, "levels": list(levels), "intercept": g["intercept"],
                        "slopes": list(g["slopes"]), "parameterization": g["parameterization"]})
     cluster = df[spec.cluster].to_numpy() if spec.cluster else None
+    measurement = [measurement_terms(spec, df, X, col, parts) for col, parts in measured.items()]
     return ModelData(spec, y, X, means, sds, df.index, n_dropped, categories, groups, cluster, rhs,
-                     n_decisions(spec, df, y))
+                     n_decisions(spec, df, y), measurement)
+
+
+def measurement_terms(spec: ModelSpec, df: pd.DataFrame, X: pd.DataFrame, col: str, parts: list) -> dict:
+    """Errors in variables for design column source ``col``.
+
+    ``col`` is declared as the signed sum of latent parts, each a value per
+    unit (e.g. a state-year) with prior N(mean, sd) read from the data; a
+    unit that appears in several rows or parts (the USSR's 1950 capability,
+    as ccode1 in one dyad and ccode2 in another) is one latent value. Returns
+    the units (index per part and row, sign), their prior means and sds, the
+    observed column (the sum of the means, checked against the data) and
+    ``D``: how much each design column moves per unit of ``col`` on each row
+    (the formula is evaluated at col + 1 and col + 2; a column must move
+    linearly, so main effects and interactions qualify and log(col) does
+    not). The Bayesian model then replaces the observed column by the latent
+    sum (see bayes.build_pymc_model); everything else uses the observed one.
+    """
+    where = f"model '{spec.name}': field 'measurement': column '{col}'"
+    def unit_values(c):
+        v = df[c]
+        return v.astype("int64") if pd.api.types.is_numeric_dtype(v) and (v == v.round()).all() else v.astype(str)
+
+    keys = [pd.MultiIndex.from_arrays([unit_values(c).to_numpy() for c in p["unit"]],
+                                      names=[f"u{i}" for i in range(len(p["unit"]))]) for p in parts]
+    lens = {len(p["unit"]) for p in parts}
+    if len(lens) != 1:
+        raise ConfigError(f"{where}: every part needs the same number of unit columns")
+    allk = keys[0].append(keys[1:]) if len(keys) > 1 else keys[0]
+    codes, uniq = pd.factorize(allk)
+    n = len(df)
+    idx = [codes[i * n:(i + 1) * n] for i in range(len(parts))]
+    means = np.full(len(uniq), np.nan)
+    sds = np.full(len(uniq), np.nan)
+    for p, ix in zip(parts, idx):
+        m, sd = df[p["mean"]].to_numpy("float64"), df[p["sd"]].to_numpy("float64")
+        if (sd <= 0).any():
+            row = df.index[int(np.argmax(sd <= 0))]
+            raise ConfigError(f"{where}: sd column '{p['sd']}' is not positive at row {row}")
+        for arr, v in ((means, m), (sds, sd)):
+            seen = ~np.isnan(arr[ix])
+            if seen.any() and not np.allclose(arr[ix][seen], v[seen], rtol=0, atol=1e-9):
+                row = df.index[int(np.flatnonzero(seen & ~np.isclose(arr[ix], v, rtol=0, atol=1e-9))[0])]
+                raise ConfigError(f"{where}: one unit has two different values of '{p['mean']}' or '{p['sd']}' "
+                                  f"(row {row})")
+            arr[ix] = v
+    signs = [int(p.get("sign", 1)) for p in parts]
+    x_obs = sum(s * means[ix] for s, ix in zip(signs, idx))
+    data = df[col].to_numpy("float64")
+    if not np.allclose(x_obs, data, rtol=1e-9, atol=1e-9):
+        row = df.index[int(np.argmax(~np.isclose(x_obs, data, rtol=1e-9, atol=1e-9)))]
+        raise ConfigError(f"{where}: the signed sum of the parts' means ({', '.join(p['mean'] for p in parts)}) is "
+                          f"not '{col}' at row {row}")
+    rhs = _rhs(spec)
+    d1 = design(df.assign(**{col: data + 1.0}), rhs, spec.name) - X
+    d2 = design(df.assign(**{col: data + 2.0}), rhs, spec.name) - X
+    names = [c for c in X.columns if c != "Intercept"]
+    D = d1[names].to_numpy("float64")
+    if not np.allclose(d2[names].to_numpy("float64"), 2 * D, rtol=1e-6, atol=1e-9):
+        bad = [c for c in names if not np.allclose(d2[c], 2 * d1[c], rtol=1e-6, atol=1e-9)]
+        raise ConfigError(f"{where}: term(s) {', '.join(bad)} are not linear in '{col}'; errors in variables need "
+                          "it as a main effect or in interactions")
+    if not np.any(D):
+        raise ConfigError(f"{where}: no design column moves with '{col}' (a stateful transform such as scale()?)")
+    return {"column": col, "index": idx, "signs": signs, "prior_mean": means, "prior_sd": sds, "x_obs": x_obs,
+            "D": D, "columns": [j for j in range(len(names)) if np.any(D[:, j])]}
 
 
 def new_design(md: ModelData, frame: pd.DataFrame) -> pd.DataFrame:

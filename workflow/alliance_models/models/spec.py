@@ -88,6 +88,10 @@ class ModelSpec:
     # column identifying independent decisions: outcome events sharing a
     # value count as one decision (a multilateral treaty, one year's onsets)
     decisions: str | None = None
+    # errors in variables: {column: [{mean, sd, unit: [columns], sign}]}: the
+    # column is the signed sum of latent unit values, each N(mean, sd) (see
+    # models.matrix.measurement_terms); applies when the formula uses it
+    measurement: dict = field(default_factory=dict)
     description: str = ""
     base: str = ""
     variant: dict = field(default_factory=dict)
@@ -145,11 +149,23 @@ def spec_columns(spec: ModelSpec) -> dict[str, set[str]]:
         cols["eras"] = {"era"}
     if spec.decisions:
         cols["decisions"] = {spec.decisions}
+    measured = active_measurement(spec)
+    if measured:
+        cols["measurement"] = {c for parts in measured.values() for p in parts
+                               for c in [p["mean"], p["sd"], *p["unit"]]}
     for key in ("subset", "holdout"):
         q = getattr(spec, key)
         if q:
             cols[key] = _names_in_query(q)
     return cols
+
+
+def active_measurement(spec: ModelSpec) -> dict:
+    """The spec's ``measurement`` entries whose column the formula uses."""
+    if not spec.measurement:
+        return {}
+    used = formula_variables(spec.formula)
+    return {col: parts for col, parts in spec.measurement.items() if col in used}
 
 
 def check_columns(spec: ModelSpec, columns, where: str) -> None:
@@ -250,7 +266,25 @@ def _expand(model: dict) -> list[dict]:
         m["base"] = model["name"]
         m["variant"] = {k: lab for k, (lab, _) in zip(keys, combo)}
         out.append(m)
+    if model.get("sample") == "common":
+        out += [_common_sample(m, variants) for m in out]
     return out
+
+
+def _common_sample(m: dict, variants: dict) -> dict:
+    """The variant refitted on the rows where every variant's columns exist
+    (``sample: common``): named <name>-common, no drop refits, so measures
+    are compared on one sample and a measurement effect is not a sample
+    effect."""
+    cols = set()
+    for values in variants.values():
+        for v in values.values():
+            cols |= formula_variables(f"y ~ {v}") - {"y"}
+    c = {k: copy.deepcopy(v) for k, v in m.items() if k != "drop"}
+    c["name"] = f"{m['name']}-common"
+    c["variant"] = {**m["variant"], "sample": "common"}
+    c["complete_on"] = sorted(set(c.get("complete_on", [])) | cols)
+    return c
 
 
 def _unknown_variants(models: list[dict], keep: dict, where: str) -> list[str]:
@@ -275,6 +309,8 @@ def _unknown_variants(models: list[dict], keep: dict, where: str) -> list[str]:
 def _reduced(m: dict) -> list[dict]:
     """One reduced model per entry of ``drop``: the formula minus those terms."""
     out = []
+    if m.get("variant", {}).get("sample") == "common":
+        return out
     for label, terms in (m.get("drop") or {}).items():
         r = {k: copy.deepcopy(v) for k, v in m.items() if k != "drop"}
         r["formula"] = m["formula"] + "".join(f" - {t}" for t in terms)
@@ -339,8 +375,14 @@ def _check_one(m: dict, where: str) -> list[str]:
             problems.append(f"{where}: model '{name}': field 'priors.{role}': 'student_t' needs 'nu'")
         if prior["dist"] == "exponential" and "lam" not in prior:
             problems.append(f"{where}: model '{name}': field 'priors.{role}': 'exponential' needs 'lam'")
+    if m.get("sample") == "common" and not m.get("variants") and not m.get("variant"):
+        problems.append(f"{where}: model '{name}': field 'sample': 'common' needs variants (the measures whose "
+                        "columns must all exist); this model declares none")
     if m.get("family") == "categorical" and m.get("group"):
         problems.append(f"{where}: model '{name}': field 'group': group effects are not supported for the categorical family")
+    if m.get("family") == "categorical" and any(c in m["formula"] for c in (m.get("measurement") or {})):
+        problems.append(f"{where}: model '{name}': field 'measurement': errors in variables are not supported for the "
+                        "categorical family")
     return problems
 
 
@@ -382,9 +424,14 @@ def load_model_specs(path, keep_variants: dict | None = None) -> list[ModelSpec]
         if keep_variants:
             expanded = [m for m in expanded
                         if all(lab in keep_variants[d] for d, lab in m["variant"].items() if d in keep_variants)]
+            # a common sample compares measures: with one measure left there is nothing to compare
+            kept = {d: {m["variant"][d] for m in expanded if d in m["variant"]} for d in raw.get("variants") or {}}
+            if all(len(v) < 2 for v in kept.values()):
+                expanded = [m for m in expanded if m["variant"].get("sample") != "common"]
         expanded = expanded + [r for m in expanded for r in _reduced(m)]
         for m in expanded:
             m.setdefault("family", defaults.get("family", "bernoulli"))
+            m["measurement"] = copy.deepcopy({**(defaults.get("measurement") or {}), **(m.get("measurement") or {})})
             priors = copy.deepcopy(DEFAULT_PRIORS)
             priors.update(copy.deepcopy(defaults.get("priors") or {}))
             priors.update(copy.deepcopy(m.get("priors") or {}))
