@@ -121,14 +121,8 @@ def test_calibration_bins_and_jeffreys_bounds():
     assert (cal["rate_lo"] <= cal["observed_rate"]).all() and (cal["observed_rate"] <= cal["rate_hi"]).all()
 
 
-def test_holdout_scores_by_hand():
-    h = pd.DataFrame({"observed": [1, 0, 0, 1], "p_mean": [0.8, 0.1, 0.4, 0.3], "train_base_rate": 0.25})
-    s = sm.holdout_scores(h, "m")
-    assert s["brier"] == pytest.approx(np.mean([0.04, 0.01, 0.16, 0.49]))
-    assert s["brier_base"] == pytest.approx(np.mean([0.5625, 0.0625, 0.0625, 0.5625]))
-    assert s["log_score"] == pytest.approx(np.mean(np.log([0.8, 0.9, 0.6, 0.3])))
-    assert s["log_score_base"] == pytest.approx(np.mean(np.log([0.25, 0.75, 0.75, 0.25])))
-    assert s["auc"] == pytest.approx(0.75)    # pairs (1 vs 0): 0.8>0.1, 0.8>0.4, 0.3>0.1, 0.3<0.4
+def test_worst_predicted_by_log_loss():
+    h = pd.DataFrame({"observed": [1, 0, 0, 1], "p_mean": [0.8, 0.1, 0.4, 0.3]})
     worst = sm.worst_predicted(h.assign(ccode1=365, ccode2=[2, 200, 220, 255]), "m", {2: "USA"}, k=2)
     assert list(worst["p_mean"]) == [0.3, 0.4] and "state2" in worst
 

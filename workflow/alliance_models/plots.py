@@ -470,31 +470,76 @@ def group_slopes(slopes: pd.DataFrame, level: str, title: str, names: dict | Non
 
 
 def oos_calibration(bins: dict[str, pd.DataFrame], scores: pd.DataFrame, title: str) -> plt.Figure:
-    """Out-of-sample calibration, one panel per holdout model, with scores."""
+    """Out-of-sample calibration, one panel per holdout model: observed rate
+    (Jeffreys interval) against mean predicted probability per bin, each bin
+    labelled with its rows and events; the test period's own rate and the
+    training rate as lines; the scores with their intervals."""
     if not bins:
         return _empty(title, "no holdout models declared (`holdout` in config/models.yaml)")
     n = len(bins)
-    fig, axes = plt.subplots(1, n, figsize=(5.2 * n, 4.6), squeeze=False)
+    fig, axes = plt.subplots(1, n, figsize=(5.0 * n, 4.8), squeeze=False)
     for ax, (name, cal) in zip(axes.ravel(), bins.items()):
         s = scores[scores["model"] == name].iloc[0]
-        hi = float(max(cal["p_mean"].max(), cal["rate_hi"].max(), 1e-3)) * 1.1
+        hi = float(max(cal["p_mean"].max(), cal["rate_hi"].max(), s.get("train_base_rate", 0) or 0, 1e-3)) * 1.1
         ax.plot([0, hi], [0, hi], color="grey", lw=0.8, ls="--", label="perfect calibration")
-        ax.axhline(s["train_base_rate"], color=ORANGE, lw=1, ls=":", label="base-rate model")
+        ax.axhline(s["test_base_rate"], color=ORANGE, lw=1, ls=":", label="test period's own rate")
+        if s.get("train_base_rate") == s.get("train_base_rate"):
+            ax.axhline(s["train_base_rate"], color="grey", lw=1, ls="-.", label="training rate")
         ax.errorbar(cal["p_mean"], cal["observed_rate"],
                     yerr=[cal["observed_rate"] - cal["rate_lo"], cal["rate_hi"] - cal["observed_rate"]],
-                    fmt="o", color=BLUE, ms=4, lw=1, label="model (equal-count bins, 90% Jeffreys)")
+                    fmt="o", color=BLUE, ms=4, lw=1, label="model (90% Jeffreys)")
+        for r in cal.itertuples():
+            ax.annotate(f"{int(r.events)}/{int(r.n)}", (r.p_mean, r.observed_rate), fontsize=6, xytext=(3, 3),
+                        textcoords="offset points")
         ax.set_xlim(0, hi)
         ax.set_ylim(0, hi)
         ax.set_xlabel("predicted probability (bin mean)")
-        ax.set_ylabel("observed rate")
-        txt = (f"n={int(s['n'])}, events={int(s['events'])}\nBrier {s['brier']:.4f} vs base {s['brier_base']:.4f}"
-               f" (skill {s['brier_skill']:+.3f})\nlog score {s['log_score']:.4f} vs base {s['log_score_base']:.4f}"
-               f"\nAUC {s['auc']:.2f}")
-        ax.text(0.03, 0.97, txt, transform=ax.transAxes, va="top", fontsize=7.5,
+        ax.set_ylabel("observed rate (events/rows per bin)")
+
+        def iv(k):
+            return f"{s[k]:.2f} [{s.get(k + '_lo', float('nan')):.2f}, {s.get(k + '_hi', float('nan')):.2f}]"
+
+        txt = "\n".join([f"n={int(s['n'])}, events={int(s['events'])} from {int(s['event_clusters'])} decisions",
+                         f"expected {s['expected']:.1f} (E/O {iv('expected_observed')})", f"AUC {iv('auc')}",
+                         f"log-score skill vs test rate {iv('log_skill_test_rate')}"])
+        ax.text(0.03, 0.97, txt, transform=ax.transAxes, va="top", fontsize=7,
                 bbox=dict(boxstyle="round", fc="white", ec="#ccc"))
         ax.set_title(name + ("  [FIT FAILED: not a finding]" if s["fit_status"] != "ok" else ""), fontsize=9,
                      color=RED if s["fit_status"] != "ok" else "black")
-        ax.legend(fontsize=6.5, loc="lower right", frameon=False)
+        ax.legend(fontsize=6, loc="lower right", frameon=False)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def latent_capability(series: pd.DataFrame, ratios: pd.DataFrame, title: str) -> plt.Figure:
+    """Left: each state's latent log capability over time with its 90% band.
+    Right: the dyad's latent log ratio (90% interval) beside the measured log
+    ratios in the years compared."""
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(12, 4.6), gridspec_kw={"width_ratios": [2.2, 1]})
+    for (state, g), color in zip(series.groupby("state", sort=False), plt.cm.tab10.colors):
+        g = g.sort_values("year").set_index("year")
+        g = g.reindex(range(int(g.index.min()), int(g.index.max()) + 1)).reset_index()   # gaps stay gaps
+        ax.plot(g["year"], g["mean"], color=color, lw=1.2, label=state)
+        ax.fill_between(g["year"], g["lo"], g["hi"], color=color, alpha=0.18, lw=0)
+    ax.set_xlabel("year")
+    ax.set_ylabel("latent log capability (log-CINC scale)")
+    ax.legend(fontsize=7, ncol=3, frameon=False)
+    ax.set_title("latent capability, posterior mean and 90% band", fontsize=9)
+    x = np.arange(len(ratios))
+    marks = [("log_cinc_ratio", "CINC", "o"), ("log_gdp_ratio", "PPP GDP", "s"), ("log_milex_ratio", "milex", "^"),
+             ("log_seed_nominal_gdp_ratio", "seed nominal GDP", "D")]
+    for k, (col, lab, m) in enumerate(marks):
+        if col in ratios:
+            bx.scatter(x + 0.08 * (k - 1.5), ratios[col], marker=m, s=22, label=lab, zorder=3)
+    bx.errorbar(x, ratios["log_latent_ratio"], yerr=[ratios["log_latent_ratio"] - ratios["latent_lo"],
+                                                     ratios["latent_hi"] - ratios["log_latent_ratio"]],
+                fmt="_", color="black", ms=14, lw=1.5, label="latent (90%)", zorder=4)
+    bx.axhline(0, color="grey", lw=0.6)
+    bx.set_xticks(x, [str(int(y)) for y in ratios["year"]])
+    bx.set_ylabel("log ratio (focal / partner)")
+    bx.legend(fontsize=6.5, frameon=False)
+    bx.set_title("the dyad's log capability ratio", fontsize=9)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

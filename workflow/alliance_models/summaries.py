@@ -780,27 +780,58 @@ def threat_adversaries(threat_panel: pd.DataFrame, threat_state: int) -> pd.Data
 
 
 def balancing_numbers(fit: Fit, threat_panel: pd.DataFrame, focal: int, threat_state: int, years,
-                      max_draws: int = 1000, interval: float = INTERVAL, seed: int = 0) -> dict:
-    """Did the focal state ally with the threat state's adversaries?
+                      multilateral_min: int = 5, max_draws: int = 1000, interval: float = INTERVAL,
+                      seed: int = 0, renewals: pd.DataFrame | None = None) -> dict:
+    """Did the focal state balance the threat state by allying with its adversaries?
 
-    In the years the two are strategic rivals, among the onset model's
-    at-risk dyad-years: observed onsets with the threat's adversaries
-    (:func:`threat_adversaries`), the number the onset model predicts for
-    those same dyad-years (posterior predictive), and the raw onset rate with
-    the adversaries against that with every other partner (Jeffreys
-    posteriors).
-    """
+    ``fit``: a baseline onset model WITHOUT the threat terms (so that what
+    the threat explains is not already in the prediction). In the years the
+    two states are strategic rivals, among the baseline's at-risk
+    dyad-years with the threat state's adversaries (:func:`threat_adversaries`):
+
+    - the focal state-years whose onsets of the outcome's type number at
+      least ``multilateral_min`` (a multilateral conference: the 1962 Laos
+      neutrality signatories, Helsinki 1975) are left out: signing a
+      conference's declaration is no balancing move;
+    - an onset is *new* when no ATOP obligation of any type was in force
+      with the partner the year before, *deepening* when one was (a new or
+      stronger obligation with an existing partner); both count;
+    - observed onsets against the baseline's posterior predictive for those
+      same dyad-years, and the raw rate against every other partner's
+      (Jeffreys posteriors).
+
+    ``renewals``: case-file alignments with adversaries on top of an
+    obligation of the same type already in force (the 1966 treaty with
+    Mongolia), which ATOP's dyad-years cannot show; listed, not counted."""
     rows = fit.rows
     yrs = threat_years(fit.frame, focal, threat_state, years)
     rows = rows[rows["year"].isin(yrs) & (rows["ccode2"] != threat_state)]
+    outcome = fit.spec.outcome
+    size_col = "decision_size_" + outcome.removeprefix("atop_").removesuffix("_onset")
+    multi_years = sorted(int(y) for y in rows.loc[rows.get(size_col, pd.Series(0, index=rows.index))
+                                                   >= multilateral_min, "year"].unique()) \
+        if size_col in rows.columns else []
     y = pd.Series(np.asarray(fit.md.y), index=fit.md.rows).loc[rows.index].to_numpy()
     adv = threat_adversaries(threat_panel, threat_state)
     key = set(zip(adv["ccode2"].astype(int), adv["year"].astype(int)))
     is_adv = np.array([(int(c), int(t)) in key for c, t in zip(rows["ccode2"], rows["year"])], dtype=bool)
+    multi = rows["year"].isin(multi_years).to_numpy()
+    excluded_onsets = int(y[is_adv & multi].sum())
+    keep = ~multi
+    rows, y, is_adv = rows[keep], y[keep], is_adv[keep]
+    deepening = (rows["atop_any_onset"].to_numpy() != 1) & (y == 1) if "atop_any_onset" in rows else np.zeros(len(y), bool)
+    ev = rows[is_adv & (y == 1)]
     out = {"model": fit.name, "fit_status": fit.status, "focal": focal, "threat_state": threat_state,
            "years": f"{yrs[0]}-{yrs[-1]}" if yrs else "", "n_threat_years": len(yrs),
+           "multilateral_years": ", ".join(map(str, multi_years)), "multilateral_onsets_excluded": excluded_onsets,
            "n_adv": int(is_adv.sum()), "onsets_adv": int(y[is_adv].sum()),
-           "n_other": int((~is_adv).sum()), "onsets_other": int(y[~is_adv].sum()), "interval": interval}
+           "onsets_adv_new": int((y[is_adv] == 1).sum() - deepening[is_adv].sum()),
+           "onsets_adv_deepening": int(deepening[is_adv].sum()),
+           "adv_partners": ", ".join(f"{int(c)} {int(t)}" for c, t in zip(ev["ccode2"], ev["year"])),
+           "decisions_adv": int(ev["year"].nunique()),
+           "n_other": int((~is_adv).sum()), "onsets_other": int(y[~is_adv].sum()), "interval": interval,
+           "renewals_not_in_atop": "" if renewals is None or renewals.empty else
+           ", ".join(f"{r.case_id} ({int(r.ccode2)}, {int(r.year)})" for r in renewals.itertuples())}
     rng = np.random.default_rng(seed)
     if is_adv.any():
         p = predict(fit, rows[is_adv], _thinned_idata(fit.idata, max_draws))
@@ -820,27 +851,39 @@ def balancing_numbers(fit: Fit, threat_panel: pd.DataFrame, focal: int, threat_s
     return out
 
 
+def outside_population(idata, spec, level, central: float = 0.9) -> dict:
+    """P(the level's vector of varying slopes lies outside the central
+    ``central`` region of the population distribution of slopes).
+
+    For each posterior draw, the level's deviations from the population
+    slopes, divided by the slopes' sds (the population distribution is
+    N(mean, sd) per slope, independent), give a squared Mahalanobis distance
+    d2; the central region is d2 <= the chi-square quantile with one degree
+    of freedom per slope. About 1 - central for a typical level."""
+    from scipy.stats import chi2
+
+    post = idata.posterior
+    d2, terms = 0.0, []
+    for by, dim, levels, tl in _group_terms(idata, spec):
+        if str(level) not in levels:
+            continue
+        i = levels.index(str(level))
+        for term, var in tl:
+            if term == "(intercept)":
+                continue
+            dev = post[var].stack(sample=("chain", "draw")).transpose("sample", dim).values[:, i]
+            sd = post[f"sd_{var}"].stack(sample=("chain", "draw")).values
+            d2 = d2 + (dev / sd) ** 2
+            terms.append(term)
+    if not terms:
+        return {"p_outside": float("nan"), "terms": "", "cutoff": float("nan")}
+    cut = float(chi2.ppf(central, len(terms)))
+    return {"p_outside": float((np.asarray(d2) > cut).mean()), "terms": ", ".join(terms), "cutoff": cut,
+            "central": central}
+
+
 # --------------------------------------------------------------------------
 # out of sample
-
-
-def holdout_scores(holdout: pd.DataFrame, name: str, status: str = "ok", eps: float = 1e-12) -> dict:
-    """Brier and log scores of the model's predictions and of the base rate.
-
-    The base-rate model predicts the training event rate for every row.
-    Log score: mean log predictive probability of what happened (higher is
-    better). Skill: 1 - Brier(model) / Brier(base rate).
-    """
-    y = holdout["observed"].to_numpy(float)
-    p = np.clip(holdout["p_mean"].to_numpy(float), eps, 1 - eps)
-    b = np.clip(holdout["train_base_rate"].to_numpy(float), eps, 1 - eps)
-    brier, brier0 = np.mean((p - y) ** 2), np.mean((b - y) ** 2)
-    ls = np.mean(y * np.log(p) + (1 - y) * np.log1p(-p))
-    ls0 = np.mean(y * np.log(b) + (1 - y) * np.log1p(-b))
-    return {"model": name, "fit_status": status, "n": len(y), "events": int(y.sum()),
-            "train_base_rate": float(b.mean()), "brier": brier, "brier_base": brier0,
-            "brier_skill": 1 - brier / brier0 if brier0 > 0 else float("nan"),
-            "log_score": ls, "log_score_base": ls0, "log_score_gain": ls - ls0, "auc": auc(p, y)}
 
 
 def auc(p: np.ndarray, y: np.ndarray) -> float:
@@ -905,54 +948,3 @@ def parse_model_name(name: str) -> tuple[str, str]:
     return (m.group(1), m.group(2)) if m else (name, "")
 
 
-def claim_models(specs, claims: dict) -> dict[str, list[dict]]:
-    """Which fitted models answer each claim (see config key report.claims).
-
-    A claim names a model ``model`` (the declared name before variants, or a
-    list of them), may fix variants (``variant: {type: defense}``) and may
-    name one variant dimension ``vary`` that is a kind of measurement within
-    each measure. With several models, the model name is that kind (e.g.
-    defence pacts vs any obligation). The remaining variant labels name the
-    measure (e.g. cinc / gdp / milex). Reduced (``--drop-``) models are skipped.
-    """
-    out = {}
-    for cid, cfg in claims.items():
-        rows = []
-        bases = cfg["model"] if isinstance(cfg["model"], list) else [cfg["model"]]
-        vary, fixed = cfg.get("vary"), cfg.get("variant") or {}
-        for s in specs:
-            if s.reduced_from or s.base not in bases:
-                continue
-            if any(s.variant.get(k) != v for k, v in fixed.items()):
-                continue
-            if s.variant.get("sample") and "sample" not in fixed:   # common-sample refits: only when asked
-                continue
-            measure = "/".join(v for k, v in sorted(s.variant.items()) if k != vary and k not in fixed) or "all"
-            kind = s.variant.get(vary, "") if vary else (s.base if len(bases) > 1 else "")
-            rows.append({"name": s.name, "measure": measure, "kind": kind, "spec": s.to_json()})
-        out[cid] = rows
-    return out
-
-
-def claim_term(spec, factor: str, terms) -> str | None:
-    """The coefficient a claim reads: the first of the factor's terms that is a design column."""
-    for t in (spec.drop or {}).get(factor, []):
-        if t in set(terms):
-            return t
-    return None
-
-
-def effect_evidence(coefs: pd.DataFrame, ame: pd.DataFrame, status: str, term: str, factor: str) -> dict:
-    """The numbers a directional verdict needs, from a model's coefficient and AME tables."""
-    c = coefs[(coefs["term"] == term) & (coefs["category"].astype("string").fillna("") == "")]
-    if c.empty:
-        return {"status": "missing"}
-    c = c.iloc[0]
-    ev = {"status": status, "term": term, "mean": float(c["beta_std_mean"]), "lo": float(c["beta_std_lo"]),
-          "hi": float(c["beta_std_hi"]), "p_positive": float(c["p_positive"])}
-    a = ame[(ame["factor"] == factor) & (ame["category"] == "P(y=1)")]
-    if not a.empty:
-        a = a.iloc[0]
-        ev.update({"ame_mean": float(a["ame_mean"]), "ame_lo": float(a["ame_lo"]), "ame_hi": float(a["ame_hi"]),
-                   "ame_shift": str(a["shift"])})
-    return ev

@@ -79,6 +79,32 @@ rule latent_capability:
         "../scripts/latent_capability.py"
 
 
+rule latent_figures:
+    """The latent capability of the major states over time, the loadings, and the focal dyad's ratio against the measures."""
+    input:
+        latent="data/processed/latent_capability.parquet",
+        diagnostics="data/processed/latent_capability.diagnostics.json",
+        state_year="data/processed/state_year.parquet",
+        panel=f"data/processed/dyad_year_{config['latent']['panel']}.parquet",
+        seed_tables=sorted(glob.glob(f"{config['seed_tables']}/*.csv")),
+    output:
+        series="reports/tables/latent_series.csv",
+        loadings="reports/tables/latent_loadings.csv",
+        ratios="reports/tables/latent_ratios.csv",
+        figure=multiext("reports/figures/latent-capability", ".png", ".svg"),
+    params:
+        settings={"states": config["latent"]["show"], "focal": config["report"]["annotate"]["ccode1"],
+                  "partner": config["report"]["annotate"]["ccode2"], "years": config["report"]["annotate"]["years"]},
+        figure_stem="reports/figures/latent-capability",
+        seed_dir=config["seed_tables"],
+    log:
+        "logs/latent_figures.log",
+    benchmark:
+        "benchmarks/latent_figures.tsv"
+    script:
+        "../scripts/latent_figures.py"
+
+
 rule nmc_comparison:
     """Every cell where NMC 6.0 and 7.0 disagree on overlapping years."""
     input:

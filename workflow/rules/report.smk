@@ -1,7 +1,8 @@
 # Seed-table reproduction, per-model figures and tables, the verdicts on the
 # seeds' claims, out-of-sample scores and the HTML report (issue 7).
+from alliance_models.claims import cells_of, plan_claims
 from alliance_models.models.spec import table_columns
-from alliance_models.summaries import claim_models, surface_axes
+from alliance_models.summaries import surface_axes
 
 REPORT = config["report"]
 FIG = "reports/figures"
@@ -22,9 +23,9 @@ def _case_axes(spec):
 CASE_AXES = {m: _case_axes(MODELS[m]) for m in FULL_MODELS}
 CASE_MODELS = [m for m in FULL_MODELS if CASE_AXES[m]]
 OTHER_MODELS = [m for m in FULL_MODELS if not CASE_AXES[m]]
-CLAIMS = claim_models(list(MODELS.values()), REPORT["claims"])
+CLAIM_PLAN = plan_claims(list(MODELS.values()), REPORT)
 HOLDOUT_MODELS = [m for m in FULL_MODELS if MODELS[m].holdout and MODELS[m].family == "bernoulli"]
-SLOPE_MODELS = [m["name"] for m in CLAIMS.get("ussr_different", [])]
+SLOPE_MODELS = [m for m in [CLAIM_PLAN.get("ussr_different", {}).get("slopes_model")] if m]
 
 
 def _alternatives(names):
@@ -132,28 +133,47 @@ rule case_model_figures:
         "../scripts/model_figures.py"
 
 
-def _claim_names():
-    return list(dict.fromkeys(m["name"] for rows in CLAIMS.values() for m in rows))
+def _claim_fits():
+    """Every fit the claims read: the cells' summaries, the balancing
+    baselines' and the varying-slopes model's posteriors, the USSR-specific
+    model's LOO table."""
+    cells = [c["model"] for cid in ("disparity", "threat", "narrowing") if cid in CLAIM_PLAN
+             for c in cells_of(CLAIM_PLAN[cid])]
+    cells = [m for m in dict.fromkeys(cells) if m in MODELS]
+    bal = CLAIM_PLAN.get("balancing", {}).get("baselines", [])
+    diff = CLAIM_PLAN.get("ussr_different", {})
+    post = [m for m in [*bal, diff.get("slopes_model")] if m]
+    loo = [f"{MTAB}/{diff['specific_model']}-loo.csv"] if diff.get("specific_model") else []
+    return cells, post, loo
 
 
 def claim_inputs(wildcards):
-    names = _claim_names()
+    cells, post, loo = _claim_fits()
     out = {
-        "nc": [f"results/{m}/posterior.nc" for m in names],
-        "diagnostics": [f"results/{m}/diagnostics.json" for m in names],
-        "tables": [f"{MTAB}/{m}-{k}.csv" for m in names for k in ("coefficients", "ame")],
-        "data": sorted({MODELS[m].data_path() for m in names}),
+        "summaries": [f"results/{m}/summary.csv" for m in cells],
+        "diagnostics": [f"results/{m}/diagnostics.json" for m in dict.fromkeys(cells + post)],
+        "nc": [f"results/{m}/posterior.nc" for m in post],
+        "loo": loo,
+        "data": sorted({MODELS[m].data_path() for m in post}),
         "state_year": "data/processed/state_year.parquet",
+        "cases": "data/processed/cases.parquet",
     }
-    if CLAIMS.get("balancing"):
-        bal = REPORT["claims"]["balancing"]
+    if "balancing" in CLAIM_PLAN:
         out["table4"] = "reports/tables/moura_table4.csv"
-        out["threat_panel"] = f"data/processed/{bal.get('threat_panel', 'dyad_year_majors')}.parquet"
+        out["threat_panel"] = f"data/processed/{CLAIM_PLAN['balancing'].get('threat_panel', 'dyad_year_majors')}.parquet"
     return out
 
 
+def claim_plan():
+    plan = dict(CLAIM_PLAN)
+    if "ussr_different" in plan and plan["ussr_different"].get("specific_model"):
+        plan["ussr_different"] = dict(plan["ussr_different"],
+                                      loo_table=f"{MTAB}/{plan['ussr_different']['specific_model']}-loo.csv")
+    return plan
+
+
 rule claims:
-    """The verdict on each of the seeds' claims, with the numbers behind it."""
+    """The verdict on each of the seeds' claims, its robustness strip and the findings in words."""
     input:
         unpack(claim_inputs),
     output:
@@ -163,6 +183,7 @@ rule claims:
             category="Seeds' questions",
             labels={"table": "verdicts"},
         ),
+        robustness="reports/tables/robustness.csv",
         numbers="reports/tables/verdict_numbers.json",
         balancing="reports/tables/balancing.csv",
         threat_scores="reports/tables/threat_scores.csv",
@@ -177,10 +198,10 @@ rule claims:
             for m in SLOPE_MODELS
         ],
     params:
+        plan=claim_plan(),
         settings=dict(REPORT, seed=config["seed"]),
-        claim_map=CLAIMS,
         dirs={"results": "results", "tables": MTAB, "figures": FIG},
-        data={m: MODELS[m].data_path() for m in _claim_names()},
+        data={m: MODELS[m].data_path() for m in _claim_fits()[1]},
     log:
         "logs/claims.log",
     benchmark:
@@ -190,7 +211,7 @@ rule claims:
 
 
 rule out_of_sample:
-    """Calibration, Brier and log scores of the holdout models against the base rate."""
+    """Out-of-sample scores with decision-bootstrap intervals, baselines, calibration and each forecast's verdict."""
     input:
         csv=[f"results/{m}/holdout.csv" for m in HOLDOUT_MODELS],
         diagnostics=[f"results/{m}/diagnostics.json" for m in HOLDOUT_MODELS],
@@ -205,9 +226,12 @@ rule out_of_sample:
         scores="reports/tables/oos_scores.csv",
         worst="reports/tables/oos_worst.csv",
         calibration="reports/tables/oos_calibration.csv",
+        partners="reports/tables/oos_partners.csv",
     params:
         models=HOLDOUT_MODELS,
+        descriptions={m: MODELS[m].description for m in HOLDOUT_MODELS},
         fig_stem=f"{FIG}/oos-calibration",
+        seed=config["seed"],
     log:
         "logs/out_of_sample.log",
     benchmark:

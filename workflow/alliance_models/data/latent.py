@@ -640,3 +640,53 @@ def latent_ratio(table: pd.DataFrame, c1, c2, year):
     if scalar:
         return float(diff[0]), float(dsd[0])
     return diff, dsd
+
+
+# --------------------------------------------------------------------------
+# what the report shows
+
+
+def capability_series(table: pd.DataFrame, states, names: dict | None = None, interval: float = 0.9) -> pd.DataFrame:
+    """The latent capability of ``states`` over time: ccode, state, year,
+    mean, lo, hi (a central ``interval`` of the Gaussian posterior) and the
+    indicators observed."""
+    from scipy.stats import norm
+
+    z = norm.ppf(0.5 + interval / 2)
+    t = table[table["ccode"].isin([int(c) for c in states])].copy()
+    t["state"] = [names.get(int(c), str(int(c))) if names else str(int(c)) for c in t["ccode"]]
+    t["lo"], t["hi"] = t["latent_mean"] - z * t["latent_sd"], t["latent_mean"] + z * t["latent_sd"]
+    return t.rename(columns={"latent_mean": "mean", "latent_sd": "sd"})[
+        ["ccode", "state", "year", "mean", "sd", "lo", "hi", "n_indicators"]].reset_index(drop=True)
+
+
+def loadings_table(diag: dict) -> pd.DataFrame:
+    """One row per indicator: loading, error sd, share of its within-year
+    variance the factor explains, state-years observed."""
+    return pd.DataFrame([{"indicator": k, "loading": diag["loadings"][k], "error_sd": diag["error_sd"][k],
+                          "share_explained": diag["share_explained"][k], "observed": diag["n_observed"][k],
+                          "anchor": k == diag["anchor"]} for k in diag["indicators"]])
+
+
+def ratio_comparison(panel: pd.DataFrame, focal: int, partner: int, years, seed_gdp: pd.DataFrame | None = None,
+                     max_gap: int = 2) -> pd.DataFrame:
+    """The dyad's latent log ratio (mean, sd, 90% interval) beside the log
+    ratios of CINC, GDP and military spending and, where a seed table prints
+    both states' nominal GDP within ``max_gap`` years, the seed's."""
+    d = panel[(panel["ccode1"] == focal) & (panel["ccode2"] == partner) & panel["year"].isin(list(years))]
+    out = d[["year", "log_cinc_ratio", "log_gdp_ratio", "log_milex_ratio", "log_latent_ratio",
+             "log_latent_ratio_sd"]].sort_values("year").reset_index(drop=True)
+    out["latent_lo"] = out["log_latent_ratio"] - 1.645 * out["log_latent_ratio_sd"]
+    out["latent_hi"] = out["log_latent_ratio"] + 1.645 * out["log_latent_ratio_sd"]
+    seed = np.full(len(out), np.nan)
+    seed_year = np.full(len(out), np.nan)
+    if seed_gdp is not None and len(seed_gdp):
+        lv = seed_gdp.set_index(["ccode", "year"])["seed_gdp"]
+        for i, y in enumerate(out["year"]):
+            both = sorted(set(seed_gdp.loc[seed_gdp.ccode == focal, "year"]) & set(seed_gdp.loc[seed_gdp.ccode == partner, "year"]),
+                          key=lambda py: (abs(py - y), py))
+            if both and abs(both[0] - y) <= max_gap:
+                seed[i] = np.log(lv[(focal, both[0])] / lv[(partner, both[0])])
+                seed_year[i] = both[0]
+    out["log_seed_nominal_gdp_ratio"], out["seed_year"] = seed, seed_year
+    return out

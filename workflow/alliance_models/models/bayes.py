@@ -732,6 +732,19 @@ def summarize(idata: az.InferenceData, hdi_prob: float = 0.9) -> pd.DataFrame:
             da = da.sel(sel)
         probs.append(float((da > 0).mean()))
     summ.insert(0, "p_positive", probs)
+    q = (1 - hdi_prob) / 2
+    flat = {v: post[v].stack(sample=("chain", "draw")) for v in var_names}
+    med, qlo, qhi = [], [], []
+    for label in summ.index:
+        var, _, idx = label.partition("[")
+        da = flat[var]
+        if idx:
+            da = da.sel(dict(zip([d for d in da.dims if d != "sample"], idx.rstrip("]").split(", "))))
+        v = da.values
+        med.append(float(np.median(v)))
+        qlo.append(float(np.quantile(v, q)))
+        qhi.append(float(np.quantile(v, 1 - q)))
+    summ["median"], summ[f"eti_{q:.0%}"], summ[f"eti_{1 - q:.0%}"] = med, qlo, qhi
     summ.index.name = "parameter"
     scale = ["original" if v.split("[")[0].endswith("_orig") else
              "standardized" if v.split("[")[0] in ("alpha", "beta") else "group" for v in summ.index]
@@ -740,14 +753,21 @@ def summarize(idata: az.InferenceData, hdi_prob: float = 0.9) -> pd.DataFrame:
 
 
 def posterior_linear_predictor(idata: az.InferenceData, md: ModelData, X_new: pd.DataFrame,
-                               groups_new: dict | None = None) -> np.ndarray:
+                               groups_new: dict | None = None, new_levels: str = "mean",
+                               seed: int = 0) -> np.ndarray:
     """Posterior draws of the linear predictor for new rows (original scale).
 
     ``X_new`` has the design columns of ``md`` (see matrix.new_design).
     Bernoulli: array (samples, rows). Categorical: (samples, rows, K) with
     the reference category's column fixed at 0. Group effects are added for
-    rows whose level was seen in fitting (``groups_new``: by -> level per row);
-    unseen levels get the population-level prediction.
+    rows whose level was seen in fitting (``groups_new``: by -> level per row).
+    An unseen level (a year after the fitted period, a partner never seen)
+    gets, with ``new_levels="mean"``, the population-level prediction (its
+    effect 0), and with ``new_levels="sample"`` a fresh draw from the
+    population, N(0, sd) in each posterior draw (one per unseen level, seeded
+    by ``seed``): the predictive distribution of a new level, whose mean
+    probability is not the probability at the mean effect (with a decision-
+    year sd near 3 on the logit scale they differ several-fold).
     """
     post = idata.posterior.stack(sample=("chain", "draw"))
     names = md.coef_names
@@ -756,20 +776,26 @@ def posterior_linear_predictor(idata: az.InferenceData, md: ModelData, X_new: pd
         alpha = post["alpha"].values                                 # (S,)
         beta = post["beta"].transpose("coef", "sample").values        # (k, S)
         eta = alpha[:, None] + (Xs @ beta).T                         # (S, n)
+        rng = np.random.default_rng(seed)
         for g in md.groups:
             if not groups_new or g["by"] not in groups_new:
                 continue
             level_index = {lev: i for i, lev in enumerate(g["levels"])}
-            idx = np.array([level_index.get(str(v), -1) for v in groups_new[g["by"]]])
+            vals = np.array([str(v) for v in groups_new[g["by"]]])
+            idx = np.array([level_index.get(v, -1) for v in vals])
             seen = idx >= 0
+            unseen, new_idx = np.unique(vals[~seen], return_inverse=True)
             dim = f"{g['by']}_level"
-            if g["intercept"]:
-                a = post[f"a_{g['by']}"].transpose(dim, "sample").values   # (L, S)
-                eta[:, seen] += a[idx[seen]].T
-            for s in g["slopes"]:
-                b = post[f"b_{g['by']}_{_safe(s)}"].transpose(dim, "sample").values
-                j = names.index(s)
-                eta[:, seen] += (b[idx[seen]] * Xs[seen, j][:, None]).T
+            terms = ([(f"a_{g['by']}", None)] if g["intercept"] else []) + \
+                [(f"b_{g['by']}_{_safe(s)}", names.index(s)) for s in g["slopes"]]
+            for var, j in terms:
+                d = post[var].transpose(dim, "sample").values                 # (L, S)
+                x = 1.0 if j is None else Xs[:, j]
+                eta[:, seen] += (d[idx[seen]] * (x if j is None else x[seen][:, None])).T
+                if new_levels == "sample" and len(unseen):
+                    sd = post[f"sd_{var}"].values                               # (S,)
+                    fresh = rng.standard_normal((len(unseen), len(sd))) * sd    # (U, S)
+                    eta[:, ~seen] += (fresh[new_idx] * (x if j is None else x[~seen][:, None])).T
         return eta
     alpha = post["alpha"].transpose("category_free", "sample").values            # (K-1, S)
     beta = post["beta"].transpose("coef", "category_free", "sample").values      # (k, K-1, S)
@@ -777,9 +803,11 @@ def posterior_linear_predictor(idata: az.InferenceData, md: ModelData, X_new: pd
     return np.concatenate([np.zeros(eta_free.shape[:2] + (1,)), eta_free], axis=2)
 
 
-def posterior_probabilities(idata, md: ModelData, X_new: pd.DataFrame, groups_new: dict | None = None) -> np.ndarray:
-    """Posterior draws of P(y = 1) (bernoulli) or of each category's probability."""
-    eta = posterior_linear_predictor(idata, md, X_new, groups_new)
+def posterior_probabilities(idata, md: ModelData, X_new: pd.DataFrame, groups_new: dict | None = None,
+                            new_levels: str = "mean", seed: int = 0) -> np.ndarray:
+    """Posterior draws of P(y = 1) (bernoulli) or of each category's probability
+    (``new_levels``: see :func:`posterior_linear_predictor`)."""
+    eta = posterior_linear_predictor(idata, md, X_new, groups_new, new_levels, seed)
     if md.spec.family == "bernoulli":
         return 1.0 / (1.0 + np.exp(-eta))
     e = np.exp(eta - eta.max(axis=2, keepdims=True))

@@ -95,6 +95,8 @@ class ModelSpec:
     description: str = ""
     base: str = ""
     variant: dict = field(default_factory=dict)
+    # the value each variant placeholder took ({disparity: log_cinc_ratio})
+    variant_terms: dict = field(default_factory=dict)
     drop: dict = field(default_factory=dict)
     reduced_from: str = ""
     dropped: str = ""
@@ -265,6 +267,7 @@ def _expand(model: dict) -> list[dict]:
         m["name"] = "-".join([model["name"], *labels])
         m["base"] = model["name"]
         m["variant"] = {k: lab for k, (lab, _) in zip(keys, combo)}
+        m["variant_terms"] = dict(values)
         out.append(m)
     if model.get("sample") == "common":
         out += [_common_sample(m, variants) for m in out]

@@ -1,0 +1,144 @@
+"""Verdicts on synthetic posteriors built to produce each label."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from alliance_models import claims as cl
+from alliance_models.claims import Cell
+
+
+def cell(p, axis="primary", label="latent", status="ok", decisions=12, measure="latent", sample="own", model="m"):
+    return Cell(model=model, term="x", axis=axis, label=label, status=status, median=0.5 if p > 0.5 else -0.5,
+                lo=-1.0, hi=1.0, p_positive=p, n_events=40, n_decisions=decisions, measure=measure, sample=sample)
+
+
+def common(m, p, decisions=12):
+    return [cell(p, "measure", f"{m}, common sample", measure=m, sample="common", decisions=decisions),
+            cell(p, "sample", f"{m}, common sample", measure=m, sample="common", decisions=decisions)]
+
+
+def own(m, p, decisions=12):
+    return cell(p, "sample", f"{m}, own sample", measure=m, decisions=decisions)
+
+
+def verdict(primary, strip, expected=+1):
+    return cl.directional_verdict(primary, strip, expected, prob=0.95, min_decisions=10)
+
+
+def test_supported_not_supported_and_opposite_sign():
+    stable = [*common("cinc", 0.99), *common("latent", 0.99), own("cinc", 0.99), own("latent", 0.99)]
+    assert verdict(cell(0.99), stable).label == cl.SUPPORTED
+    unclear = [*common("cinc", 0.7), *common("latent", 0.6), own("cinc", 0.8), own("latent", 0.6)]
+    v = verdict(cell(0.6), unclear)
+    assert v.label == cl.NOT_SUPPORTED and "interval includes 0" in v.reason
+    neg = [*common("cinc", 0.01), own("cinc", 0.02)]
+    v = verdict(cell(0.01), neg)
+    assert v.label == cl.OPPOSITE and "negative, not positive" in v.reason
+    assert verdict(cell(0.01), neg, expected=-1).label == cl.SUPPORTED
+
+
+def test_depends_on_measure_is_read_on_the_common_sample():
+    strip = [*common("cinc", 0.99), *common("milex", 0.01), own("cinc", 0.99), own("milex", 0.01)]
+    v = verdict(cell(0.99, measure="cinc"), strip)
+    assert v.label == cl.DEPENDS_MEASURE and "milex, common sample: negative" in v.reason
+    assert "measure" in v.splits and "sample" not in v.splits
+
+
+def test_depends_on_sample():
+    # on the common sample the measures agree; gdp's own (larger) sample says otherwise
+    strip = [*common("cinc", 0.99), *common("gdp", 0.99), own("cinc", 0.99), own("gdp", 0.5)]
+    v = verdict(cell(0.99, measure="cinc"), strip)
+    assert v.label == cl.DEPENDS_SAMPLE and "gdp: unclear (own) / positive (common)" in v.splits["sample"]
+
+
+def test_depends_on_alliance_type_and_specification():
+    base = [*common("latent", 0.99), own("latent", 0.99)]
+    any_ = cell(0.02, "alliance type", "any obligation")
+    assert verdict(cell(0.99), base + [any_]).label == cl.DEPENDS_TYPE
+    spec = cell(0.5, "specification", "without the largest cluster")
+    v = verdict(cell(0.99), base + [spec])
+    assert v.label == cl.DEPENDS_SPEC and "without the largest cluster: unclear" in v.reason
+    # several axes split: the label names the first (measure before alliance type), the splits list all
+    both = [*common("latent", 0.99), *common("cinc", 0.5), own("latent", 0.99), any_]
+    v = verdict(cell(0.99), both)
+    assert v.label == cl.DEPENDS_MEASURE and set(v.splits) == {"measure", "alliance type"}
+
+
+def test_too_few_decisions_and_failed_fits():
+    v = verdict(cell(0.999, decisions=4), [])
+    assert v.label == cl.TOO_FEW and "from 4 decisions" in v.reason
+    assert verdict(cell(0.999, status="failed"), []).label == cl.NO_VERDICT
+    assert verdict(Cell(model="m", term="x", axis="primary", label="latent"), []).label == cl.NOT_FITTED
+    # a robustness cell with too few decisions (GDP's small common sample) cannot split the verdict
+    strip = [*common("latent", 0.99), *common("gdp", 0.01, decisions=4), own("latent", 0.99)]
+    v = verdict(cell(0.99), strip)
+    assert v.label == cl.SUPPORTED and any("too few decisions to read gdp, common sample" in n for n in v.notes)
+    # nor can a failed one
+    v = verdict(cell(0.99), [cell(0.01, "alliance type", "any obligation", status="failed")])
+    assert v.label == cl.SUPPORTED
+
+
+def test_every_label_is_reachable():
+    made = {verdict(cell(0.99), [*common("latent", 0.99), own("latent", 0.99)]).label,
+            verdict(cell(0.6), []).label, verdict(cell(0.01), []).label,
+            verdict(cell(0.99), [*common("latent", 0.99), *common("gdp", 0.01)]).label,
+            verdict(cell(0.99), [*common("gdp", 0.99), own("gdp", 0.5)]).label,
+            verdict(cell(0.99), [cell(0.5, "alliance type", "any")]).label,
+            verdict(cell(0.99), [cell(0.5, "specification", "side-blind")]).label,
+            verdict(cell(0.99, decisions=3), []).label, verdict(cell(0.99, status="failed"), []).label}
+    assert made == set(cl.LABELS) - {cl.NOT_FITTED}
+
+
+def test_difference_rule():
+    assert cl.difference_verdict(12.0, 4.0, 0.95, "ok").label == cl.SUPPORTED
+    v = cl.difference_verdict(3.0, 4.0, 0.95, "ok")
+    assert v.label == cl.NOT_SUPPORTED and "ΔELPD within 2 SE" in v.reason
+    v = cl.difference_verdict(12.0, 4.0, 0.3, "ok")
+    assert v.label == cl.NOT_SUPPORTED and "P(outside) below 0.9" in v.reason
+    assert cl.difference_verdict(12.0, 4.0, 0.95, "failed").label == cl.NO_VERDICT
+    assert cl.difference_verdict(math.nan, 4.0, 0.95, None).label == cl.NOT_FITTED
+
+
+def test_balancing_rule():
+    assert cl.balancing_verdict(True, 0.6, 0.4, "ok", 12).label == cl.SUPPORTED
+    v = cl.balancing_verdict(True, 0.01, 0.4, "ok", 12)
+    assert v.label == cl.NOT_SUPPORTED and "balanced: more onsets" in v.reason
+    assert cl.balancing_verdict(True, 0.6, 0.99, "ok", 12).label == cl.NOT_SUPPORTED
+    assert cl.balancing_verdict(False, 0.6, 0.4, "ok", 12).reason.endswith("did not rise")
+    assert cl.balancing_verdict(True, 0.6, 0.4, "ok", 3).label == cl.TOO_FEW
+    assert cl.balancing_verdict(True, 0.6, 0.4, "failed", 12).label == cl.NO_VERDICT
+
+
+def test_plan_reads_the_declared_fits(root):
+    from alliance_models.models.spec import load_model_specs
+
+    specs = load_model_specs(root / "config" / "models.yaml")
+    cfg = {"model": "ussr_onset", "term": "$disparity", "any": "ussr_onset_any",
+           "specification": ["ussr_onset_nolargest", {"model": "ussr_onset_sideblind", "term": "common_mid_states"}]}
+    plan = cl.plan_directional(specs, cfg, "latent")
+    assert plan["primary"] == {"model": "ussr_onset-latent", "term": "log_latent_ratio", "axis": "primary",
+                               "label": "latent", "measure": "latent", "sample": "own"}
+    axes = pd.DataFrame(plan["strip"])
+    meas = axes[axes.axis == "measure"]
+    assert set(meas.model) == {f"ussr_onset-{m}-common" for m in ("cinc", "gdp", "milex", "latent")}
+    assert set(meas.term) == {"log_cinc_ratio", "log_gdp_ratio", "log_milex_ratio", "log_latent_ratio"}
+    samp = axes[axes.axis == "sample"]
+    assert len(samp) == 8 and set(samp["sample"]) == {"own", "common"}
+    assert axes[axes.axis == "alliance type"].model.tolist() == ["ussr_onset_any-latent"]
+    spec = axes[axes.axis == "specification"]
+    assert dict(zip(spec.model, spec.term)) == {"ussr_onset_nolargest-latent": "log_latent_ratio",
+                                                "ussr_onset_sideblind-latent": "common_mid_states"}
+
+
+def test_read_cell_from_a_summary():
+    summ = pd.DataFrame({"parameter": ["beta[x]"], "median": [0.3], "eti_5%": [-0.1], "eti_95%": [0.7],
+                         "p_positive": [0.9]})
+    c = cl.read_cell({"model": "m", "term": "x", "axis": "primary", "label": "l", "measure": "cinc", "sample": "own"},
+                     summ, {"status": "ok", "n_events": 51, "n_decisions": 12})
+    assert (c.median, c.lo, c.hi, c.p_positive, c.n_decisions) == (0.3, -0.1, 0.7, 0.9, 12)
+    assert c.text() == "+0.30 [-0.10, +0.70], P(>0) 0.90, 12 decisions"
+    gone = cl.read_cell({"model": "m", "term": "y", "axis": "primary", "label": "l", "measure": "", "sample": "own"},
+                        summ, {"status": "ok"})
+    assert gone.call() == cl.MISSING
