@@ -26,7 +26,8 @@ def write_test_config(workdir: Path, **overrides) -> Path:
     """The default config with a short sampler run, the real mirror, and overrides."""
     cfg = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
     cfg["data_mirror"] = str(MIRROR)
-    cfg["sampling"] = {"draws": 300, "tune": 300, "chains": 2, "target_accept": 0.9}
+    # short chains fail the gate by design: no retries (the escalation ladder has its own test)
+    cfg["sampling"] = {"draws": 300, "tune": 300, "chains": 2, "target_accept": 0.9, "retry": []}
     cfg.update(overrides)
     path = workdir / "config" / "test.yaml"
     path.write_text(yaml.safe_dump(cfg))

@@ -133,7 +133,7 @@ def results(tmp_path_factory, mirror_dir):
     """The good run's output hashes, and every bad input's run (in parallel copies)."""
     base = tmp_path_factory.mktemp("bad_inputs")
     good = reduced_project(base / "proj0", sampling={"draws": 100, "tune": 100, "chains": 2,
-                                                     "target_accept": 0.9})
+                                                     "target_accept": 0.9, "retry": []})
     snakemake(good, "--cores", "2", "--configfile", "config/test.yaml")
     baseline = output_hashes(good)
     assert any(k.startswith("results/") for k in baseline) and "reports/index.html" in baseline

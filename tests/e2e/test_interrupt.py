@@ -26,7 +26,7 @@ from trust_helpers import (
     start_snakemake,
 )
 
-SAMPLING = {"draws": 1500, "tune": 1500, "chains": 2, "target_accept": 0.9, "sampler": "pymc"}
+SAMPLING = {"draws": 1500, "tune": 1500, "chains": 2, "target_accept": 0.9, "sampler": "pymc", "retry": []}
 RUN = ["--cores", "2", "--configfile", "config/test.yaml"]
 MODEL = "cases_allied"
 FIT_LOG = f"logs/fit_bayes/{MODEL}.log"

@@ -75,7 +75,7 @@ def write_config(wd: Path) -> None:
     cfg = yaml.safe_load((wd / "config" / "config.yaml").read_text())
     cfg["data_mirror"] = str(MIRROR)
     cfg["models"] = MODELS
-    cfg["sampling"] = {**cfg["sampling"], "draws": 300, "tune": 300, "chains": 2}
+    cfg["sampling"] = {**cfg["sampling"], "draws": 300, "tune": 300, "chains": 2, "retry": []}
     cfg["panel"]["build"] = ["ussr"]
     if has_sbc(wd) and "sbc" in cfg:
         cfg["sbc"] = {**cfg["sbc"], **{k: v for k, v in SBC_SMALL.items() if k in cfg["sbc"]}}

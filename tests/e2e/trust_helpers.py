@@ -26,7 +26,7 @@ def reduced_project(dest: Path, sampling: dict | None = None, **overrides) -> Pa
         wd,
         models="config/models_reduced.yaml",
         panel={**panel, "build": []},
-        sampling=sampling or {"draws": 200, "tune": 200, "chains": 2, "target_accept": 0.9},
+        sampling=sampling or {"draws": 200, "tune": 200, "chains": 2, "target_accept": 0.9, "retry": []},
         **overrides,
     )
     return wd

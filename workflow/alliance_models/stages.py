@@ -332,7 +332,7 @@ def claims(plan: dict, settings: dict, dirs: dict, data: dict, extra: dict, outp
         return sm.load_fit(res / name / "posterior.nc", load_model_frame(spec, data[name]), diag, spec)
 
     bal_rows, scores = [], pd.DataFrame(columns=["year", "score", "n_pillars", "conclusion"])
-    if "balancing" in plan:
+    if plan.get("balancing", {}).get("baselines"):
         b = plan["balancing"]
         t4 = pd.read_csv(extra["table4"], keep_default_na=False, na_values=[""])
         scores = sm.threat_scores(t4[(t4["focal"] == b["focal"]) & (t4["partner"] == b["threat_state"])])
@@ -364,7 +364,7 @@ def claims(plan: dict, settings: dict, dirs: dict, data: dict, extra: dict, outp
     io.write_csv(pd.DataFrame(bal_rows), outputs["balancing"])
 
     con_rows = []
-    if "ussr_different" in plan:
+    if plan.get("ussr_different", {}).get("slopes_model") or plan.get("ussr_different", {}).get("specific_model"):
         d = plan["ussr_different"]
         names = sm.state_names(pd.read_parquet(extra["state_year"], columns=["ccode", "year", "stateabb"]))
         level = d.get("level", 365)

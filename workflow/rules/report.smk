@@ -142,8 +142,8 @@ def _claim_fits():
     cells = [m for m in dict.fromkeys(cells) if m in MODELS]
     bal = CLAIM_PLAN.get("balancing", {}).get("baselines", [])
     diff = CLAIM_PLAN.get("ussr_different", {})
-    post = [m for m in [*bal, diff.get("slopes_model")] if m]
-    loo = [f"{MTAB}/{diff['specific_model']}-loo.csv"] if diff.get("specific_model") else []
+    post = [m for m in [*bal, diff.get("slopes_model")] if m in MODELS]
+    loo = [f"{MTAB}/{diff['specific_model']}-loo.csv"] if diff.get("specific_model") in MODELS else []
     return cells, post, loo
 
 
@@ -158,7 +158,7 @@ def claim_inputs(wildcards):
         "state_year": "data/processed/state_year.parquet",
         "cases": "data/processed/cases.parquet",
     }
-    if "balancing" in CLAIM_PLAN:
+    if CLAIM_PLAN.get("balancing", {}).get("baselines"):
         out["table4"] = "reports/tables/moura_table4.csv"
         out["threat_panel"] = f"data/processed/{CLAIM_PLAN['balancing'].get('threat_panel', 'dyad_year_majors')}.parquet"
     return out
