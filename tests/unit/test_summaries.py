@@ -158,19 +158,6 @@ def test_threat_scores_and_balancing_counts(specs):
     assert b["years"] == "1958-1991" and 0 <= b["p_rate_adv_gt_other"] <= 1 and b["draws"] == 200
 
 
-def test_claim_models(specs):
-    m = sm.claim_models(list(specs.values()), {
-        "disparity": {"model": "cases_allied", "factor": "disparity"},
-        "balancing": {"model": ["ussr_onset", "ussr_onset_oos"]},
-        "narrowing": {"model": "ussr_termination", "variant": {"change": "gdp"}},
-    })
-    assert [(r["name"], r["measure"], r["kind"]) for r in m["disparity"]] == [
-        ("cases_allied-cinc", "cinc", ""), ("cases_allied-gdp", "gdp", "")]
-    assert {(r["measure"], r["kind"]) for r in m["balancing"]} == {
-        ("cinc", "ussr_onset"), ("gdp", "ussr_onset"), ("all", "ussr_onset_oos")}
-    assert [r["name"] for r in m["narrowing"]] == ["ussr_termination-gdp"]
-
-
 def test_surface_and_case_predictions(specs, cases):
     fit = make_fit(specs["cases_allied-cinc"], cases, TRUTH["cases_allied-cinc"])
     assert sm.surface_axes(fit.spec, cases.columns) == ("log_cinc_ratio", "threat_high")

@@ -479,3 +479,35 @@ def finding(row: dict, strip: list[dict]) -> str:
         text += (f" The seeds' own case coding, checked: {row['secondary_verdict']} ({row['secondary']}); the "
                  "cases were coded by authors who knew the outcomes and are not the basis of the verdict.")
     return text
+
+
+def report_fits(specs, plan: dict, measure: str) -> list[str]:
+    """The fits the default run needs: every fit a claim reads (its cells,
+    the balancing baselines, the USSR-difference models and the drop refit
+    of the USSR-specific one), every holdout model, and for each declared
+    model its fit under the primary ``measure`` (or its only fit) with that
+    fit's drop refits, which the report shows in full. The rest (the other
+    measures' drop refits, the other measures of models no claim reads...)
+    is the ``robustness`` target."""
+    names = {s.name for s in specs}
+    need: set[str] = set()
+    for cid, p in plan.items():
+        if "primary" in p:
+            need |= {c["model"] for c in cells_of(p)}
+        need |= set(p.get("baselines", []))
+        for k in ("slopes_model", "specific_model"):
+            if p.get(k):
+                need.add(p[k])
+    need |= {s.name for s in specs if s.holdout}
+    by_base: dict[str, list] = {}
+    for s in specs:
+        if not s.reduced_from and s.variant.get("sample", "own") == "own":
+            by_base.setdefault(s.base, []).append(s)
+    shown = set()
+    for base, fits in by_base.items():
+        primary = [s for s in fits if _measure_of(s) == measure] or \
+                  [s for s in fits if _measure_of(s) == "cinc"] or fits[:1]
+        shown |= {s.name for s in primary}
+    specific = plan.get("ussr_different", {}).get("specific_model")
+    need |= shown | {s.name for s in specs if s.reduced_from in shown | {specific}}
+    return sorted(need & names)

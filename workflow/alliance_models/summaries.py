@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .models.draws import n_draws, thin
+
 log = logging.getLogger(__name__)
 
 INTERVAL = 0.9
@@ -97,21 +99,10 @@ def load_fit(posterior_nc, frame: pd.DataFrame, diagnostics: dict | None = None,
     return Fit(md.spec.name, idata, md, frame, status, diagnostics or {"status": status})
 
 
-def thin(ds, max_draws: int):
-    """Keep every k-th draw so that chains x draws <= max_draws (k >= 1)."""
-    n = int(ds.sizes["chain"]) * int(ds.sizes["draw"])
-    k = max(1, math.ceil(n / max(int(max_draws), 1)))
-    return ds.isel(draw=slice(None, None, k)) if k > 1 else ds
-
-
 def _thinned_idata(idata, max_draws: int):
     import arviz as az
 
     return az.InferenceData(posterior=thin(idata.posterior, max_draws))
-
-
-def n_draws(ds) -> int:
-    return int(ds.sizes["chain"]) * int(ds.sizes["draw"])
 
 
 def _q(interval: float) -> tuple[float, float]:

@@ -20,6 +20,7 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
+from .draws import n_draws, thin
 from .matrix import ModelData
 
 log = logging.getLogger(__name__)
@@ -457,8 +458,6 @@ def _predictive_groups(idata: az.InferenceData, model: pm.Model, max_draws: int,
     """Add log_likelihood (float32) and posterior_predictive (smallest integer
     type) for every k-th posterior draw; their ``draw`` coordinate names the
     posterior draws they belong to."""
-    from ..summaries import thin
-
     sub = az.InferenceData(posterior=thin(idata.posterior, max_draws))
     ll = pm.compute_log_likelihood(sub, var_names=["y"], model=model, extend_inferencedata=False,
                                    progressbar=False)
@@ -581,8 +580,6 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500,
     if clock is not None:
         clock.__exit__(None, None, None)
         compile_seconds = round(clock.seconds, 2)
-    from ..summaries import n_draws
-
     idata.extend(prior)
     _predictive_groups(idata, model, predictive_draws(settings), seed + 1)
     # the latent units of errors-in-variables terms (thousands of state-years)

@@ -214,35 +214,6 @@ def read_model_data(spec: ModelSpec, path, header_only: bool = False):
         raise ConfigError(f"model '{spec.name}': field 'data': cannot read '{path}' ({exc})") from None
 
 
-def check_all_columns(specs: list[ModelSpec], path=None) -> None:
-    """Check every spec's columns against its data's declared columns at load
-    time; ``path``: the models file, named in every message. A user's data
-    file exists before the run, so its models are also built as the fit will
-    build them (outcome values, categories, complete rows, a design of full
-    rank, slope columns): a bad one fails here, before any job runs, not in
-    its fitting job."""
-    from .matrix import build_model_data
-
-    problems = []
-    prefix = f"models file '{path}': " if path else ""
-    frames: dict[str, object] = {}
-    for spec in specs:
-        try:
-            known = table_columns(spec)
-            if known is None:
-                continue
-            check_columns(spec, *known)
-            if spec.is_table:
-                continue
-            if spec.data not in frames:
-                frames[spec.data] = read_model_data(spec, spec.data)
-            build_model_data(spec, frames[spec.data])
-        except ConfigError as exc:
-            problems += [prefix + line for line in str(exc).splitlines()]
-    if problems:
-        raise ConfigError("invalid model declarations:\n  " + "\n  ".join(problems))
-
-
 def _expand(model: dict) -> list[dict]:
     variants = model.get("variants") or {}
     if not variants:
