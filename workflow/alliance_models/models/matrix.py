@@ -32,6 +32,7 @@ class ModelData:
     rhs: str = ""
     n_decisions: int | None = None   # independent decisions behind the events (spec.decisions)
     measurement: list = field(default_factory=list)   # errors in variables (measurement_terms)
+    terms: object = None             # formulae terms of X: new rows are evaluated with them
 
     @property
     def X_std(self) -> pd.DataFrame:
@@ -46,16 +47,30 @@ def _rhs(spec: ModelSpec) -> str:
     return spec.formula.split("~", 1)[1].strip()
 
 
-def design(frame: pd.DataFrame, rhs: str, spec_name: str = "") -> pd.DataFrame:
-    """Evaluate the right-hand side of a formula on ``frame`` (no missing values)."""
+def design(frame: pd.DataFrame, rhs: str, spec_name: str = "", terms=None) -> pd.DataFrame:
+    """Evaluate the right-hand side of a formula on ``frame`` (no missing
+    values); see :func:`design_terms`."""
+    return design_terms(frame, rhs, spec_name, terms)[0]
+
+
+def design_terms(frame: pd.DataFrame, rhs: str, spec_name: str = "", terms=None):
+    """(design, formula terms). With ``terms`` (those of a design built
+    before) the rows are evaluated as new data of that design: stateful
+    transforms such as ``scale(x)`` keep the mean and sd of the rows they
+    were built on, and the columns are the same."""
     from formulae import design_matrices
 
-    tmp = frame.assign(am_placeholder_response=0.0)
     try:
-        dm = design_matrices(f"am_placeholder_response ~ {rhs}", tmp, na_action="error", extra_namespace=NAMESPACE)
+        if terms is not None:
+            X = terms.evaluate_new_data(frame).as_dataframe().astype("float64")
+        else:
+            tmp = frame.assign(am_placeholder_response=0.0)
+            dm = design_matrices(f"am_placeholder_response ~ {rhs}", tmp, na_action="error",
+                                 extra_namespace=NAMESPACE)
+            terms = dm.common
+            X = terms.as_dataframe().astype("float64")
     except Exception as exc:
         raise ConfigError(f"model '{spec_name}': field 'formula': cannot evaluate '{rhs}' ({exc})") from None
-    X = dm.common.as_dataframe().astype("float64")
     X.index = frame.index
     bad = ~np.isfinite(X.to_numpy())
     if bad.any():
@@ -65,7 +80,7 @@ def design(frame: pd.DataFrame, rhs: str, spec_name: str = "") -> pd.DataFrame:
             f"model '{spec_name}': field 'formula': term '{col}' is not finite at row {row} "
             "(e.g. log of zero or a negative number)"
         )
-    return X
+    return X, terms
 
 
 def _plain(v):
@@ -93,7 +108,7 @@ def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") ->
     if len(df) == 0:
         raise ConfigError(f"model '{spec.name}': field 'data': no complete rows left after subset and missing values")
     rhs = _rhs(spec)
-    X = design(df, rhs, spec.name)
+    X, terms = design_terms(df, rhs, spec.name)
     categories: list = []
     yraw = df[spec.outcome]
     if spec.family == "bernoulli":
@@ -138,12 +153,13 @@ def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") ->
         groups.append({"by": g["by"], "codes": codes, "levels": list(levels), "intercept": g["intercept"],
                        "slopes": list(g["slopes"]), "parameterization": g["parameterization"]})
     cluster = df[spec.cluster].to_numpy() if spec.cluster else None
-    measurement = [measurement_terms(spec, df, X, col, parts) for col, parts in measured.items()]
+    measurement = [measurement_terms(spec, df, X, col, parts, terms) for col, parts in measured.items()]
     return ModelData(spec, y, X, means, sds, df.index, n_dropped, categories, groups, cluster, rhs,
-                     n_decisions(spec, df, y), measurement)
+                     n_decisions(spec, df, y), measurement, terms)
 
 
-def measurement_terms(spec: ModelSpec, df: pd.DataFrame, X: pd.DataFrame, col: str, parts: list) -> dict:
+def measurement_terms(spec: ModelSpec, df: pd.DataFrame, X: pd.DataFrame, col: str, parts: list,
+                      terms=None) -> dict:
     """Errors in variables for design column source ``col``.
 
     ``col`` is declared as the signed sum of latent parts, each a value per
@@ -194,8 +210,8 @@ def measurement_terms(spec: ModelSpec, df: pd.DataFrame, X: pd.DataFrame, col: s
         raise ConfigError(f"{where}: the signed sum of the parts' means ({', '.join(p['mean'] for p in parts)}) is "
                           f"not '{col}' at row {row}")
     rhs = _rhs(spec)
-    d1 = design(df.assign(**{col: data + 1.0}), rhs, spec.name) - X
-    d2 = design(df.assign(**{col: data + 2.0}), rhs, spec.name) - X
+    d1 = design(df.assign(**{col: data + 1.0}), rhs, spec.name, terms) - X
+    d2 = design(df.assign(**{col: data + 2.0}), rhs, spec.name, terms) - X
     names = [c for c in X.columns if c != "Intercept"]
     D = d1[names].to_numpy("float64")
     if not np.allclose(d2[names].to_numpy("float64"), 2 * D, rtol=1e-6, atol=1e-9):
@@ -203,14 +219,16 @@ def measurement_terms(spec: ModelSpec, df: pd.DataFrame, X: pd.DataFrame, col: s
         raise ConfigError(f"{where}: term(s) {', '.join(bad)} are not linear in '{col}'; errors in variables need "
                           "it as a main effect or in interactions")
     if not np.any(D):
-        raise ConfigError(f"{where}: no design column moves with '{col}' (a stateful transform such as scale()?)")
+        raise ConfigError(f"{where}: no design column moves with '{col}'")
     return {"column": col, "index": idx, "signs": signs, "prior_mean": means, "prior_sd": sds, "x_obs": x_obs,
             "D": D, "columns": [j for j in range(len(names)) if np.any(D[:, j])]}
 
 
 def new_design(md: ModelData, frame: pd.DataFrame) -> pd.DataFrame:
-    """The design for new rows, with the fitted data's columns."""
-    X = design(frame, md.rhs, md.spec.name)
+    """The design for new rows: the fitted design's formula terms evaluated
+    on them (formulae's new-data evaluation), so stateful transforms keep
+    their training parameters and the columns are the fitted ones."""
+    X = design(frame, md.rhs, md.spec.name, md.terms)
     return X.reindex(columns=md.X.columns, fill_value=0.0)
 
 
