@@ -37,3 +37,21 @@ def test_wrong_type_names_the_key(workdir):
     proc = snakemake(workdir, "-n", "--configfile", "config/bad2.yaml", check=False)
     assert proc.returncode != 0
     assert "key 'sampling.draws': 'lots' is not of type 'integer'" in proc.stdout + proc.stderr
+
+
+def test_moving_the_mirror_reruns_nothing(workdir, tmp_path):
+    """A source is identified by its sha256, not by where the mirror is: the
+    same bytes in another folder leave every fetched file up to date."""
+    import shutil
+
+    import yaml
+
+    target = "data/raw/external/peacesciencer/cow_states.rda"
+    snakemake(workdir, target, "--cores", "1", "--configfile", "config/test.yaml")
+    moved = tmp_path / "elsewhere" / "data"
+    (moved / "peacesciencer").mkdir(parents=True)
+    cfg = yaml.safe_load((workdir / "config" / "test.yaml").read_text())
+    shutil.copy2(f"{cfg['data_mirror']}/peacesciencer/cow_states.rda", moved / "peacesciencer" / "cow_states.rda")
+    (workdir / "config" / "moved.yaml").write_text(yaml.safe_dump({**cfg, "data_mirror": str(moved)}))
+    proc = snakemake(workdir, target, "-n", "--configfile", "config/moved.yaml")
+    assert "Nothing to be done" in proc.stdout + proc.stderr, proc.stdout[-2000:]

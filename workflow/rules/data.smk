@@ -21,10 +21,12 @@ rule fetch:
         f"{EXTERNAL}/{{file}}",
     wildcard_constraints:
         file="|".join(re.escape(f) for f in SOURCE_BY_FILE),
+    # the source (its url and sha256) is a param; where the mirror lives is
+    # not (the script reads it from the config): a file is identified by its
+    # sha256, so moving the mirror reruns nothing
     params:
         name=lambda wc: SOURCE_BY_FILE[wc.file],
         source=lambda wc: SOURCES[SOURCE_BY_FILE[wc.file]],
-        mirror=str(MIRROR) if MIRROR else "",
     log:
         "logs/fetch/{file}.log",
     benchmark:
