@@ -93,7 +93,7 @@ def test_empty_file(tmp_path):
 
 
 def test_columns_checked_at_load_for_pipeline_tables_and_user_files(tmp_path):
-    from alliance_models.models.matrix import check_all_columns
+    from alliance_models.models.checks import check_all_columns
 
     csv = tmp_path / "mine.csv"
     csv.write_text("y,x\n0,1\n1,2\n")
@@ -178,7 +178,7 @@ def test_user_data_in_common_formats_is_read_checked_and_fitted(tmp_path, suffix
     import pyreadr
 
     from alliance_models.models.matrix import build_model_data
-    from alliance_models.models.matrix import check_all_columns
+    from alliance_models.models.checks import check_all_columns
     from alliance_models.models.spec import read_user_table
     from alliance_models.stages import load_model_frame
 
@@ -213,7 +213,7 @@ def test_unreadable_user_data_names_model_field_and_file(tmp_path, monkeypatch):
     """A user's file that exists but is not what its suffix says fails when
     the models file loads, naming the model, the field and the file; a file
     that vanished before the job names them too."""
-    from alliance_models.models.matrix import check_all_columns
+    from alliance_models.models.checks import check_all_columns
     from alliance_models.stages import load_model_frame
 
     monkeypatch.chdir(tmp_path)
@@ -241,7 +241,7 @@ def test_a_user_file_model_that_cannot_be_fitted_fails_when_the_workflow_loads(t
     """A user's file exists before the run, so its models are built at load
     time: the error names the models file, the model and the field, and no
     job starts."""
-    from alliance_models.models.matrix import check_all_columns
+    from alliance_models.models.checks import check_all_columns
 
     monkeypatch.chdir(tmp_path)
     _user_frame().assign(c=1.0, t3=[0, 1, 2, 0, 1]).to_csv(tmp_path / "mine.csv", index=False)

@@ -3,8 +3,8 @@
 import zlib
 
 from alliance_models.data.panel import era_names
-from alliance_models.models.matrix import check_all_columns
-from alliance_models.models.spec import check_model_eras, load_model_specs
+from alliance_models.models.checks import check_all_columns, check_model_eras
+from alliance_models.models.spec import load_model_specs
 
 try:
     MODELS = {s.name: s for s in load_model_specs(config["models"], config.get("variants"))}

@@ -1,7 +1,8 @@
 # Seed-table reproduction, per-model figures and tables, the verdicts on the
 # seeds' claims, out-of-sample scores and the HTML report (issue 7).
+from alliance_models import registry
 from alliance_models.claims import cells_of, plan_claims
-from alliance_models.models.spec import table_columns
+from alliance_models.models.checks import table_columns
 from alliance_models.summaries import surface_axes
 
 REPORT = config["report"]
@@ -20,48 +21,48 @@ def _case_axes(spec):
     return surface_axes(spec, known[0])
 
 
-CASE_AXES = {m: _case_axes(MODELS[m]) for m in FULL_MODELS}
-CASE_MODELS = [m for m in FULL_MODELS if CASE_AXES[m]]
-OTHER_MODELS = [m for m in FULL_MODELS if not CASE_AXES[m]]
+# The models the report shows in full get per-model figures and tables: every
+# full model but the common-sample refits (their summaries feed the robustness
+# strips; figures for them would cost ~20 s each and be shown nowhere).
+SHOWN_MODELS = registry.shown_in_full(MODELS.values())
+REFIT_MODELS = [m for m in FULL_MODELS if m not in SHOWN_MODELS]
+CASE_AXES = {m: _case_axes(MODELS[m]) for m in SHOWN_MODELS}
+CASE_MODELS = [m for m in SHOWN_MODELS if CASE_AXES[m]]
+OTHER_MODELS = [m for m in SHOWN_MODELS if not CASE_AXES[m]]
 CLAIM_PLAN = plan_claims(list(MODELS.values()), REPORT)
 HOLDOUT_MODELS = [m for m in FULL_MODELS if MODELS[m].holdout and MODELS[m].family == "bernoulli"]
 SLOPE_MODELS = [m for m in [CLAIM_PLAN.get("ussr_different", {}).get("slopes_model")] if m]
+# holdout models of a later era (ussr_forecast-*): the report's forecast section
+FORECAST_MODELS = [m for m in HOLDOUT_MODELS if "forecast" in MODELS[m].base]
 
 
 def _alternatives(names):
     return "|".join(re.escape(n) for n in names) or "(?!x)x"
 
 
-FIGURE_CAPTIONS = {
-    "forest": "forest.rst",
-    "odds": "odds.rst",
-    "ame": "ame.rst",
-    "loo": "loo.rst",
-    "ppc": "ppc.rst",
-    "freqbayes": "freqbayes.rst",
-    "posterior": "posterior.rst",
-    "rank": "rank.rst",
-}
-CASE_CAPTIONS = {"surface": "surface.rst", "cases": "cases.rst"}
-MODEL_TABLES = ["coefficients", "ame", "loo", "ppc", "calibration", "freqbayes", "slopes"]
-CASE_TABLES = ["surface", "case_predictions"]
-
+# The figures and tables, their captions and categories: alliance_models/registry.py.
+RTAB = "reports/tables"
 
 # (an alias: the word `report` opening a line is Snakemake's report keyword)
 _report = report
 
 
-def _figures(captions, category):
+def _figures(*scopes):
+    """A model's figures of these registry scopes, each with its rst caption."""
     return [
         _report(
-            multiext(f"{FIG}/{{model}}-{kind}", ".png", ".svg"),
-            caption=f"../report/{rst}",
-            category=category,
+            multiext(f.pattern(FIG), *f.formats),
+            caption=f.rule_caption(),
+            category=f.category,
             subcategory="{model}",
-            labels={"model": "{model}", "figure": kind},
+            labels={"model": "{model}", "figure": f.label},
         )
-        for kind, rst in captions.items()
+        for f in registry.figures(*scopes)
     ]
+
+
+def _tables(*scopes):
+    return [t.path(MTAB, model="{model}") for t in registry.tables(*scopes)]
 
 
 def figure_inputs(wc):
@@ -89,8 +90,8 @@ rule model_figures:
     input:
         unpack(figure_inputs),
     output:
-        *_figures(FIGURE_CAPTIONS, "Models"),
-        expand(f"{MTAB}/{{{{model}}}}-{{kind}}.csv", kind=MODEL_TABLES),
+        *_figures(registry.MODEL),
+        _tables(registry.MODEL),
     wildcard_constraints:
         model=_alternatives(OTHER_MODELS),
     params:
@@ -113,9 +114,8 @@ rule case_model_figures:
     input:
         unpack(figure_inputs),
     output:
-        *_figures(FIGURE_CAPTIONS, "Models"),
-        *_figures(CASE_CAPTIONS, "Seeds' questions"),
-        expand(f"{MTAB}/{{{{model}}}}-{{kind}}.csv", kind=MODEL_TABLES + CASE_TABLES),
+        *_figures(registry.MODEL, registry.CASE),
+        _tables(registry.MODEL, registry.CASE),
     wildcard_constraints:
         model=_alternatives(CASE_MODELS),
     params:
@@ -179,8 +179,8 @@ rule claims:
     output:
         verdicts=report(
             "reports/tables/verdicts.csv",
-            caption="../report/verdicts.rst",
-            category="Seeds' questions",
+            caption=registry.table("verdicts").rule_caption(),
+            category=registry.table("verdicts").category,
             labels={"table": "verdicts"},
         ),
         robustness="reports/tables/robustness.csv",
@@ -191,9 +191,9 @@ rule claims:
         slopes=[
             _report(
                 multiext(f"{FIG}/{m}-slopes", ".png", ".svg"),
-                caption="../report/slopes.rst",
-                category="Seeds' questions",
-                labels={"model": m, "figure": "slopes by focal state"},
+                caption=registry.figure("slopes").rule_caption(),
+                category=registry.figure("slopes").category,
+                labels={"model": m, "figure": registry.figure("slopes").label},
             )
             for m in SLOPE_MODELS
         ],
@@ -219,8 +219,8 @@ rule out_of_sample:
     output:
         figure=report(
             multiext(f"{FIG}/oos-calibration", ".png", ".svg"),
-            caption="../report/oos.rst",
-            category="Out of sample",
+            caption=registry.figure("oos-calibration").rule_caption(),
+            category=registry.figure("oos-calibration").category,
             labels={"figure": "calibration"},
         ),
         scores="reports/tables/oos_scores.csv",
@@ -296,38 +296,49 @@ def _model_info():
     return {m: {k: getattr(MODELS[m], k) for k in keys} for m in FULL_MODELS}
 
 
+def report_inputs():
+    """Every figure (PNG) and table the report shows, by the registry."""
+    figs = [f.path(FIG, model=m) for m in SHOWN_MODELS for f in registry.figures(registry.MODEL)]
+    figs += [f.path(FIG, model=m) for m in CASE_MODELS for f in registry.figures(registry.CASE)]
+    for f in registry.figures(registry.CLAIMS, registry.OOS):
+        figs += [f.path(FIG, model=m) for m in SLOPE_MODELS] if "{model}" in f.stem else [f.path(FIG)]
+    tabs = [t.path(MTAB, model=m) for m in SHOWN_MODELS for t in registry.tables(registry.MODEL)]
+    tabs += [t.path(MTAB, model=m) for m in CASE_MODELS for t in registry.tables(registry.CASE)]
+    tabs += [t.path(RTAB) for t in registry.tables(registry.CLAIMS, registry.OOS)]
+    return {"figures": figs, "model_tables": tabs}
+
+
 rule report:
     """Self-contained HTML report (embedded figures, no external fetches) and summary.md."""
     input:
         results=MODEL_OUTPUTS,
-        figures=expand(f"{FIG}/{{model}}-{{kind}}.png", model=FULL_MODELS, kind=list(FIGURE_CAPTIONS)),
-        case_figures=expand(f"{FIG}/{{model}}-{{kind}}.png", model=CASE_MODELS, kind=list(CASE_CAPTIONS)),
-        model_tables=expand(f"{MTAB}/{{model}}-{{kind}}.csv", model=FULL_MODELS, kind=MODEL_TABLES),
-        claims=rules.claims.output,
-        oos=rules.out_of_sample.output,
+        **report_inputs(),
         tables=list(REPORT_TABLES.values()),
+        states=source_path("cow_states"),
+        state_year="data/processed/state_year.parquet",
     output:
         html="reports/index.html",
         md="reports/summary.md",
     params:
-        models=FULL_MODELS,
+        models=SHOWN_MODELS,
         reduced=REDUCED_MODELS,
         settings=REPORT,
         paths={
             "results": "results",
             "figures": FIG,
             "model_tables": MTAB,
-            "verdicts": "reports/tables/verdicts.csv",
-            "balancing": "reports/tables/balancing.csv",
-            "threat_scores": "reports/tables/threat_scores.csv",
-            "contrasts": "reports/tables/ussr_contrasts.csv",
-            "oos_scores": "reports/tables/oos_scores.csv",
-            "oos_worst": "reports/tables/oos_worst.csv",
-            "oos_figure": f"{FIG}/oos-calibration.png",
-            "slope_figures": [f"{FIG}/{m}-slopes.png" for m in SLOPE_MODELS],
-            "case_models": CASE_MODELS,
-            "model_info": _model_info(),
+            "tables": RTAB,
             "benchmarks": "benchmarks",
+            "case_models": CASE_MODELS,
+            "slope_models": SLOPE_MODELS,
+            "forecast_models": FORECAST_MODELS,
+            "refits": REFIT_MODELS,
+            "model_info": _model_info(),
+            # states are named from COW's state list (focal and threat state of report.claims)
+            "state_names": source_path("cow_states"),
+            "states_object": SOURCES["cow_states"].get("object", "cow_states"),
+            "state_year": "data/processed/state_year.parquet",
+            "eras": {str(k): v for k, v in (config["panel"].get("eras") or {}).items()},
         },
         tables=REPORT_TABLES,
         meta=report_meta(),

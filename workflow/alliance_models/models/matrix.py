@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-from .spec import (ModelSpec, active_measurement, check_columns, formula_variables, n_decisions, read_model_data,
-                   select_rows, table_columns)
+from .spec import ModelSpec, active_measurement, formula_variables, n_decisions, select_rows
 
 logger = logging.getLogger(__name__)
 
@@ -232,28 +231,3 @@ def new_design(md: ModelData, frame: pd.DataFrame) -> pd.DataFrame:
     return X.reindex(columns=md.X.columns, fill_value=0.0)
 
 
-def check_all_columns(specs: list[ModelSpec], path=None) -> None:
-    """Check every spec's columns against its data's declared columns at load
-    time; ``path``: the models file, named in every message. A user's data
-    file exists before the run, so its models are also built as the fit will
-    build them (outcome values, categories, complete rows, a design of full
-    rank, slope columns): a bad one fails here, before any job runs, not in
-    its fitting job."""
-    problems = []
-    prefix = f"models file '{path}': " if path else ""
-    frames: dict[str, object] = {}
-    for spec in specs:
-        try:
-            known = table_columns(spec)
-            if known is None:
-                continue
-            check_columns(spec, *known)
-            if spec.is_table:
-                continue
-            if spec.data not in frames:
-                frames[spec.data] = read_model_data(spec, spec.data)
-            build_model_data(spec, frames[spec.data])
-        except ConfigError as exc:
-            problems += [prefix + line for line in str(exc).splitlines()]
-    if problems:
-        raise ConfigError("invalid model declarations:\n  " + "\n  ".join(problems))

@@ -181,30 +181,6 @@ def check_columns(spec: ModelSpec, columns, where: str) -> None:
         raise ConfigError("\n".join(problems))
 
 
-def table_columns(spec: ModelSpec) -> tuple[set[str], str] | None:
-    """The columns of the spec's data, known before any job runs.
-
-    Pipeline tables declare their columns (cases: ``cases.ENCODED_DOCS``;
-    dyad-year panels: ``data.panel.COLUMNS``); a user's data file
-    (:func:`read_user_table`) is read for its header; a missing user file is a ConfigError.
-    """
-    if spec.data == "cases":
-        from ..cases import ENCODED_DOCS
-
-        return set(ENCODED_DOCS), "the cases table (data/processed/cases.parquet)"
-    if spec.is_table:
-        from ..data.panel import COLUMNS
-
-        return set(COLUMNS), f"the dyad-year panel ({spec.data_path()})"
-    path = Path(spec.data)
-    if not path.is_file():
-        raise ConfigError(
-            f"model '{spec.name}': field 'data': file '{path}' does not exist "
-            "(a user's data file must exist before the workflow runs)"
-        )
-    return set(read_model_data(spec, path, header_only=True).columns), f"'{path}'"
-
-
 def read_model_data(spec: ModelSpec, path, header_only: bool = False):
     """:func:`read_user_table`, any failure a ConfigError naming the model,
     the field and the file."""
@@ -424,17 +400,6 @@ def load_model_specs(path, keep_variants: dict | None = None) -> list[ModelSpec]
     if problems:
         raise ConfigError("invalid model declarations:\n  " + "\n  ".join(problems))
     return specs
-
-
-def check_model_eras(specs: list[ModelSpec], declared: set[str], path=None) -> None:
-    """Every era a model selects must be declared (config key panel.eras) or
-    be 'all'; ConfigError naming the models file, the model and the key."""
-    prefix = f"models file '{path}': " if path else ""
-    problems = [f"{prefix}model '{s.name}': field 'eras': era '{e}' is not declared in config key 'panel.eras' "
-                f"(declared: {', '.join(sorted(declared))})"
-                for s in specs for e in s.eras if e not in declared]
-    if problems:
-        raise ConfigError("invalid model declarations:\n  " + "\n  ".join(problems))
 
 
 def n_decisions(spec: ModelSpec, frame, y) -> int | None:
