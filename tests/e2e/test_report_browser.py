@@ -2,7 +2,7 @@
 console shows no error and nothing is fetched from outside the file.
 
 The report is built from the small fixture fits of tests/unit/_report_fixture.py
-(synthetic data, fake posteriors). Chromium is driven over the DevTools
+(synthetic data, fake posteriors, synthetic claims and out-of-sample tables). Chromium is driven over the DevTools
 protocol with a minimal websocket client (standard library only). Skipped
 when Debian's ``chromium`` is not installed (CI installs it in .ci/run).
 """
@@ -170,7 +170,14 @@ def browser_run(project, tmp_path_factory):
               title: document.title, n_images: imgs.length, h2: document.querySelectorAll('h2').length,
               broken: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.alt),
               text: document.body.innerText.length,
-              verdict_rows: document.querySelectorAll('table.verdicts tbody tr').length});
+              first_h2: document.querySelector('h2').textContent,
+              sections: [...document.querySelectorAll('section')].map(s => s.id),
+              findings: document.querySelectorAll('#findings p.finding').length,
+              toc_targets_missing: [...document.querySelectorAll('nav.toc a')]
+                .filter(a => !document.getElementById(a.getAttribute('href').slice(1))).map(a => a.textContent),
+              verdict_rows: document.querySelectorAll('table.verdicts tbody tr.claim').length,
+              secondary_rows: document.querySelectorAll('table.verdicts tbody tr.secondary').length,
+              strips: document.querySelectorAll('table.strip').length});
         })()"""
         res = dt.call("Runtime.evaluate", {"expression": js, "awaitPromise": True, "returnByValue": True})
         state = json.loads(res["result"]["value"])
@@ -194,12 +201,20 @@ def browser_run(project, tmp_path_factory):
             proc.kill()
 
 
+SECTIONS = ["findings", "verdicts", "balancing", "different", "surface", "cases", "oos", "models", "diagnostics",
+            "tables", "appendix", "provenance"]
+
+
 def test_report_renders(browser_run, project):
     s = browser_run["state"]
     assert s["title"].startswith("alliance-models")
     assert s["h2"] >= 8, s
     assert s["text"] > 2000
-    assert s["verdict_rows"] == 5
+    # findings first (one paragraph per claim), then the verdict table (one row per claim, the seeds'
+    # own coding as labelled secondary rows) and a robustness strip per directional claim
+    assert s["first_h2"] == "Findings" and s["sections"] == SECTIONS, s["sections"]
+    assert s["findings"] == 5 and s["verdict_rows"] == 5 and s["secondary_rows"] == 2 and s["strips"] == 3
+    assert s["toc_targets_missing"] == []
     from PIL import Image
 
     with Image.open(browser_run["screenshot"]) as im:

@@ -1,127 +1,73 @@
 """The HTML report and its Markdown summary.
 
 reports/index.html is self-contained: styles inline, every image embedded as
-a data URI, no script, no font or other URL to fetch. It is laid out so a
-reader meets the answers first (the verdicts), then the pictures behind
-them, then each model in full, then the diagnostics and provenance.
+a data URI, no script, no font or other URL to fetch. A reader meets the
+findings first (one paragraph per claim), then the verdict table and each
+claim's robustness strip, the sections on balancing, on whether the focal
+state differs from the other powers and on out-of-sample prediction, then
+each model in full, the diagnostics and the provenance.
+
+The layout lives in Jinja2 templates (``workflow/report/templates``: one
+base template, one per section, macros for tables, figures and badges;
+autoescaped). This module only gathers what they show: it reads the
+tables, turns them into plain rows, embeds the figures and renders each
+figure's caption from its rst file (the registry names it; the same file
+captions ``snakemake --report``). Which figures and tables exist, and where,
+comes from :mod:`.registry`. States are named from COW (the focal and the
+threat state of the configuration), never by a fixed name.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import inspect
 import json
 import logging
+import math
+import re
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
+from . import claims as cl, registry
+
 log = logging.getLogger(__name__)
 
-CSS = """
-:root{--ink:#1d1d1f;--mute:#5a5a5f;--line:#d9d9de;--ok:#1b7f3b;--bad:#b2182b;--warn:#a35c00}
-*{box-sizing:border-box}
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;max-width:1180px;
-margin:1.5em auto;padding:0 1.2em;color:var(--ink);line-height:1.45}
-h1{font-size:1.7em;margin-bottom:.2em}h2{border-bottom:2px solid var(--line);padding-bottom:.2em;margin-top:2.2em}
-h3{margin-top:1.6em}h4{margin:1.2em 0 .3em}
-table{border-collapse:collapse;font-size:.82em;margin:.8em 0;display:block;overflow-x:auto;max-width:100%}
-td,th{border:1px solid var(--line);padding:.3em .5em;text-align:right;vertical-align:top}
-th{background:#f3f3f6;position:sticky;top:0}td:first-child,th:first-child{text-align:left}
-td.text,th.text{text-align:left}
-.verdicts td{text-align:left;font-size:.95em}.verdicts td.num{font-size:.86em;color:#333;min-width:14em}
-.badge{display:inline-block;padding:.1em .5em;border-radius:.8em;font-weight:600;white-space:nowrap}
-.b-supported{background:#dff3e4;color:var(--ok)}.b-not{background:#fde4e4;color:var(--bad)}
-.b-depends{background:#fff1d6;color:var(--warn)}.b-none{background:#ececec;color:#555}
-.failed{background:#fde2e2;color:#900;padding:.5em .7em;border-left:4px solid #c00}
-.ok{color:var(--ok)}.note{color:var(--mute);font-size:.9em}
-figure{margin:1em 0}figcaption{color:var(--mute);font-size:.88em;margin-top:.3em}
-img{max-width:100%;height:auto;border:1px solid #eee}
-nav.toc{background:#f7f7f9;border:1px solid var(--line);padding:.6em 1em;font-size:.92em}
-nav.toc ol{margin:.2em 0;padding-left:1.4em}nav.toc li{margin:.1em 0}
-.grid2{display:grid;grid-template-columns:1fr 1fr;gap:1em}
-@media (max-width:900px){.grid2{grid-template-columns:1fr}}
-code{background:#f3f3f6;padding:0 .25em;border-radius:3px}
-footer{margin-top:3em;border-top:1px solid var(--line);padding-top:1em}
-"""
+SECONDARY = "the seeds' own coding, checked"
+# the columns of verdicts.csv (claims rule); a missing one reads as empty
+VERDICT_COLUMNS = dict.fromkeys(("claim_id", "claim", "seed", "verdict", "why", "primary", "estimate", "n_events",
+                                 "n_decisions", "splits", "note", "reads", "secondary_verdict", "secondary",
+                                 "secondary_why"), "")
+PRIMARY = "primary evidence"
+
+# a badge class for every verdict label of the claims module
+BADGES = {cl.SUPPORTED: "supported", cl.NOT_SUPPORTED: "not-supported", cl.OPPOSITE: "opposite",
+          cl.DEPENDS_MEASURE: "depends-measure", cl.DEPENDS_SAMPLE: "depends-sample",
+          cl.DEPENDS_TYPE: "depends-type", cl.DEPENDS_SPEC: "depends-spec", cl.TOO_FEW: "too-few",
+          cl.NO_VERDICT: "fit-failed", cl.NOT_FITTED: "not-fitted"}
+
+# (anchor, title, template); titles are formatted with the state names
+SECTIONS = (
+    ("findings", "Findings", "findings.html.j2"),
+    ("verdicts", "Verdicts on the seeds' claims", "verdicts.html.j2"),
+    ("balancing", "Threat without balancing: {focal} and {threat}", "balancing.html.j2"),
+    ("different", "Is {level} different from the other major powers?", "different.html.j2"),
+    ("surface", "Disparity x threat: the first seed's Table 1 as a picture", "surface.html.j2"),
+    ("cases", "Each case: predicted against what happened", "cases.html.j2"),
+    ("oos", "Out of sample", "oos.html.j2"),
+    ("models", "Each model in full", "models.html.j2"),
+    ("diagnostics", "Convergence diagnostics (every fit, refits included)", "diagnostics.html.j2"),
+    ("tables", "Data tables", "tables.html.j2"),
+    ("appendix", "Appendix: rank plots", "appendix.html.j2"),
+    ("provenance", "Provenance", "provenance.html.j2"),
+)
+TITLE = "alliance-models: power disparity, threat and alliances"
 
 
 # --------------------------------------------------------------------------
-# small builders
-
-
-def esc(x) -> str:
-    return html.escape(str(x))
-
-
-def img_tag(path: str | Path, alt: str) -> str:
-    data = base64.b64encode(Path(path).read_bytes()).decode()
-    return f'<img alt="{esc(alt)}" src="data:image/png;base64,{data}">'
-
-
-def figure(path: str | Path, caption: str) -> str:
-    if not Path(path).is_file():
-        return f'<p class="note">(figure {esc(Path(path).name)} missing)</p>'
-    return f"<figure>{img_tag(path, caption)}<figcaption>{esc(caption)}</figcaption></figure>"
-
-
-def table_html(df: pd.DataFrame, max_rows: int = 60, floatfmt: str = "{:.3g}", cls: str = "") -> str:
-    if df is None or df.empty:
-        return '<p class="note">(no rows)</p>'
-    shown = df.head(max_rows)
-    out = shown.to_html(index=False, na_rep="NA", float_format=lambda x: floatfmt.format(x), escape=True, border=0,
-                        classes=cls or None)
-    if len(df) > max_rows:
-        out += f'<p class="note">{len(df) - max_rows} more rows in the CSV.</p>'
-    return out
-
-
-def section(title: str, body: str, anchor: str = "") -> str:
-    a = f' id="{esc(anchor)}"' if anchor else ""
-    return f"<h2{a}>{esc(title)}</h2>\n{body}\n"
-
-
-def page(title: str, sections: list[str], footer: str, toc: list[tuple[str, str]] | None = None) -> str:
-    nav = ""
-    if toc:
-        nav = '<nav class="toc"><b>Contents</b><ol>' + "".join(
-            f'<li><a href="#{esc(a)}">{esc(t)}</a></li>' for a, t in toc) + "</ol></nav>"
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>{esc(title)}</title><style>{CSS}</style></head><body>\n"
-        f"<h1>{esc(title)}</h1>\n{nav}\n" + "\n".join(sections)
-        + f"\n<footer class=\"note\">{footer}</footer></body></html>\n"
-    )
-
-
-def badge(verdict: str) -> str:
-    v = str(verdict)
-    cls = ("b-supported" if v == "supported" else "b-not" if v.startswith("not supported")
-           else "b-depends" if v.startswith("depends") else "b-none")
-    return f'<span class="badge {cls}">{esc(v)}</span>'
-
-
-def status_line(diag: dict) -> str:
-    if diag.get("status") != "ok":
-        return (f'<p class="failed"><b>Fit failed the convergence gate</b> '
-                f'({esc("; ".join(diag.get("reasons", [])))}). Its estimates are shown for diagnosis only '
-                "and are not a finding; verdicts that would rest on it say \"no verdict (fit failed)\".</p>")
-    first, draws = diag.get("draws_first"), diag.get("draws", "?")
-    more = (f", continued from {first} until the gate passed" if isinstance(first, int) and isinstance(draws, int)
-            and draws > first else "")
-    return (f'<p class="ok">Converged: max R-hat {diag["max_rhat"]:.3f}, min bulk ESS {diag["min_ess_bulk"]:.0f}, '
-            f'min tail ESS {diag["min_ess_tail"]:.0f}, {diag["divergences"]} divergences '
-            f'({diag.get("chains", "?")} chains x {draws} draws{more}; {diag.get("n_obs", "?")} rows'
-            f'{evidence_units(diag)}).</p>')
-
-
-def evidence_units(diag: dict) -> str:
-    """", 54 events from 12 decisions" (the units of independent evidence), or ""."""
-    ev, dec = diag.get("n_events"), diag.get("n_decisions")
-    if ev is None:
-        return ""
-    return f", {ev} events" + (f" from {dec} decisions" if dec is not None else "")
+# small helpers (no markup here: the templates write it)
 
 
 def read_csv(path, text: bool = False) -> pd.DataFrame:
@@ -131,263 +77,584 @@ def read_csv(path, text: bool = False) -> pd.DataFrame:
         return pd.DataFrame()
     try:
         if text:
-            return pd.read_csv(p, keep_default_na=False)
+            return pd.read_csv(p, keep_default_na=False, dtype=str)
         return pd.read_csv(p, keep_default_na=False, na_values=[""])
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
 
 
-def _round(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
-    return df[[c for c in cols if c in df.columns]]
+def read_json(path) -> dict:
+    p = Path(path)
+    return json.loads(p.read_text()) if p.is_file() and p.stat().st_size else {}
+
+
+def missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x)) or (isinstance(x, str) and x.strip() == "")
+
+
+def num(x, fmt: str = "{:.3g}") -> str:
+    """A number for display: floats to 3 significant figures, NA when missing."""
+    if missing(x):
+        return "NA"
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, int) or (isinstance(x, float) and x.is_integer() and abs(x) < 1e6 and fmt == "{:.3g}"):
+        return str(int(x))
+    if isinstance(x, float):
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        if fmt == "{:.3g}" and abs(x) >= 1000:         # no exponent for an ESS or a row count
+            return f"{x:.0f}"
+        return fmt.format(x)
+    try:
+        return num(float(x), fmt)
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def estimate(row, key: str, fmt: str = "{:.2f}") -> str:
+    """'0.71 [0.62, 0.80]' from ``key``, ``key_lo`` and ``key_hi`` of a row (dict)."""
+    value = row.get(key)
+    lo, hi = row.get(f"{key}_lo"), row.get(f"{key}_hi")
+    out = num(value, fmt)
+    if not (missing(lo) or missing(hi)):
+        out += f" [{num(lo, fmt)}, {num(hi, fmt)}]"
+    return out
+
+
+def badge_class(label) -> str:
+    """The CSS class of a verdict label (claims.LABELS; a longer text is
+    matched by its start, e.g. "not supported (does not rank ...)")."""
+    v = str(label or "").strip()
+    if v in BADGES:
+        return "b-" + BADGES[v]
+    for lab in sorted(BADGES, key=len, reverse=True):
+        if v.startswith(lab):
+            return "b-" + BADGES[lab]
+    if v.startswith("depends"):
+        return "b-depends-spec"
+    return "b-not-fitted"
+
+
+def frame_table(df: pd.DataFrame, columns=None, max_rows: int = 60, fmt: str = "{:.3g}",
+                row_class=None) -> dict:
+    """A frame as plain rows for the table macro: header, cells as text, a
+    class per column (numbers right-aligned), the rows left out."""
+    if df is None or df.empty:
+        return {"columns": [], "rows": [], "more": 0, "numeric": [], "classes": []}
+    if columns:
+        df = df[[c for c in columns if c in df.columns]]
+    shown = df.head(max_rows)
+    numeric = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
+    def cell(v):
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return num(v, fmt)
+        return "NA" if missing(v) else str(v)
+
+    rows = [[cell(v) for v in r] for r in shown.itertuples(index=False)]
+    classes = [row_class(r) if row_class else "" for r in shown.to_dict("records")]
+    return {"columns": [str(c) for c in df.columns], "rows": rows, "more": max(len(df) - max_rows, 0),
+            "numeric": numeric, "classes": classes}
+
+
+def data_uri(path) -> str:
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode()
+
+
+def md_bold(text) -> str:
+    """Markdown **bold** to <b>, everything else escaped (for the findings)."""
+    from markupsafe import Markup
+
+    out = html.escape(str(text), quote=False)
+    return Markup(re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", out))
 
 
 # --------------------------------------------------------------------------
-# sections
+# captions: the rst files the registry names, rendered as snakemake --report does
 
 
-FIXED_VERDICT_COLUMNS = {"claim_id", "claim", "seed", "evidence", "verdict", "favoured_sign", "note"}
+_TOKEN = "MODELTOKENZQ"
 
 
-def verdict_measures(verdicts: pd.DataFrame) -> list[str]:
-    """The measure columns of the verdict table (each has a '<m> verdict' twin)."""
-    return [c for c in verdicts.columns if c not in FIXED_VERDICT_COLUMNS and not c.endswith(" verdict")]
+@lru_cache(maxsize=None)
+def _rst_html(rst: str) -> str:
+    from docutils.core import publish_parts
+
+    return publish_parts(rst, writer_name="html", settings_overrides={
+        "report_level": 5, "halt_level": 5, "input_encoding": "unicode", "output_encoding": "unicode"})["body"]
 
 
-def verdict_section(verdicts: pd.DataFrame, settings: dict) -> str:
-    if verdicts.empty:
-        return '<p class="note">No claims configured (config key report.claims).</p>'
-    measures = verdict_measures(verdicts)
-    head = "".join(f"<th class=text>{esc(h)}</th>" for h in ["claim", "verdict", *[f"under {m}" for m in measures]])
+def render_caption(entry, settings: dict, model: str = "") -> str:
+    """An entry's caption: its rst with the Jinja placeholders snakemake
+    fills (``snakemake.wildcards.model``, ``snakemake.config['report']``)
+    filled the same way, converted to HTML by docutils."""
+    import jinja2
+
+    raw = registry.caption_text(entry)
+    if not raw:
+        return ""
+    key = (entry.key, json.dumps(settings, sort_keys=True, default=str))
+    text = _caption_cache.get(key)
+    if text is None:
+        snakemake = {"wildcards": {"model": _TOKEN}, "config": {"report": settings}, "params": {}, "rule": ""}
+        env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)     # snakemake --report's settings
+        rst = env.from_string(raw).render(snakemake=snakemake)
+        text = _caption_cache[key] = _rst_html(rst)
+    return text.replace(_TOKEN, html.escape(model))
+
+
+_caption_cache: dict = {}
+
+
+def figure(entry, settings: dict, directory, model: str = "", alt: str = "") -> dict:
+    """One figure for the figure macro: its data URI (None when the file is
+    missing), its file name and its caption (HTML from the rst)."""
+    path = Path(entry.path(directory, model=model))
+    return {"uri": data_uri(path) if path.is_file() else None, "name": path.name,
+            "alt": alt or (f"{model}: {entry.label}" if model else entry.label),
+            "caption": render_caption(entry, settings, model), "key": entry.key, "placement": entry.placement}
+
+
+def decision_rule(settings: dict) -> str:
+    """The verdict rule as the claims module's docstring states it (its
+    labels and how a split is read), with this run's settings."""
+    doc = inspect.cleandoc(cl.__doc__ or "")
+    paras = doc.split("\n\n")
+    start = next((i for i, p in enumerate(paras) if p.startswith("The labels")), 1)
+    end = next((i for i, p in enumerate(paras) if p.startswith("The functions here")), len(paras))
+    rst = "\n\n".join(paras[start:end])
+    rst = re.sub(r":\w+:`~?([^`]+)`", r"``\1``", rst)
+    prob, mind = settings.get("verdict_prob", 0.95), settings.get("min_decisions", 10)
+    rst += (f"\n\nIn this run ``prob`` = {prob:g} (``report.verdict_prob``: the central "
+            f"{100 * (2 * prob - 1):.0f}% interval excludes 0) and ``min_decisions`` = {mind} "
+            "(``report.min_decisions``).")
+    return _rst_html(rst)
+
+
+# --------------------------------------------------------------------------
+# names
+
+
+def state_names(paths: dict) -> dict[int, str]:
+    """COW code -> state name: from the COW state list (``state_names``: the
+    source's .rda, object ``states_object``), else the state-year table's
+    abbreviations (``state_year``)."""
+    src = paths.get("state_names")
+    try:
+        if src and str(src).endswith((".rda", ".rdata", ".RData")) and Path(src).is_file():
+            from .data.states import load_system
+
+            spells = load_system(src, paths.get("states_object", "cow_states"))
+            last = spells.sort_values("start_year").drop_duplicates("ccode", keep="last")
+            return {int(c): str(n) for c, n in zip(last["ccode"], last["statenme"])}
+    except Exception as e:  # noqa: BLE001 - a name is a label: fall back to the abbreviations
+        log.warning("state names from %s unreadable (%s); using abbreviations", src, e)
+    sy = paths.get("state_year") or (src if src and str(src).endswith(".parquet") else None)
+    if sy and Path(sy).is_file():
+        from .summaries import state_names as abbreviations
+
+        return abbreviations(pd.read_parquet(sy, columns=["ccode", "year", "stateabb"]))
+    return {}
+
+
+def state_label(code, names: dict, eras: dict | None = None, years=None) -> str:
+    """The state's COW name, with its era when the configuration declares
+    one that covers ``years`` (panel.eras)."""
+    if missing(code):
+        return "the focal state"
+    code = int(code)
+    name = names.get(code, f"COW {code}")
+    if eras and years:
+        declared = eras.get(code) or eras.get(str(code)) or {}
+        lo, hi = int(years[0]), int(years[-1])
+        for era, (start, end) in declared.items():
+            if start <= lo and (end is None or hi <= end):
+                return f"{name} ({era.capitalize()} era)"
+    return name
+
+
+# --------------------------------------------------------------------------
+# the sections' contents
+
+
+def verdict_rows(verdicts: pd.DataFrame, strips: pd.DataFrame, findings: dict, settings: dict) -> list[dict]:
+    """One dict per claim: the verdict row, its secondary row, its strip and its finding."""
+    iv = settings.get("interval", 0.9)
+    out = []
+    for r in verdicts.to_dict("records"):
+        r = {**VERDICT_COLUMNS, **r}
+        cid = r.get("claim_id", "")
+        expected = cl.CLAIMS.get(cid, {}).get("expected", 1) or 1
+        s = strips[strips["claim_id"] == cid] if not strips.empty and "claim_id" in strips else pd.DataFrame()
+        groups = []
+        for role in (PRIMARY, SECONDARY):
+            part = s[s["role"] == role] if not s.empty and "role" in s else pd.DataFrame()
+            if part.empty:
+                continue
+            groups.append({"role": role, "cells": [strip_cell(c, expected) for c in part.to_dict("records")]})
+        out.append({
+            **{k: ("" if missing(v) else str(v)) for k, v in r.items()},
+            "n_events": "" if missing(r["n_events"]) else num(r["n_events"]),
+            "n_decisions": "" if missing(r["n_decisions"]) else num(r["n_decisions"]),
+            "badge": badge_class(r.get("verdict")),
+            "secondary_badge": badge_class(r.get("secondary_verdict")),
+            "has_secondary": not missing(r.get("secondary_verdict")),
+            "evidence": evidence_units(r.get("n_events"), r.get("n_decisions")),
+            "finding": findings.get(cid, ""),
+            "strip": groups, "sign": "P(> 0)" if expected > 0 else "P(< 0)",
+            "interval": f"{100 * iv:.0f}%",
+        })
+    return out
+
+
+def min_clusters() -> int:
+    from .oos import MIN_CLUSTERS
+
+    return MIN_CLUSTERS
+
+
+def evidence_units(events, decisions) -> str:
+    """'54 events from 12 decisions', or ''."""
+    if missing(events):
+        return ""
+    out = f"{num(events)} events"
+    return out + (f" from {num(decisions)} decisions" if not missing(decisions) else "")
+
+
+def strip_cell(c: dict, expected: int) -> dict:
+    p = c.get("p_positive")
+    p_sign = p if expected > 0 or missing(p) else 1 - float(p)
+    status = str(c.get("status", "") or "missing")
+    return {"axis": c.get("axis", ""), "label": c.get("label", ""), "model": c.get("model", ""),
+            "term": c.get("term", ""), "median": num(c.get("median"), "{:+.2f}"),
+            "interval": "" if missing(c.get("lo")) else
+            f"[{num(c.get('lo'), '{:+.2f}')}, {num(c.get('hi'), '{:+.2f}')}]",
+            "p_sign": num(p_sign, "{:.2f}"),
+            "decisions": "" if missing(c.get("n_decisions")) else num(c["n_decisions"]),
+            "events": "" if missing(c.get("n_events")) else num(c["n_events"]), "call": c.get("call", ""),
+            "status": status, "failed": status not in ("ok", "missing"), "not_fitted": status == "missing"}
+
+
+def measures_of(strips: pd.DataFrame) -> list[str]:
+    """The disparity measures the strips read (primary and measure axes)."""
+    if strips.empty or "measure" not in strips:
+        return []
+    s = strips[strips.get("axis", pd.Series(dtype=str)).isin(["primary", "measure"])]
+    return sorted({str(m) for m in s["measure"] if not missing(m)})
+
+
+def _pair_names(text, names: dict) -> str:
+    """'710 1969, 2 1970' (COW code, year) -> 'CHN 1969, USA 1970'."""
+    if missing(text):
+        return ""
+    out = []
+    for part in str(text).split(","):
+        bits = part.split()
+        if len(bits) == 2 and bits[0].isdigit():
+            out.append(f"{names.get(int(bits[0]), bits[0])} {bits[1]}")
+        elif part.strip():
+            out.append(part.strip())
+    return ", ".join(out)
+
+
+def balancing_view(bal: pd.DataFrame, names: dict, settings: dict) -> dict:
+    """The balancing numbers, one column per baseline (alliance type)."""
+    if bal.empty:
+        return {"columns": [], "rows": []}
+    iv = f"{100 * settings.get('interval', 0.9):.0f}%"
+    cols, rows = [], []
+    recs = bal.to_dict("records")
+    for r in recs:
+        cols.append(str(r.get("outcome") or r.get("model", "")))
+
+    def row(label, fn, kind="text"):
+        rows.append({"label": label, "cells": [fn(r) for r in recs], "kind": kind})
+
+    row("baseline fit (the onset model without its threat terms)",
+        lambda r: f"{r.get('model', '')} ({r.get('fit_status', '')})")
+    row("years the two were strategic rivals", lambda r: f"{r.get('years', '')} ({num(r.get('n_threat_years'))} years)")
+    row("onsets with the threat state's adversaries",
+        lambda r: f"{num(r.get('onsets_adv'))} ({num(r.get('onsets_adv_new'))} new, "
+                  f"{num(r.get('onsets_adv_deepening'))} deepening) in {num(r.get('n_adv'))} dyad-years, from "
+                  f"{num(r.get('decisions_adv'))} decisions")
+    row("those partners and years", lambda r: _pair_names(r.get("adv_partners"), names) or "none")
+    row("the baseline expects",
+        lambda r: f"{num(r.get('expected_adv_mean'), '{:.1f}')} ({iv} of replications "
+                  f"[{num(r.get('rep_adv_lo'))}, {num(r.get('rep_adv_hi'))}]); P(replicated ≥ observed) "
+                  f"{num(r.get('p_rep_ge_obs'), '{:.2f}')}")
+    row("onset rate: adversaries against other partners",
+        lambda r: f"{num(r.get('rate_adv'), '{:.4f}')} against {num(r.get('rate_other'), '{:.4f}')} "
+                  f"({num(r.get('onsets_other'))} onsets in {num(r.get('n_other'))} dyad-years); "
+                  f"P(higher with adversaries) {num(r.get('p_rate_adv_gt_other'), '{:.2f}')}")
+    row("multilateral conferences left out",
+        lambda r: (f"{r.get('multilateral_years')} ({num(r.get('multilateral_onsets_excluded'))} onsets with "
+                   "adversaries)") if not missing(r.get("multilateral_years")) else "none")
+    row("alignments on top of a pledge already in force (not in ATOP's dyad-years: listed, not counted)",
+        lambda r: "none" if missing(r.get("renewals_not_in_atop")) else str(r["renewals_not_in_atop"]))
+    row("verdict", lambda r: {"label": str(r.get("verdict", "")), "badge": badge_class(r.get("verdict")),
+                              "why": "" if missing(r.get("why")) else str(r["why"])}, kind="verdict")
+    return {"columns": cols, "rows": rows}
+
+
+OOS_COLUMNS = (
+    ("fit status", "fit_status", None), ("rows", "n", None), ("decisions", "clusters", None),
+    ("events", "events", None), ("decisions with events", "event_clusters", None),
+    ("expected events", "expected", "{:.1f}"), ("expected/observed", "expected_observed", "{:.2f}"),
+    ("AUC", "auc", "{:.2f}"), ("Brier", "brier", "{:.4f}"), ("Brier, test rate", "brier_test_rate", "{:.4f}"),
+    ("Brier skill vs test rate", "brier_skill_test_rate", "{:.3f}"),
+    ("Brier skill vs training rate", "brier_skill_train_rate", "{:.3f}"),
+    ("log score", "log_score", "{:.4f}"), ("log score, test rate", "log_score_test_rate", "{:.4f}"),
+    ("log skill vs test rate", "log_skill_test_rate", "{:.3f}"),
+    ("log skill vs training rate", "log_skill_train_rate", "{:.3f}"),
+    ("test rate", "test_base_rate", "{:.4f}"), ("training rate", "train_base_rate", "{:.4f}"),
+    ("calibration slope", "calibration_slope", "{:.2f}"), ("calibration intercept", "calibration_intercept", "{:.2f}"),
+    ("carries over", "carries_over", None),
+)
+
+
+def oos_rows(scores: pd.DataFrame) -> dict:
+    """The scores table: one row per holdout model, every score with its interval."""
+    if scores.empty:
+        return {"columns": [], "rows": []}
     rows = []
-    for _, r in verdicts.iterrows():
-        claim = f"<b>{esc(r['claim'])}</b><br><span class=note>{esc(r['seed'])}</span>"
-        v = badge(r["verdict"])
-        if str(r.get("favoured_sign", "") or ""):
-            v += f"<br><span class=note>sign the data favour: <b>{esc(r['favoured_sign'])}</b></span>"
-        if str(r.get("note", "") or ""):
-            v += f"<br><span class=note>{esc(r['note'])}</span>"
-        cells = "".join(f"<td class=num><b>{esc(r[f'{m} verdict'])}</b><br>{esc(r[m])}</td>" for m in measures)
-        rows.append(f"<tr><td>{claim}<br><span class=note>evidence: {esc(r['evidence'])}</span></td><td>{v}</td>{cells}</tr>")
-    p = settings["verdict_prob"]
-    rule = (f"<p class=note>Decision rule: an effect has a sign when the posterior probability of that sign is at "
-            f"least {p:g} (the {int(round(100 * (2 * p - 1)))}% central interval excludes 0). Each claim is judged "
-            "under every disparity measure (columns); agreement gives that verdict, disagreement \"depends on "
-            "measurement\". A fit that failed the convergence gate gives \"no verdict (fit failed)\" and is left "
-            "out of the combined verdict (the note names it). β(std): log-odds per SD of the predictor; AME: change "
-            "in the predicted probability when the factor moves from its 25th to its 75th percentile (see each "
-            "model's AME table for the exact values), averaged over the observed rows.</p>")
-    if len(measures) == 1:
-        rule += (f"<p class=note><b>One disparity measure ({esc(measures[0])}) in this run</b> (config key "
-                 "<code>variants</code>): a verdict here cannot show that the measures disagree; the default run "
-                 "judges each claim under CINC, GDP and military spending.</p>")
-    return f'<table class="verdicts"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>{rule}'
+    for r in scores.to_dict("records"):
+        cells = []
+        for _, key, fmt in OOS_COLUMNS:
+            if fmt is None:
+                cells.append("" if missing(r.get(key)) else num(r.get(key)))
+            else:
+                cells.append(estimate(r, key, fmt))
+        rows.append({"model": r.get("model", ""), "cells": cells, "failed": r.get("fit_status") not in ("ok", None)})
+    return {"columns": ["model", *[c for c, _, _ in OOS_COLUMNS]], "rows": rows}
 
 
-def model_section(name: str, info: dict, diag: dict, paths: dict, settings: dict, shown: set = frozenset()) -> str:
-    """One model in full; ``shown``: figure stems already shown elsewhere in the report."""
-    fig, tab = Path(paths["figures"]), Path(paths["model_tables"])
-    parts = [f'<h3 id="m-{esc(name)}">{esc(name)}</h3>']
-    if info.get("description"):
-        parts.append(f"<p>{esc(info['description'])}</p>")
-    parts.append(f"<p class=note>data <code>{esc(info.get('data', ''))}</code>; family {esc(info.get('family', ''))}; "
-                 f"formula <code>{esc(info.get('formula', ''))}</code>"
-                 + (f"; rows: <code>{esc(info['subset'])}</code>" if info.get("subset") else "")
-                 + (f"; held out: <code>{esc(info['holdout'])}</code>" if info.get("holdout") else "") + "</p>")
-    parts.append(status_line(diag))
-    iv = int(round(100 * settings["interval"]))
-    caps = {
-        "forest": f"Standardized effects: posterior mean and {iv}% equal-tailed interval, log-odds per SD; "
-                  "P(effect > 0) at the right.",
-        "odds": f"Odds ratios per SD of each predictor (median, {iv}% interval); per-unit odds ratios at the right.",
-        "ame": f"Average marginal effects on the probability scale ({iv}% intervals).",
-        "loo": "Change in expected log predictive density (PSIS-LOO) when each factor is dropped, ±2 SE; "
-               "Pareto-k warnings in red.",
-        "ppc": "Posterior predictive check: replicated outcome counts (red line: observed) and in-sample calibration.",
-        "freqbayes": "Frequentist (statsmodels logit, Firth under separation; cluster-robust SEs) and Bayesian "
-                     "estimates of the same coefficients, per SD of the predictor, 95% intervals.",
-        "posterior": "Posterior densities of the standardized coefficients (90% HDI, share of mass above 0).",
-    }
-    imgs = [figure(fig / f"{name}-{k}.png", f"{name}: {c}") for k, c in caps.items()]
-    parts.append('<div class="grid2">' + "".join(imgs[:6]) + "</div>" + imgs[6])
-    if (fig / f"{name}-cases.png").is_file() and f"{name}-cases" not in shown:
-        parts.append(figure(fig / f"{name}-cases.png", f"{name}: each case's predicted probability against what happened"))
-    coefs = read_csv(tab / f"{name}-coefficients.csv")
-    parts.append("<h4>Coefficients, P(effect &gt; 0) and odds ratios</h4>" + table_html(_round(coefs, [
-        "term", "category", "beta_std_mean", "beta_std_lo", "beta_std_hi", "p_positive", "or_sd_median", "or_sd_lo",
-        "or_sd_hi", "beta_orig_mean", "or_unit_median", "or_unit_lo", "or_unit_hi"])))
-    ame = read_csv(tab / f"{name}-ame.csv")
-    parts.append("<h4>Average marginal effects</h4>" + table_html(_round(ame, [
-        "factor", "category", "shift", "ame_mean", "ame_lo", "ame_hi", "p_positive", "n_rows", "draws"])))
-    loo = read_csv(tab / f"{name}-loo.csv")
-    parts.append("<h4>PSIS-LOO: what each factor adds</h4>" + table_html(_round(loo, [
-        "dropped", "elpd_full", "se_full", "elpd_reduced", "delta_elpd", "delta_se", "k_bad_full", "k_bad_reduced",
-        "k_max_full", "k_max_reduced", "draws", "reduced_status", "note"])))
-    ppc = read_csv(tab / f"{name}-ppc.csv")
-    parts.append("<h4>Posterior predictive check</h4>" + table_html(_round(ppc, [
-        "category", "observed", "rep_mean", "rep_lo", "rep_hi", "p_rep_ge_obs", "draws"])))
+def forecast_view(scores: pd.DataFrame, partners: pd.DataFrame, forecasts: list[str], info: dict) -> dict:
+    """The forecasts (holdout models of a later era): per model the
+    calibration, ranking, expected against observed, the partners most over-
+    and under-predicted and whether the framework carries over."""
+    if scores.empty or not forecasts:
+        return {}
+    rows = scores[scores["model"].isin(forecasts)].to_dict("records")
+    if not rows:
+        return {}
+    desc = next((str(info.get(r["model"], {}).get("description") or r.get("description") or "") for r in rows), "")
+    head = desc.split(":", 1)[0].strip() if ":" in desc[:120] else ""
+    models = []
+    for r in rows:
+        p = partners[partners["model"] == r["model"]] if not partners.empty and "model" in partners else pd.DataFrame()
+        models.append({
+            "model": r["model"], "failed": r.get("fit_status") != "ok", "reading": r.get("reading", ""),
+            "carries_over": str(r.get("carries_over", "")), "badge": badge_class(r.get("carries_over")),
+            "auc": estimate(r, "auc"), "eo": estimate(r, "expected_observed"),
+            "expected": num(r.get("expected"), "{:.1f}"), "observed": num(r.get("events")),
+            "decisions": num(r.get("event_clusters")), "slope": estimate(r, "calibration_slope"),
+            "intercept": estimate(r, "calibration_intercept"),
+            "log_skill": estimate(r, "log_skill_test_rate", "{:.3f}"),
+            "partners": frame_table(p, ["side", "partner", "ccode2", "rows", "observed", "expected",
+                                        "observed_minus_expected"], fmt="{:.2f}"),
+        })
+    verdicts = {m["carries_over"] for m in models}
+    combined = verdicts.pop() if len(verdicts) == 1 else cl.DEPENDS_TYPE
+    return {"title": head or "Forecasts", "description": desc, "models": models, "combined": combined,
+            "combined_badge": badge_class(combined)}
+
+
+def fit_status(diag: dict) -> dict:
+    """The status line of a fit: ok, and the sentence."""
+    if diag.get("status") != "ok":
+        return {"ok": False, "text": (f"Fit failed the convergence gate ({'; '.join(diag.get('reasons', []))}). "
+                                      "Its estimates are shown for diagnosis only and are not a finding; verdicts "
+                                      "that would rest on it say \"no verdict (fit failed)\".")}
+    first, draws = diag.get("draws_first"), diag.get("draws", "?")
+    more = (f", continued from {first} until the gate passed" if isinstance(first, int) and isinstance(draws, int)
+            and draws > first else "")
+    units = evidence_units(diag.get("n_events"), diag.get("n_decisions"))
+    return {"ok": True, "text": (
+        f"Converged: max R-hat {diag['max_rhat']:.3f}, min bulk ESS {diag['min_ess_bulk']:.0f}, "
+        f"min tail ESS {diag['min_ess_tail']:.0f}, {diag['divergences']} divergences "
+        f"({diag.get('chains', '?')} chains x {draws} draws{more}; {diag.get('n_obs', '?')} rows"
+        + (f", {units}" if units else "") + ").")}
+
+
+def model_view(name: str, info: dict, diag: dict, paths: dict, settings: dict, case: bool, shown: set) -> dict:
+    """One model in full: its figures by placement, its tables, its diagnostics."""
+    fig_dir, tab = paths["figures"], paths["model_tables"]
+    scopes = (registry.MODEL, registry.CASE) if case else (registry.MODEL,)
+    figs = [figure(f, settings, fig_dir, name) for f in registry.figures(*scopes)
+            if f.placement in ("grid", "wide") and f"{name}-{f.key}" not in shown]
+    tables = []
+    for t in registry.tables(*scopes):
+        if not t.show:
+            continue
+        df = read_csv(t.path(tab, model=name))
+        if not df.empty:
+            tables.append({"title": t.title, "table": frame_table(df, t.columns)})
     summ = read_csv(Path(paths["results"]) / name / "summary.csv")
-    if not summ.empty:
+    if not summ.empty and "scale" in summ:
         summ = summ[summ["scale"] != "original"]
-    parts.append("<h4>Diagnostics per parameter</h4>" + table_html(_round(summ, [
-        "parameter", "scale", "mean", "sd", "r_hat", "ess_bulk", "ess_tail", "mcse_mean"]), max_rows=40))
-    fb = read_csv(tab / f"{name}-freqbayes.csv")
-    parts.append("<h4>Frequentist and Bayesian, original scale</h4>" + table_html(_round(fb, [
-        "term", "category", "bayes_mean", "bayes_lo", "bayes_hi", "freq_estimate", "freq_lo", "freq_hi",
-        "freq_p_value", "freq_method", "separation"])))
-    return "\n".join(parts)
+    tables.append({"title": "Diagnostics per parameter", "table": frame_table(
+        summ, ["parameter", "scale", "mean", "sd", "r_hat", "ess_bulk", "ess_tail", "mcse_mean"], max_rows=40)})
+    keys = ("description", "data", "family", "formula", "subset", "holdout")
+    return {"name": name, "info": {k: ("" if missing(info.get(k)) else str(info[k])) for k in keys},
+            "status": fit_status(diag), "grid": [f for f in figs if f["placement"] == "grid"],
+            "wide": [f for f in figs if f["placement"] == "wide"], "tables": tables}
 
 
-def provenance(meta: dict, run: dict, seeds: dict) -> str:
-    rows = [(k, v) for k, v in meta.items() if k != "model seeds"]
+def provenance_rows(meta: dict, run: dict) -> list[tuple[str, str]]:
+    rows = [(k, str(v)) for k, v in meta.items() if k != "model seeds"]
     rt = (f"{run['jobs']} jobs; sum of job run times {run['job_seconds']:.0f} s; first job start to last job end "
           f"{run['span_seconds']:.0f} s (from benchmarks/*.tsv of the run that wrote them)") if run.get("jobs") else \
         "no benchmark files found"
     rows.append(("run time", rt))
     if run.get("by_rule"):
         rows.append(("time by rule (s)", ", ".join(f"{k} {v:g}" for k, v in run["by_rule"].items())))
-    body = "<table><tbody>" + "".join(f"<tr><th>{esc(k)}</th><td class=text>{esc(v)}</td></tr>" for k, v in rows) + "</tbody></table>"
-    if seeds:
-        body += "<h4>Sampler seeds per model</h4>" + table_html(pd.DataFrame(
-            [{"model": k, "seed": v} for k, v in seeds.items()]), max_rows=500)
-    return body
+    return rows
 
 
 # --------------------------------------------------------------------------
 # the whole report
 
 
-def build(models: list[str], reduced: list[str], settings: dict, paths: dict, tables: dict, meta: dict) -> tuple[str, str]:
-    """(index.html text, summary.md text)."""
+def environment():
+    """The Jinja2 environment: autoescaped HTML templates, plain Markdown ones."""
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(registry.TEMPLATE_DIR)),
+                             autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True)
+    env.filters.update(md_bold=md_bold, num=num, md_cell=md_cell)
+    return env
+
+
+def md_cell(v) -> str:
+    return ("" if missing(v) else str(v)).replace("|", "\\|").replace("\n", " ")
+
+
+def context(models: list[str], reduced: list[str], settings: dict, paths: dict, tables: dict, meta: dict) -> dict:
+    """Everything the templates show."""
     from . import summaries as sm
 
-    res, fig = Path(paths["results"]), Path(paths["figures"])
+    res, fig_dir, tdir = Path(paths["results"]), paths["figures"], paths.get("tables", "reports/tables")
     info = paths.get("model_info", {})
-    diags = {m: json.loads((res / m / "diagnostics.json").read_text()) for m in [*models, *reduced]}
-    verdicts = read_csv(paths["verdicts"], text=True)
-    sections, toc = [], []
+    refits = [m for m in paths.get("refits", []) if (res / m / "diagnostics.json").is_file()]
+    diags = {m: json.loads((res / m / "diagnostics.json").read_text()) for m in [*models, *reduced, *refits]}
+    claims_cfg = settings.get("claims") or {}
+    names = state_names(paths)
+    eras = paths.get("eras") or {}
+    bal_cfg = claims_cfg.get("balancing") or {}
+    annotate = settings.get("annotate") or {}
+    focal_code = bal_cfg.get("focal", annotate.get("ccode1", (claims_cfg.get("ussr_different") or {}).get("level")))
+    threat_code = bal_cfg.get("threat_state", annotate.get("ccode2"))
+    level_code = (claims_cfg.get("ussr_different") or {}).get("level", focal_code)
+    years = bal_cfg.get("years")
+    who = {"focal": state_label(focal_code, names, eras, years), "threat": state_label(threat_code, names),
+           "level": state_label(level_code, names, eras, years), "focal_code": focal_code,
+           "threat_code": threat_code, "level_code": level_code}
 
-    def add(anchor, title, body):
-        toc.append((anchor, title))
-        sections.append(section(title, body, anchor))
+    def t(key):
+        return registry.table(key).path(tdir)
 
-    n_failed = sum(d.get("status") != "ok" for d in diags.values())
-    intro = ("<p>When does a state form, keep or break an alliance, and how much do power disparity and external "
-             "threat matter? Bayesian (PyMC) and frequentist (statsmodels) models fitted on public data (COW NMC, "
-             "Maddison, ATOP, COW MIDs, Thompson's strategic rivalries) and on the alliance cases the two seed "
-             "papers discuss (Yu: Soviet alliances; Moura: Sino-Soviet relations 1954/1957/1969). "
-             f"{len(models)} models (+{len(reduced)} reduced models for the LOO comparisons); "
-             f"{len(diags) - n_failed} passed the convergence gate, {n_failed} failed"
-             + (" (marked wherever they appear)" if n_failed else "") + ".</p>")
-    sections.append(intro)
-    add("verdicts", "Verdicts on the seeds' claims", verdict_section(verdicts, settings))
+    verdicts = read_csv(t("verdicts"), text=True)
+    strips = read_csv(t("robustness"))
+    numbers = read_json(t("numbers"))
+    findings = numbers.get("findings") or {}
+    claims = verdict_rows(verdicts, strips, findings, settings)
+    order = [c["claim_id"] for c in claims] + [k for k in findings if k not in {c["claim_id"] for c in claims}]
+    by_id = {c["claim_id"]: c for c in claims}
 
-    # the seeds' questions
-    case_models = paths.get("case_models", [])
-    body = ("<p>Posterior predicted probability over a grid of disparity (x) and threat (y), other predictors at "
-            "typical values; every case the model was fitted on is placed on the surface and labelled with the "
-            "partner and year (identical positions merged). The categorical model gives one panel per category "
-            "of the first seed's Table 1, with the cases coded in it filled. Sino-Soviet cases are in bold red.</p>")
-    for m in case_models:
-        body += figure(fig / f"{m}-surface.png", f"{m}: disparity x threat surface")
-    add("surface", "Disparity x threat: the first seed's Table 1 as a picture", body)
+    # the seeds' questions: surfaces and cases
+    case_models = [m for m in paths.get("case_models", []) if m in models]
+    sec = (claims_cfg.get("disparity") or {}).get("secondary")
+    sec = sec.get("model") if isinstance(sec, dict) else sec
     main_cases = [m for m in case_models if info.get(m, {}).get("family") == "bernoulli"
-                  and info.get(m, {}).get("base") == settings["claims"].get("disparity", {}).get("model")]
-    body = ("<p>In-sample posterior predicted probability of each case (mean and interval), sorted, against what "
-            "happened (colour and the square at 0 or 1). Annotated in red: the Sino-Soviet cases of "
-            f"{', '.join(map(str, settings.get('annotate', {}).get('years', [])))}. The other case models' plots are "
-            "in their model sections.</p>")
-    for m in main_cases or case_models:
-        body += figure(fig / f"{m}-cases.png", f"{m}: each case's predicted probability")
-    add("cases", "Each case: predicted against what happened", body)
+                  and info.get(m, {}).get("base") == sec] or case_models
+    shown = {f"{m}-cases" for m in main_cases} | {f"{m}-surface" for m in case_models}
+    surface = [figure(registry.figure("surface"), settings, fig_dir, m) for m in case_models]
+    cases = [figure(registry.figure("cases"), settings, fig_dir, m) for m in main_cases]
 
-    body = ("<p><b>Operationalisation.</b> <i>Perceived threat</i>: the four Walt pillars of the second seed's "
-            "Table 4 recomputed from public data (aggregate power, proximity, offensive capabilities, offensive "
-            "intentions; + = 1, +/- = 0.5, - = 0), averaged per year; the threat is <i>rising</i> when the last year's "
-            "score exceeds the first. <i>Balancing</i>: an ATOP pledge onset between the USSR and a state in conflict "
-            "with China (a MID with China in the prior window, or a TSS strategic rivalry with China) in the years the "
-            "USSR and China were TSS strategic rivals. The USSR <i>balanced</i> if such onsets were credibly more "
-            "frequent than with other partners in the same years, or more numerous than the USSR's own onset model "
-            "predicts for those dyad-years (posterior predictive). Shown per alliance type (defence pact; any "
-            "obligation) and disparity measure.</p>")
-    ts = read_csv(paths["threat_scores"])
-    body += "<h4>Recomputed threat score per year</h4>" + table_html(ts)
-    bal = read_csv(paths["balancing"])
-    body += "<h4>Balancing numbers</h4>" + table_html(_round(bal, [
-        "model", "measure", "kind", "status", "years", "n_threat_years", "n_adv", "onsets_adv", "expected_adv_mean",
-        "rep_adv_lo", "rep_adv_hi", "p_rep_ge_obs", "n_other", "onsets_other", "rate_adv", "rate_other",
-        "p_rate_adv_gt_other"]))
-    add("balancing", "Threat without balancing: the USSR and China", body)
+    # out of sample
+    scores = read_csv(t("oos_scores"))
+    partners = read_csv(t("oos_partners"))
+    forecasts = paths.get("forecast_models")
+    if forecasts is None:
+        forecasts = [m for m in (scores["model"] if "model" in scores else []) if "forecast" in str(m)]
+    oos = {
+        "readings": [{"model": r.get("model", ""), "reading": r.get("reading", ""),
+                      "description": "" if missing(r.get("description")) else r["description"],
+                      "failed": r.get("fit_status") != "ok"} for r in scores.to_dict("records")],
+        "scores": oos_rows(scores),
+        "figure": figure(registry.figure("oos-calibration"), settings, fig_dir),
+        "calibration": frame_table(read_csv(t("oos_calibration")), fmt="{:.3g}", max_rows=120),
+        "worst": frame_table(read_csv(t("oos_worst")), ["model", "state1", "state2", "ccode1", "ccode2", "year",
+                                                       "observed", "p_mean", "p_lo90", "p_hi90", "log_loss"]),
+        "forecast": forecast_view(scores, partners, list(forecasts), info),
+        "interval": f"{100 * settings.get('interval', 0.9):.0f}%",
+    }
 
-    body = ("<p>Major-power defence-pact onsets with the slopes of disparity and common threat varying by focal "
-            "major power. The contrast is the USSR's deviation minus the mean deviation of the other major powers "
-            "(standardized scale).</p>")
-    for p in paths.get("slope_figures", []):
-        body += figure(p, Path(p).stem + ": effects by focal major power")
-    body += table_html(_round(read_csv(paths["contrasts"]), [
-        "model", "term", "level", "level_total_mean", "level_total_lo", "level_total_hi", "others_total_mean",
-        "diff_mean", "diff_lo", "diff_hi", "p_positive", "fit_status"]))
-    add("majors", "Is the USSR different from the other major powers?", body)
+    slope_models = paths.get("slope_models", [])
+    different = {"claim": by_id.get("ussr_different"),
+                 "figures": [figure(registry.figure("slopes"), settings, fig_dir, m) for m in slope_models],
+                 "contrasts": frame_table(read_csv(t("contrasts")), [
+                     "model", "term", "level", "level_total_mean", "level_total_lo", "level_total_hi",
+                     "others_total_mean", "diff_mean", "diff_lo", "diff_hi", "p_positive", "fit_status"])}
+    bal = read_csv(t("balancing"))
+    balancing = {"claim": by_id.get("balancing"), "table": balancing_view(bal, names, settings),
+                 "scores": frame_table(read_csv(t("threat_scores"))), "years": years,
+                 "multilateral_min": settings.get("multilateral_min")}
 
-    scores = read_csv(paths["oos_scores"])
-    body = ("<p>Models fitted on part of the data predict the rest: the USSR dyad-year onset model fitted up to 1945 "
-            "predicts 1946 on; the major-power model fitted without the USSR predicts the USSR's dyad-years. Scores "
-            "against a base-rate model that predicts the training event rate for every row. Brier: mean squared "
-            "error (lower is better); log score: mean log probability of what happened (higher is better).</p>")
-    body += figure(paths["oos_figure"], "out-of-sample calibration")
-    body += "<h4>Scores</h4>" + table_html(scores, floatfmt="{:.4g}")
-    body += "<h4>Worst-predicted dyad-years (largest log loss)</h4>" + table_html(_round(read_csv(paths["oos_worst"]), [
-        "model", "state1", "state2", "ccode1", "ccode2", "year", "observed", "p_mean", "p_lo90", "p_hi90", "log_loss"]))
-    add("oos", "Out of sample", body)
-
-    shown = {f"{m}-cases" for m in (main_cases or case_models)}
-    body = "".join(model_section(m, info.get(m, {}), diags[m], paths, settings, shown) for m in models)
-    add("models", "Each model in full", body)
-    dt = sm.diagnostics_table(diags)
-    add("diagnostics", "Convergence diagnostics (every fit, reduced models included)", table_html(dt, max_rows=1000))
-    body = ""
-    for title, path in tables.items():
-        body += f"<h3>{esc(title)}</h3><p class=note>Source: {esc(path)}</p>" + table_html(read_csv(path))
-    if body:
-        add("tables", "Data tables", body)
-    body = "<p>Rank plots: for each parameter, the ranks of each chain's draws; flat bars mean the chains agree.</p>"
-    body += "".join(figure(fig / f"{m}-rank.png", f"{m}: rank plots") for m in models)
-    add("appendix", "Appendix: rank plots", body)
+    views = [model_view(m, info.get(m, {}), diags[m], paths, settings, m in case_models, shown) for m in models]
     run = sm.run_time_summary(sm.benchmark_times(paths["benchmarks"])) if paths.get("benchmarks") else {}
-    add("provenance", "Provenance", provenance(meta, run, meta.get("model seeds", {})))
-    footer = "Generated by the alliance-models pipeline (snakemake). Figures as PNG and SVG in reports/figures/."
-    html_text = page("alliance-models: power disparity, threat and alliances", sections, footer, toc)
-    return html_text, summary_markdown(verdicts, scores, meta, run, diags, paths)
+    dt = sm.diagnostics_table(diags)
+    data_tables = [{"title": title, "path": str(path), "table": frame_table(read_csv(path))}
+                   for title, path in tables.items()]
+    seeds = meta.get("model seeds", {})
+    n_failed = sum(d.get("status") != "ok" for d in diags.values())
+    measures = measures_of(strips)
+    present = {"balancing": bool(balancing["claim"]) or not bal.empty,
+               "different": bool(different["claim"]) or bool(slope_models),
+               "surface": bool(surface), "cases": bool(cases), "oos": not scores.empty,
+               "tables": bool(data_tables)}
+    sections = [{"anchor": a, "title": title.format(**who), "template": tpl}
+                for a, title, tpl in SECTIONS if present.get(a, True)]
+    return {
+        "title": TITLE, "sections": sections, "who": who, "settings": settings,
+        "interval": f"{100 * settings.get('interval', 0.9):.0f}%",
+        "findings": [{"claim_id": k, "text": findings[k], "claim": by_id.get(k)} for k in order],
+        "claims": claims, "rule": decision_rule(settings), "measures": measures,
+        "one_measure": len(measures) == 1, "labels": [(lab, "b-" + cls) for lab, cls in BADGES.items()],
+        "verdict_caption": render_caption(registry.table("verdicts"), settings),
+        "balancing": balancing, "different": different, "surface": surface, "cases": cases,
+        "annotate_names": {"focal": state_label(annotate.get("ccode1"), names) if annotate.get("ccode1") else "",
+                           "partner": state_label(annotate.get("ccode2"), names) if annotate.get("ccode2") else "",
+                           "years": ", ".join(map(str, annotate.get("years", [])))},
+        "oos": oos, "models": views,
+        "counts": {"models": len(models), "reduced": len(reduced), "refits": len(refits), "fits": len(diags),
+                   "failed": n_failed, "failed_names": [m for m, d in diags.items() if d.get("status") != "ok"]},
+        "diagnostics": frame_table(dt, max_rows=1000, row_class=lambda r: "failed-row" if r.get("status") != "ok"
+                                   else ""),
+        "data_tables": data_tables,
+        "rank": [figure(registry.figure("rank"), settings, fig_dir, m) for m in models],
+        "provenance": provenance_rows(meta, run), "run": run,
+        "seeds": frame_table(pd.DataFrame([{"model": k, "seed": v} for k, v in seeds.items()]), max_rows=1000),
+        "meta": {k: v for k, v in meta.items() if k != "model seeds"},
+        "secondary_label": SECONDARY, "min_clusters": min_clusters(),
+    }
 
 
-def _md_table(df: pd.DataFrame, floatfmt="{:.3g}") -> str:
-    if df is None or df.empty:
-        return "(no rows)\n"
+def build(models: list[str], reduced: list[str], settings: dict, paths: dict, tables: dict, meta: dict) -> tuple[str, str]:
+    """(index.html text, summary.md text).
 
-    def cell(v):
-        if isinstance(v, float):
-            return floatfmt.format(v)
-        return str(v).replace("|", "\\|").replace("\n", " ")
-
-    head = "| " + " | ".join(map(str, df.columns)) + " |\n| " + " | ".join("---" for _ in df.columns) + " |\n"
-    return head + "".join("| " + " | ".join(cell(v) for v in r) + " |\n" for r in df.itertuples(index=False))
-
-
-def summary_markdown(verdicts: pd.DataFrame, scores: pd.DataFrame, meta: dict, run: dict, diags: dict, paths: dict) -> str:
-    out = ["# alliance-models: summary\n\n", "Full report: `reports/index.html` (self-contained). "
-           "Figures: `reports/figures/*.png` and `.svg`.\n\n", "## Verdicts\n\n"]
-    if not verdicts.empty:
-        v = verdicts[["claim", "verdict", "favoured_sign", "note"]].copy()
-        for m in verdict_measures(verdicts):
-            v[m] = verdicts[f"{m} verdict"] + ": " + verdicts[m]
-        out.append(_md_table(v))
-    out.append("\n## Out of sample\n\n")
-    out.append(_md_table(_round(scores, ["model", "fit_status", "n", "events", "brier", "brier_base", "brier_skill",
-                                         "log_score", "log_score_base", "auc"]), "{:.4g}"))
-    failed = [m for m, d in diags.items() if d.get("status") != "ok"]
-    out.append(f"\n## Fits\n\n{len(diags)} fits, {len(failed)} failed the convergence gate"
-               + (": " + ", ".join(failed) if failed else "") + ".\n")
-    out.append("\n## Provenance\n\n" + "".join(f"- {k}: {v}\n" for k, v in meta.items() if k != "model seeds"))
-    if run.get("jobs"):
-        out.append(f"- run time: {run['jobs']} jobs, sum of job times {run['job_seconds']:.0f} s, "
-                   f"first start to last end {run['span_seconds']:.0f} s\n")
-    return "".join(out)
+    ``models``: the models shown in full; ``reduced``: the ``--drop-``
+    refits. ``paths``: results, figures, model_tables, tables (the claims'
+    and out-of-sample tables, named by the registry), benchmarks;
+    case_models, slope_models, forecast_models, refits (fits shown only in
+    the diagnostics: the common-sample refits), model_info; state_names
+    (COW's state list, .rda, or a state-year parquet) and eras (the
+    config's panel.eras) for the names. ``tables``: title -> CSV of the
+    data tables shown at the end."""
+    ctx = context(models, reduced, settings, paths, tables, meta)
+    env = environment()
+    html_text = env.get_template("base.html.j2").render(**ctx)
+    md_text = env.get_template("summary.md.j2").render(**ctx)
+    return html_text, md_text

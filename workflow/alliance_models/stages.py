@@ -12,7 +12,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from . import io
+from . import io, registry
 from .data import maddison, nmc, polity, states
 from .data.state_year import UNITS, build_state_year
 from .fetch import fetch_source
@@ -160,21 +160,41 @@ def fit_bayes(spec_json: str, data_path: str, sampling: dict, seed: int, thresho
     io.write_json(diag, out_diag)
 
 
-MODEL_FIGURES = ["forest", "odds", "ame", "loo", "ppc", "freqbayes", "posterior", "rank"]
-MODEL_TABLES = ["coefficients", "ame", "loo", "ppc", "calibration", "freqbayes", "slopes"]
-CASE_FIGURES = ["surface", "cases"]
-CASE_TABLES = ["surface", "case_predictions"]
+# The per-model figures and tables (names, scopes, captions, the frames and
+# plots behind each) are declared in .registry; these lists are its keys.
+MODEL_FIGURES = registry.keys(registry.figures(registry.MODEL))
+MODEL_TABLES = registry.keys(registry.tables(registry.MODEL))
+CASE_FIGURES = registry.keys(registry.figures(registry.CASE))
+CASE_TABLES = registry.keys(registry.tables(registry.CASE))
+
+
+class _Lazy(dict):
+    """Named values computed on first use (frames and title fields)."""
+
+    def __init__(self, builders: dict):
+        super().__init__()
+        self.builders = builders
+
+    def __missing__(self, key):
+        if key not in self.builders:
+            raise KeyError(f"no frame or title field '{key}' (registry entry names one model_figures cannot build)")
+        value = self[key] = self.builders[key]()
+        return value
 
 
 def model_figures(model: str, inputs: dict, reduced: list[dict], settings: dict, fig_dir: str, table_dir: str,
                   case: dict | None = None) -> None:
-    """Every per-model frame (reports/tables/models/) and figure (PNG and SVG).
+    """Every per-model frame (reports/tables/models/) and figure (PNG and SVG)
+    that the registry declares for the model's scope (``model``; plus
+    ``case model`` when ``case`` is given).
 
     ``inputs``: nc, summary, diagnostics, frequentist, data, spec (the
     declaration as JSON; else the posterior's copy). ``reduced``: one
     dict per dropped factor (label, name, nc, diagnostics, spec) for the LOO
     comparison. ``case``: for models of the case table, the surface axes
     (x, y) and the state_year path (state abbreviations for labels).
+    Frames are built on first use, by the name of the summaries function a
+    registry entry gives.
     """
     import json
     from pathlib import Path
@@ -190,57 +210,72 @@ def model_figures(model: str, inputs: dict, reduced: list[dict], settings: dict,
     spec = ModelSpec.from_json(inputs["spec"]) if inputs.get("spec") else \
         ModelSpec.from_json(az.from_netcdf(inputs["nc"]).attrs["model_spec"])
     fit = sm.load_fit(inputs["nc"], load_model_frame(spec, inputs["data"]), diag, spec)
-    failed, fig, tab = fit.failed, Path(fig_dir) / model, Path(table_dir) / model
+    failed = fit.failed
 
-    def out(kind, frame_or_fig):
-        if kind in MODEL_TABLES + CASE_TABLES and isinstance(frame_or_fig, pd.DataFrame):
-            io.write_csv(frame_or_fig, f"{tab}-{kind}.csv")
-        else:
-            plots.save(frame_or_fig, f"{fig}-{kind}")
+    def reduced_fits():
+        out = []
+        for r in reduced:
+            rdiag = json.loads(Path(r["diagnostics"]).read_text())
+            rspec = ModelSpec.from_json(r["spec"]) if r.get("spec") else None
+            rows = build_model_data(rspec, fit.frame).rows if rspec else None
+            out.append({"label": r["label"], "name": r["name"], "idata": sm.open_idata(r["nc"]),
+                        "status": rdiag["status"], "rows": rows})
+        return out
 
-    coefs = sm.coefficient_table(fit, iv)
-    out("coefficients", coefs)
-    ref = f" (each category vs '{fit.md.categories[0]}')" if spec.family == "categorical" else ""
-    out("forest", plots.forest(coefs, f"{model}: standardized effects{ref}", failed))
-    out("odds", plots.odds_ratios(coefs, f"{model}: odds ratios{ref}", failed))
-    ame = sm.average_marginal_effects(fit, max_draws=draws, interval=iv)
-    out("ame", ame)
-    out("ame", plots.marginal_effects(ame, f"{model}: average marginal effects ({ame['draws'].max() if len(ame) else 0} draws)", failed))
-    red = []
-    for r in reduced:
-        rdiag = json.loads(Path(r["diagnostics"]).read_text())
-        rspec = ModelSpec.from_json(r["spec"]) if r.get("spec") else None
-        rows = build_model_data(rspec, fit.frame).rows if rspec else None
-        red.append({"label": r["label"], "name": r["name"], "idata": sm.open_idata(r["nc"]), "status": rdiag["status"],
-                    "rows": rows})
-    loo = sm.loo_comparison(model, fit.idata, fit.status, red, max_draws=settings["loo_draws"], full_rows=fit.md.rows)
-    out("loo", loo)
-    out("loo", plots.loo_deltas(loo, f"{model}: what each factor adds (PSIS-LOO, {int(loo['draws'].iloc[0])} draws)", failed))
-    pp = sm.ppc_frames(fit, max_draws=settings["loo_draws"], interval=iv)
-    out("ppc", pp["stats"])
-    out("calibration", pp.get("calibration", sm.calibration_bins([], [])))
-    out("ppc", plots.ppc(pp, f"{model}: posterior predictive check", failed))
-    fb = sm.frequentist_vs_bayes(fit, pd.read_csv(inputs["frequentist"], keep_default_na=False, na_values=[""]))
-    fb["predictor_sd"] = [float(fit.md.sds.get(t, 1.0)) for t in fb["term"]]
-    out("freqbayes", fb)
-    out("freqbayes", plots.freq_vs_bayes(fb, f"{model}: frequentist and Bayesian estimates", failed))
-    out("slopes", sm.group_slopes(fit.idata, spec, iv, fit.status))
-    out("posterior", plots.posterior_densities(fit.idata, f"{model}: posterior densities", failed))
-    out("rank", plots.rank_plot(fit.idata, f"{model}: rank plots", failed))
-    if case:
-        names = sm.state_names(pd.read_parquet(case["state_year"], columns=["ccode", "year", "stateabb"]))
-        grid = sm.surface_grid(fit, case["x"], case["y"], n=settings["grid_size"], max_draws=draws, interval=iv)
-        grid.attrs["interval"] = iv
-        out("surface", grid)
-        points = sm.case_points(fit, case["x"], case["y"], names, settings.get("annotate"))
-        what = "P(each category)" if spec.family == "categorical" else f"P({spec.outcome} = 1)"
-        out("surface", plots.surface(grid, points, f"{model}: {what} over {case['x']} x {case['y']} "
-                                     f"({int(grid['draws'].iloc[0])} draws)", failed,
-                                     outcome_names={0: f"{spec.outcome} = 0 (observed)"}))
-        pred = sm.case_predictions(fit, names, settings.get("annotate"), max_draws=settings["loo_draws"], interval=iv)
+    def freqbayes():
+        fb = sm.frequentist_vs_bayes(fit, pd.read_csv(inputs["frequentist"], keep_default_na=False, na_values=[""]))
+        fb["predictor_sd"] = [float(fit.md.sds.get(t, 1.0)) for t in fb["term"]]
+        return fb
+
+    def names():
+        return sm.state_names(pd.read_parquet(case["state_year"], columns=["ccode", "year", "stateabb"]))
+
+    def grid():
+        g = sm.surface_grid(fit, case["x"], case["y"], n=settings["grid_size"], max_draws=draws, interval=iv)
+        g.attrs["interval"] = iv
+        return g
+
+    def predictions():
+        pred = sm.case_predictions(fit, v["names"], settings.get("annotate"), max_draws=settings["loo_draws"],
+                                   interval=iv)
         pred.attrs["interval"] = iv
-        out("case_predictions", pred)
-        out("cases", plots.case_predictions(pred, f"{model}: each case's predicted probability against what happened", failed))
+        return pred
+
+    v = _Lazy({
+        # frames, by the summaries function that builds them
+        "coefficient_table": lambda: sm.coefficient_table(fit, iv),
+        "average_marginal_effects": lambda: sm.average_marginal_effects(fit, max_draws=draws, interval=iv),
+        "loo_comparison": lambda: sm.loo_comparison(model, fit.idata, fit.status, reduced_fits(),
+                                                    max_draws=settings["loo_draws"], full_rows=fit.md.rows),
+        "ppc_frames": lambda: sm.ppc_frames(fit, max_draws=settings["loo_draws"], interval=iv),
+        "frequentist_vs_bayes": freqbayes,
+        "group_slopes": lambda: sm.group_slopes(fit.idata, spec, iv, fit.status),
+        "idata": lambda: fit.idata,
+        "names": names,
+        "surface_grid": grid,
+        "case_points": lambda: sm.case_points(fit, case["x"], case["y"], v["names"], settings.get("annotate")),
+        "case_predictions": predictions,
+        # title fields and keyword arguments
+        "model": lambda: model,
+        "ref": lambda: f" (each category vs '{fit.md.categories[0]}')" if spec.family == "categorical" else "",
+        "ame_draws": lambda: v["average_marginal_effects"]["draws"].max() if len(v["average_marginal_effects"]) else 0,
+        "loo_draws": lambda: int(v["loo_comparison"]["draws"].iloc[0]),
+        "grid_draws": lambda: int(v["surface_grid"]["draws"].iloc[0]),
+        "what": lambda: "P(each category)" if spec.family == "categorical" else f"P({spec.outcome} = 1)",
+        "x": lambda: case["x"],
+        "y": lambda: case["y"],
+        "outcome_names": lambda: {0: f"{spec.outcome} = 0 (observed)"},
+    })
+    scopes = (registry.MODEL, registry.CASE) if case else (registry.MODEL,)
+    for t in registry.tables(*scopes):
+        frame = v[t.frame].get(t.part) if t.part else v[t.frame]
+        if frame is None:  # a part this family has not (no calibration bins for a categorical model)
+            frame = sm.calibration_bins([], []) if t.part == "calibration" else pd.DataFrame()
+        io.write_csv(frame, t.path(table_dir, model=model))
+    for f in registry.figures(*scopes):
+        fig = getattr(plots, f.plot)(*[v[n] for n in f.frames], f.title.format_map(v), failed,
+                                     **{k: v[name] for k, name in f.kwargs})
+        plots.save(fig, Path(f.pattern(fig_dir).format(model=model)))
     log.info("model %s: figures and tables written (status %s)", model, fit.status)
 
 
@@ -248,9 +283,13 @@ def build_report(models: list[str], reduced: list[str], settings: dict, paths: d
                  meta: dict, outputs: dict) -> None:
     """Assemble reports/index.html and reports/summary.md.
 
-    ``paths``: results, figures, tables (per-model tables), claims (verdict
-    tables), oos (out-of-sample tables), benchmarks. ``tables``: title ->
-    CSV of the data tables shown at the end.
+    ``models``: the models shown in full (registry.shown_in_full);
+    ``reduced``: the --drop- refits. ``paths``: results, figures,
+    model_tables, tables (the claims' and out-of-sample tables, named by the
+    registry), benchmarks, case_models, slope_models, forecast_models, refits
+    (the common-sample refits, in the diagnostics only), model_info,
+    state_names (COW's state list) and eras (see report.build). ``tables``:
+    title -> CSV of the data tables shown at the end.
     """
     from . import report
 

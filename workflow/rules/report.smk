@@ -316,6 +316,7 @@ rule report:
         tables=list(REPORT_TABLES.values()),
         states=source_path("cow_states"),
         state_year="data/processed/state_year.parquet",
+        templates=registry.report_files(),
     output:
         html="reports/index.html",
         md="reports/summary.md",
