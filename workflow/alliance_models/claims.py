@@ -201,7 +201,7 @@ def directional_verdict(primary: Cell, strip: list[Cell], expected: int, prob: f
 
 
 def difference_verdict(elpd_diff: float, elpd_se: float, p_outside: float, status: str, prob: float = 0.95,
-                       z: float = 2.0, outside: float = 0.9) -> Verdict:
+                       z: float = 2.0, outside: float = 0.9, level: str = "the focal state") -> Verdict:
     """Is the USSR different from the other major powers?
 
     Two joint quantities: ``elpd_diff`` (PSIS-LOO expected log predictive
@@ -212,15 +212,16 @@ def difference_verdict(elpd_diff: float, elpd_se: float, p_outside: float, statu
     typical power). The rule: ``supported`` when the USSR-specific slopes
     predict better by more than ``z`` standard errors AND p_outside >=
     ``outside``; ``not supported`` otherwise (the reason says which quantity
-    falls short). ``status``: the worst gate status of the fits involved."""
+    falls short). ``status``: the worst gate status of the fits involved;
+    ``level``: the name of the level compared (for the text)."""
     if status in ("missing", None) or elpd_diff != elpd_diff:
         return Verdict(NOT_FITTED, "the models were not fitted")
     if status != "ok":
         return Verdict(NO_VERDICT, "a fit behind the comparison failed the convergence gate")
     better = elpd_diff > z * elpd_se
     far = p_outside == p_outside and p_outside >= outside
-    text = (f"ΔELPD {elpd_diff:+.1f} (SE {elpd_se:.1f}) for USSR-specific slopes; "
-            f"P(USSR outside the central 90% of the powers' slopes) {p_outside:.2f}")
+    text = (f"ΔELPD {elpd_diff:+.1f} (SE {elpd_se:.1f}) for slopes specific to {level}; "
+            f"P({level} outside the central 90% of the powers' slopes) {p_outside:.2f}")
     if better and far:
         return Verdict(SUPPORTED, text)
     short = [w for w, ok in ((f"ΔELPD within {z:g} SE", better), (f"P(outside) below {outside:g}", far)) if not ok]
@@ -228,7 +229,8 @@ def difference_verdict(elpd_diff: float, elpd_se: float, p_outside: float, statu
 
 
 def balancing_verdict(rising: bool, excess_p: float, rate_p: float, status: str, n_decisions: int | None,
-                      prob: float = 0.95, min_decisions: int = 10) -> Verdict:
+                      prob: float = 0.95, min_decisions: int = 10, focal: str = "the focal state",
+                      threat: str = "the threat state") -> Verdict:
     """"The USSR perceived a rising threat from China but did not balance."
 
     ``rising``: the recomputed threat score rose; ``excess_p``: P(replicated
@@ -237,24 +239,24 @@ def balancing_verdict(rising: bool, excess_p: float, rate_p: float, status: str,
     predicts, i.e. balancing); ``rate_p``: P(onset rate with the adversaries
     > rate with other partners). Balanced when excess_p <= 1 - prob or
     rate_p >= prob. Supported when the threat rose and the USSR did not
-    balance."""
+    balance. ``focal``, ``threat``: the states' names (for the text)."""
     if status in ("missing", None):
         return Verdict(NOT_FITTED, "the baseline model was not fitted")
     if status != "ok":
         return Verdict(NO_VERDICT, "the baseline model failed the convergence gate")
     if not rising:
-        return Verdict(NOT_SUPPORTED, "the recomputed threat from China did not rise")
+        return Verdict(NOT_SUPPORTED, f"the recomputed threat from {threat} did not rise")
     model = excess_p == excess_p and excess_p <= 1 - prob
     raw = rate_p == rate_p and rate_p >= prob
     if model or raw:
-        why = [w for w, f in (("more onsets with China's adversaries than the no-threat baseline predicts", model),
+        why = [w for w, f in ((f"more onsets with {threat}'s adversaries than the no-threat baseline predicts", model),
                               ("a higher onset rate with them than with other partners", raw)) if f]
-        return Verdict(NOT_SUPPORTED, "threat rose and the USSR balanced: " + " and ".join(why))
+        return Verdict(NOT_SUPPORTED, f"threat rose and {focal} balanced: " + " and ".join(why))
     if n_decisions is not None and n_decisions < min_decisions:
         return Verdict(TOO_FEW, f"no balancing detected, but the onsets behind the comparison come from "
                                 f"{n_decisions} decisions")
-    return Verdict(SUPPORTED, "threat rose; no more onsets with China's adversaries than the no-threat baseline "
-                              "predicts, and no higher rate than with other partners")
+    return Verdict(SUPPORTED, f"threat rose; no more onsets with {threat}'s adversaries than the no-threat "
+                              "baseline predicts, and no higher rate than with other partners")
 
 
 # --------------------------------------------------------------------------

@@ -20,7 +20,8 @@ Scopes:
   disparity x threat surface and the case predictions);
 - ``claims``: written by the ``claims`` rule (``{model}`` is the
   varying-slopes model of the claim ``ussr_different``);
-- ``out of sample``: written by the ``out_of_sample`` rule.
+- ``out of sample``: written by the ``out_of_sample`` rule;
+- ``latent capability``: written by the ``latent_figures`` rule.
 
 Nothing here imports the plotting or fitting stack: the Snakefile reads it
 at parse time.
@@ -31,8 +32,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-MODEL, CASE, CLAIMS, OOS = "model", "case model", "claims", "out of sample"
-SCOPES = (MODEL, CASE, CLAIMS, OOS)
+MODEL, CASE, CLAIMS, OOS, LATENT = "model", "case model", "claims", "out of sample", "latent capability"
+SCOPES = (MODEL, CASE, CLAIMS, OOS, LATENT)
 
 REPORT_DIR = Path(__file__).resolve().parents[1] / "report"
 TEMPLATE_DIR = REPORT_DIR / "templates"
@@ -146,6 +147,8 @@ FIGURES: tuple[Figure, ...] = (
            frames=("group_slopes",), plot="group_slopes", placement="section"),
     Figure("oos-calibration", "oos-calibration", OOS, "oos.rst", "Out of sample", "calibration",
            frames=("calibration_table",), plot="oos_calibration", placement="section"),
+    Figure("latent-capability", "latent-capability", LATENT, "latent.rst", "Power", "latent capability",
+           frames=("capability_series", "ratio_comparison"), plot="latent_capability", placement="section"),
 )
 
 # --------------------------------------------------------------------------
@@ -187,6 +190,13 @@ TABLES: tuple[Table, ...] = (
     Table("oos_calibration", "oos_calibration", OOS, "Calibration bins"),
     Table("oos_worst", "oos_worst", OOS, "Worst-predicted rows (largest log loss)"),
     Table("oos_partners", "oos_partners", OOS, "Partners most over- and under-predicted"),
+    # written by the latent_figures rule
+    Table("latent_loadings", "latent_loadings", LATENT, "The indicators: loading, error sd, variance explained",
+          columns=("indicator", "loading", "error_sd", "share_explained", "observed", "anchor")),
+    Table("latent_ratios", "latent_ratios", LATENT, "The dyad's latent log ratio beside the measured ones",
+          columns=("year", "log_latent_ratio", "latent_lo", "latent_hi", "log_cinc_ratio", "log_gdp_ratio",
+                   "log_milex_ratio", "log_seed_nominal_gdp_ratio", "seed_year")),
+    Table("latent_series", "latent_series", LATENT, "Latent capability by state and year", show=False),
 )
 
 

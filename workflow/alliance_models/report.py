@@ -54,6 +54,7 @@ SECTIONS = (
     ("verdicts", "Verdicts on the seeds' claims", "verdicts.html.j2"),
     ("balancing", "Threat without balancing: {focal} and {threat}", "balancing.html.j2"),
     ("different", "Is {level} different from the other major powers?", "different.html.j2"),
+    ("latent", "Power: one latent capability instead of three measures", "latent.html.j2"),
     ("surface", "Disparity x threat: the first seed's Table 1 as a picture", "surface.html.j2"),
     ("cases", "Each case: predicted against what happened", "cases.html.j2"),
     ("oos", "Out of sample", "oos.html.j2"),
@@ -242,11 +243,9 @@ def state_names(paths: dict) -> dict[int, str]:
     src = paths.get("state_names")
     try:
         if src and str(src).endswith((".rda", ".rdata", ".RData")) and Path(src).is_file():
-            from .data.states import load_system
+            from .data.states import load_system, state_names as cow_names
 
-            spells = load_system(src, paths.get("states_object", "cow_states"))
-            last = spells.sort_values("start_year").drop_duplicates("ccode", keep="last")
-            return {int(c): str(n) for c, n in zip(last["ccode"], last["statenme"])}
+            return cow_names(load_system(src, paths.get("states_object", "cow_states")))
     except Exception as e:  # noqa: BLE001 - a name is a label: fall back to the abbreviations
         log.warning("state names from %s unreadable (%s); using abbreviations", src, e)
     sy = paths.get("state_year") or (src if src and str(src).endswith(".parquet") else None)
@@ -603,6 +602,12 @@ def context(models: list[str], reduced: list[str], settings: dict, paths: dict, 
                  "scores": frame_table(read_csv(t("threat_scores"))), "years": years,
                  "multilateral_min": settings.get("multilateral_min")}
 
+    lat = {"figure": figure(registry.figure("latent-capability"), settings, fig_dir),
+           "loadings": frame_table(read_csv(t("latent_loadings")), list(registry.table("latent_loadings").columns)),
+           "ratios": frame_table(read_csv(t("latent_ratios")), list(registry.table("latent_ratios").columns)),
+           "pair": f"{state_label(annotate.get('ccode1'), names)}/{state_label(annotate.get('ccode2'), names)}"
+           if annotate.get("ccode1") and annotate.get("ccode2") else ""}
+
     views = [model_view(m, info.get(m, {}), diags[m], paths, settings, m in case_models, shown) for m in models]
     run = sm.run_time_summary(sm.benchmark_times(paths["benchmarks"])) if paths.get("benchmarks") else {}
     dt = sm.diagnostics_table(diags)
@@ -614,6 +619,7 @@ def context(models: list[str], reduced: list[str], settings: dict, paths: dict, 
     present = {"balancing": bool(balancing["claim"]) or not bal.empty,
                "different": bool(different["claim"]) or bool(slope_models),
                "surface": bool(surface), "cases": bool(cases), "oos": not scores.empty,
+               "latent": lat["figure"]["uri"] is not None,
                "tables": bool(data_tables)}
     sections = [{"anchor": a, "title": title.format(**who), "template": tpl}
                 for a, title, tpl in SECTIONS if present.get(a, True)]
@@ -628,7 +634,7 @@ def context(models: list[str], reduced: list[str], settings: dict, paths: dict, 
         "annotate_names": {"focal": state_label(annotate.get("ccode1"), names) if annotate.get("ccode1") else "",
                            "partner": state_label(annotate.get("ccode2"), names) if annotate.get("ccode2") else "",
                            "years": ", ".join(map(str, annotate.get("years", [])))},
-        "oos": oos, "models": views,
+        "oos": oos, "models": views, "latent": lat,
         "counts": {"models": len(models), "reduced": len(reduced), "refits": len(refits), "fits": len(diags),
                    "failed": n_failed, "failed_names": [m for m, d in diags.items() if d.get("status") != "ok"]},
         "diagnostics": frame_table(dt, max_rows=1000, row_class=lambda r: "failed-row" if r.get("status") != "ok"

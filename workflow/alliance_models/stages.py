@@ -358,6 +358,8 @@ def claims(plan: dict, settings: dict, dirs: dict, data: dict, extra: dict, outp
         return pd.read_csv(d / "summary.csv"), json.loads((d / "diagnostics.json").read_text())
 
     rows, strip, numbers = [], [], {"findings": {}}
+    names = states.state_names(states.load_system(extra["cow_states"])) if extra.get("cow_states") else \
+        sm.state_names(pd.read_parquet(extra["state_year"], columns=["ccode", "year", "stateabb"]))
     for cid in ("disparity", "threat", "narrowing"):
         if cid in plan:
             row, cells = cl.assess_directional(cid, plan[cid], read, prob, mind, iv)
@@ -384,7 +386,8 @@ def claims(plan: dict, settings: dict, dirs: dict, data: dict, extra: dict, outp
                                         settings["multilateral_min"], settings["loo_draws"], iv, settings.get("seed", 0),
                                         renewals)
             v = cl.balancing_verdict(rising, nums["p_rep_ge_obs"], nums["p_rate_adv_gt_other"], fit.status,
-                                     nums["decisions_adv"] or None, prob, mind)
+                                     nums["decisions_adv"] or None, prob, mind, names.get(int(b["focal"]), "the focal state"),
+                                     names.get(int(b["threat_state"]), "the threat state"))
             nums.update(verdict=v.label, why=v.reason, outcome=fit.spec.outcome)
             bal_rows.append(nums)
         first = bal_rows[0] if bal_rows else {}
@@ -398,15 +401,16 @@ def claims(plan: dict, settings: dict, dirs: dict, data: dict, extra: dict, outp
                      "estimate": " | ".join(balancing_text(r) for r in bal_rows),
                      "n_events": first.get("onsets_adv"), "n_decisions": first.get("decisions_adv"),
                      "splits": "", "note": f"recomputed threat score {score_text}", "reads": cl.CLAIMS["balancing"]["reads"]})
-        numbers["findings"]["balancing"] = balancing_finding(rows[-1], bal_rows, score_text, rising)
+        numbers["findings"]["balancing"] = balancing_finding(rows[-1], bal_rows, score_text, rising,
+                                                             names.get(int(b["threat_state"]), "the threat state"))
     io.write_csv(scores, outputs["threat_scores"])
     io.write_csv(pd.DataFrame(bal_rows), outputs["balancing"])
 
     con_rows = []
     if plan.get("ussr_different", {}).get("slopes_model") or plan.get("ussr_different", {}).get("specific_model"):
         d = plan["ussr_different"]
-        names = sm.state_names(pd.read_parquet(extra["state_year"], columns=["ccode", "year", "stateabb"]))
         level = d.get("level", 365)
+        lname = names.get(int(level), str(level))
         slopes_fit, loo = d.get("slopes_model"), d.get("loo_table")
         out = {"p_outside": float("nan"), "terms": ""}
         status = []
@@ -429,20 +433,20 @@ def claims(plan: dict, settings: dict, dirs: dict, data: dict, extra: dict, outp
                 elpd, se = -float(r["delta_elpd"]), float(r["delta_se"])
                 status += [r["full_status"], r["reduced_status"]]
         worst = "missing" if not status else "ok" if all(x == "ok" for x in status) else "failed"
-        v = cl.difference_verdict(elpd, se, out["p_outside"], worst, prob)
+        v = cl.difference_verdict(elpd, se, out["p_outside"], worst, prob, level=lname)
         rows.append({"claim_id": "ussr_different", "claim": cl.CLAIMS["ussr_different"]["claim"],
                      "seed": cl.CLAIMS["ussr_different"]["seed"], "verdict": v.label, "why": v.reason,
                      "primary": f"{d.get('specific_model')} vs its drop refit; {slopes_fit}",
                      "estimate": f"ΔELPD {elpd:+.1f} (SE {se:.1f}); P(outside) {out['p_outside']:.2f} ({out['terms']})",
                      "n_events": None, "n_decisions": None, "splits": "",
-                     "note": "rule: supported when the USSR-specific slopes improve PSIS-LOO by more than 2 SE and the "
-                             "USSR's slopes lie outside the central 90% of the powers' slopes with probability >= 0.9",
+                     "note": f"rule: supported when slopes specific to {lname} improve PSIS-LOO by more than 2 SE and "
+                             f"{lname}'s slopes lie outside the central 90% of the powers' slopes with probability >= 0.9",
                      "reads": cl.CLAIMS["ussr_different"]["reads"]})
         numbers["ussr_different"] = {"elpd_diff": elpd, "elpd_se": se, **out}
         numbers["findings"]["ussr_different"] = (
             f"**{cl.CLAIMS['ussr_different']['claim']}** ({cl.CLAIMS['ussr_different']['seed']}): **{v.label}**. "
-            f"{v.reason}. The rule: supported when the USSR-specific slopes improve the expected log predictive "
-            "density by more than twice its standard error and the USSR's slopes lie outside the central 90% of the "
+            f"{v.reason}. The rule: supported when slopes specific to {lname} improve the expected log predictive "
+            f"density by more than twice its standard error and {lname}'s slopes lie outside the central 90% of the "
             "major powers' slopes with probability at least 0.9 (a typical power: about 0.1).")
     io.write_csv(pd.concat(con_rows, ignore_index=True) if con_rows else pd.DataFrame(), outputs["contrasts"])
     io.write_csv(pd.DataFrame(rows), outputs["verdicts"])
@@ -477,14 +481,14 @@ def balancing_text(r: dict) -> str:
             f"conferences left out: {r['multilateral_years'] or 'none'}")
 
 
-def balancing_finding(row: dict, bal: list[dict], score_text: str, rising: bool) -> str:
+def balancing_finding(row: dict, bal: list[dict], score_text: str, rising: bool, threat: str) -> str:
     """The balancing claim in words, from its numbers."""
     parts = []
     for r in bal:
         more = r["p_rep_ge_obs"] <= 0.05
         parts.append(f"{r['outcome'].replace('_onset', '').replace('atop_', '')} obligations: {r['onsets_adv']} "
-                     f"onsets with China's adversaries against {r['expected_adv_mean']:.1f} expected by a model "
-                     f"without the China-threat terms ({'more than' if more else 'not more than'} it predicts)")
+                     f"onsets with {threat}'s adversaries against {r['expected_adv_mean']:.1f} expected by a model "
+                     f"without the threat terms ({'more than' if more else 'not more than'} it predicts)")
     return (f"**{row['claim']}** ({row['seed']}): **{row['verdict']}**. The recomputed Walt-pillar threat score "
             f"{'rose' if rising else 'did not rise'} ({score_text}); " + "; ".join(parts) + ". " + row["why"] + ".")
 

@@ -4,6 +4,7 @@ import re
 from alliance_models.config import config_where
 from alliance_models.data.latent import check_latent_config
 from alliance_models.data.maddison import load_mapping
+from alliance_models import registry
 
 # The ISO3 -> COW mapping is committed input: check it before any job runs,
 # so a bad row never costs the last good state_year table; so are the latent
@@ -90,10 +91,15 @@ rule latent_figures:
         panel=f"data/processed/dyad_year_{config['latent']['panel']}.parquet",
         seed_tables=sorted(glob.glob(f"{config['seed_tables']}/*.csv")),
     output:
-        series="reports/tables/latent_series.csv",
-        loadings="reports/tables/latent_loadings.csv",
-        ratios="reports/tables/latent_ratios.csv",
-        figure=multiext("reports/figures/latent-capability", ".png", ".svg"),
+        series=registry.table("latent_series").path("reports/tables"),
+        loadings=registry.table("latent_loadings").path("reports/tables"),
+        ratios=registry.table("latent_ratios").path("reports/tables"),
+        figure=report(
+            multiext(registry.figure("latent-capability").pattern("reports/figures"), ".png", ".svg"),
+            caption=registry.figure("latent-capability").rule_caption(),
+            category="Power",
+            labels={"figure": "latent capability"},
+        ),
     params:
         settings={"states": config["latent"]["show"], "focal": config["report"]["annotate"]["ccode1"],
                   "partner": config["report"]["annotate"]["ccode2"], "years": config["report"]["annotate"]["years"]},

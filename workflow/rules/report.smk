@@ -1,7 +1,7 @@
 # Seed-table reproduction, per-model figures and tables, the verdicts on the
 # seeds' claims, out-of-sample scores and the HTML report (issue 7).
 from alliance_models import registry
-from alliance_models.claims import cells_of, plan_claims
+from alliance_models.claims import cells_of, plan_claims, report_fits
 from alliance_models.models.checks import table_columns
 from alliance_models.summaries import surface_axes
 
@@ -30,6 +30,17 @@ CASE_AXES = {m: _case_axes(MODELS[m]) for m in SHOWN_MODELS}
 CASE_MODELS = [m for m in SHOWN_MODELS if CASE_AXES[m]]
 OTHER_MODELS = [m for m in SHOWN_MODELS if not CASE_AXES[m]]
 CLAIM_PLAN = plan_claims(list(MODELS.values()), REPORT)
+# The default run fits what the report reads (claims.report_fits: every
+# claim's cells, baselines and comparisons, the holdouts, each declared model
+# under the primary measure with its drop refits); the other variants and
+# their refits are the `robustness` target.
+DEFAULT_FITS = set(report_fits(list(MODELS.values()), CLAIM_PLAN, REPORT["measure"]))
+ROBUSTNESS_FITS = [m for m in MODELS if m not in DEFAULT_FITS]
+
+
+def fit_outputs(models):
+    out = [f"results/{m}/{f}" for m in models for f in ("frequentist.csv", "summary.csv", "diagnostics.json")]
+    return out + [f"results/{m}/holdout.csv" for m in models if MODELS[m].holdout]
 HOLDOUT_MODELS = [m for m in FULL_MODELS if MODELS[m].holdout and MODELS[m].family == "bernoulli"]
 SLOPE_MODELS = [m for m in [CLAIM_PLAN.get("ussr_different", {}).get("slopes_model")] if m]
 # holdout models of a later era (ussr_forecast-*): the report's forecast section
@@ -156,6 +167,7 @@ def claim_inputs(wildcards):
         "loo": loo,
         "data": sorted({MODELS[m].data_path() for m in post}),
         "state_year": "data/processed/state_year.parquet",
+        "cow_states": source_path("cow_states"),
         "cases": "data/processed/cases.parquet",
     }
     if CLAIM_PLAN.get("balancing", {}).get("baselines"):
@@ -298,20 +310,34 @@ def _model_info():
 
 def report_inputs():
     """Every figure (PNG) and table the report shows, by the registry."""
-    figs = [f.path(FIG, model=m) for m in SHOWN_MODELS for f in registry.figures(registry.MODEL)]
-    figs += [f.path(FIG, model=m) for m in CASE_MODELS for f in registry.figures(registry.CASE)]
+    figs = [f.path(FIG, model=m) for m in REPORT_MODELS for f in registry.figures(registry.MODEL)]
+    figs += [f.path(FIG, model=m) for m in CASE_MODELS if m in REPORT_MODELS for f in registry.figures(registry.CASE)]
     for f in registry.figures(registry.CLAIMS, registry.OOS):
         figs += [f.path(FIG, model=m) for m in SLOPE_MODELS] if "{model}" in f.stem else [f.path(FIG)]
-    tabs = [t.path(MTAB, model=m) for m in SHOWN_MODELS for t in registry.tables(registry.MODEL)]
-    tabs += [t.path(MTAB, model=m) for m in CASE_MODELS for t in registry.tables(registry.CASE)]
-    tabs += [t.path(RTAB) for t in registry.tables(registry.CLAIMS, registry.OOS)]
+    tabs = [t.path(MTAB, model=m) for m in REPORT_MODELS for t in registry.tables(registry.MODEL)]
+    tabs += [t.path(MTAB, model=m) for m in CASE_MODELS if m in REPORT_MODELS for t in registry.tables(registry.CASE)]
+    tabs += [t.path(RTAB) for t in registry.tables(registry.CLAIMS, registry.OOS, registry.LATENT)]
+    figs += [f.path(FIG) for f in registry.figures(registry.LATENT)]
     return {"figures": figs, "model_tables": tabs}
+
+
+# shown in full: the default fits whose drop refits are default fits too (the
+# other measures' own-sample fits enter the robustness strips as numbers)
+REPORT_MODELS = [m for m in SHOWN_MODELS if m in DEFAULT_FITS and all(r in DEFAULT_FITS for _, r in REDUCED_OF[m])]
+
+
+rule robustness:
+    """The fits the default report does not read (the other measures' drop refits, the other variants of
+    models no claim reads) and their figures: `snakemake robustness`."""
+    input:
+        fit_outputs(ROBUSTNESS_FITS),
+        [f.path(FIG, model=m) for m in SHOWN_MODELS if m not in REPORT_MODELS for f in registry.figures(registry.MODEL)],
 
 
 rule report:
     """Self-contained HTML report (embedded figures, no external fetches) and summary.md."""
     input:
-        results=MODEL_OUTPUTS,
+        results=fit_outputs(sorted(DEFAULT_FITS)),
         **report_inputs(),
         tables=list(REPORT_TABLES.values()),
         states=source_path("cow_states"),
@@ -321,8 +347,8 @@ rule report:
         html="reports/index.html",
         md="reports/summary.md",
     params:
-        models=SHOWN_MODELS,
-        reduced=REDUCED_MODELS,
+        models=REPORT_MODELS,
+        reduced=[m for m in REDUCED_MODELS if m in DEFAULT_FITS],
         settings=REPORT,
         paths={
             "results": "results",
@@ -333,7 +359,7 @@ rule report:
             "case_models": CASE_MODELS,
             "slope_models": SLOPE_MODELS,
             "forecast_models": FORECAST_MODELS,
-            "refits": REFIT_MODELS,
+            "refits": [m for m in REFIT_MODELS if m in DEFAULT_FITS],
             "model_info": _model_info(),
             # states are named from COW's state list (focal and threat state of report.claims)
             "state_names": source_path("cow_states"),
@@ -351,4 +377,5 @@ rule report:
         "../scripts/build_report.py"
 
 
+FINAL_OUTPUTS += fit_outputs(sorted(DEFAULT_FITS))
 FINAL_OUTPUTS += ["reports/tables/seed_reproduction.csv", "reports/index.html", "reports/summary.md"]

@@ -3,5 +3,5 @@ from alliance_models.stages import claims
 
 setup_log(snakemake.log[0])
 p, i = snakemake.params, snakemake.input
-claims(p.plan, p.settings, p.dirs, p.data, {k: i.get(k) for k in ("table4", "threat_panel", "state_year", "cases")},
+claims(p.plan, p.settings, p.dirs, p.data, {k: i.get(k) for k in ("table4", "threat_panel", "state_year", "cow_states", "cases")},
        dict(snakemake.output.items()))
