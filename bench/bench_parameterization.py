@@ -35,7 +35,7 @@ from alliance_models.models import bayes
 from alliance_models.models.spec import load_model_specs
 from alliance_models.models.matrix import build_model_data
 from alliance_models.models.diagnostics import diagnose
-from alliance_models.stages import load_model_frame
+from alliance_models.models.spec import load_model_frame
 args = json.loads({args!r})
 if args["rule"] == "slopes_noncentred":
     # the rule before slope_centring: no level's slope is ever centred

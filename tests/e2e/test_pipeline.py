@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import pytest
 
-from e2e_helpers import copy_project, snakemake, write_test_config
+from e2e_helpers import copy_project, dry_run_jobs, snakemake, write_test_config
 
 
 def _sha(path):
@@ -65,3 +65,32 @@ def test_snakemake_report_zip(run):
     wd, _ = run
     snakemake(wd, "--cores", "1", "--configfile", "config/test.yaml", "--report", "report.zip")
     assert (wd / "report.zip").stat().st_size > 10_000
+
+
+def _dry_run_after_editing(wd, module):
+    """The rules a dry run schedules once ``module`` (a package file) is newer
+    than every output; its old mtime is restored afterwards."""
+    import os
+
+    path = wd / "workflow" / "alliance_models" / module
+    before = path.stat()
+    try:
+        os.utime(path, None)
+        proc = snakemake(wd, "-n", "--configfile", "config/test.yaml")
+    finally:
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    return dry_run_jobs(proc.stdout)
+
+
+def test_editing_the_plots_reruns_figures_and_report_not_fits(run):
+    wd, _ = run
+    jobs = _dry_run_after_editing(wd, "plots.py")
+    assert "report" in jobs and {"model_figures", "case_model_figures"} & jobs, jobs
+    assert not {"fit_bayes", "fit_frequentist", "dyad_year", "state_year"} & jobs, jobs
+
+
+def test_editing_a_data_module_reruns_the_panels_and_everything_downstream(run):
+    wd, _ = run
+    jobs = _dry_run_after_editing(wd, "data/dyads.py")
+    assert {"dyad_year", "fit_bayes", "report"} <= jobs, jobs
+    assert "state_year" not in jobs                    # state_year does not run the dyad verbs

@@ -4,8 +4,8 @@ Everything here is synthetic (seeded random draws), built to exercise the
 report code, never presented as real: toy case and dyad-year tables (real
 COW codes only as labels), posteriors drawn around chosen parameter values
 with arviz.from_dict (no sampling), the real pipeline functions for the
-per-model frames and figures (stages.model_figures), the holdout
-predictions and the out-of-sample scores (stages.out_of_sample, on the toy
+per-model frames and figures (stages.model_figures.run), the holdout
+predictions and the out-of-sample scores (stages.out_of_sample.run, on the toy
 holdout model and on two synthetic forecast holdouts), and SYNTHETIC claims
 tables: verdicts.csv, robustness.csv, verdict_numbers.json, balancing.csv,
 threat_scores.csv and ussr_contrasts.csv in the claims rule's formats, their
@@ -383,7 +383,7 @@ def write_claims_tables(out: Path, fits: dict, settings: dict, generic: bool = F
     directional rows from the claims module's functions). ``fits``: the
     fixture's varying-slopes fit (idata, spec, status) for the contrasts.
     ``generic``: claim texts without any state's name."""
-    from alliance_models import claims as cl, io, registry, stages, summaries as sm
+    from alliance_models import claims as cl, io, registry, summaries as sm
 
     cfg = settings["claims"]
     out.mkdir(parents=True, exist_ok=True)
@@ -430,7 +430,7 @@ def write_claims_tables(out: Path, fits: dict, settings: dict, generic: bool = F
     rows.append({"claim_id": "balancing", **texts("balancing"), "verdict": bal[0]["verdict"],
                  "why": " | ".join(f"{r['outcome']}: {r['why']}" for r in bal),
                  "primary": ", ".join(r["model"] for r in bal) + " (baselines without the threat terms)",
-                 "estimate": " | ".join(stages.balancing_text(r) for r in bal), "n_events": bal[0]["onsets_adv"],
+                 "estimate": " | ".join(cl.balancing_text(r) for r in bal), "n_events": bal[0]["onsets_adv"],
                  "n_decisions": bal[0]["decisions_adv"], "splits": "", "note": f"recomputed threat score {score_text}"})
     findings["balancing"] = (f"**{rows[-1]['claim']}** ({rows[-1]['seed']}): **{rows[-1]['verdict']}**. The "
                              f"recomputed threat score rose ({score_text}); {bal[0]['onsets_adv']} onsets with the "
@@ -482,7 +482,8 @@ def build_project(root: Path, seed: int = 20261123) -> dict:
     """Write the toy data, fits, per-model tables and figures, the synthetic
     claims tables, the OOS scores and the report under ``root``; then the
     other focal state's report under ``root/other``. Return the paths."""
-    from alliance_models import io, plots, registry, stages, summaries as sm
+    from alliance_models import io, plots, registry, summaries as sm
+    from alliance_models.stages import model_figures, out_of_sample, predict_holdout, report
     from alliance_models.models.spec import load_model_specs
     from alliance_models.summaries import surface_axes
 
@@ -532,9 +533,9 @@ def build_project(root: Path, seed: int = 20261123) -> dict:
         case = {"x": axes[0], "y": axes[1], "state_year": str(state_year)} if axes else None
         if case:
             case_models.append(m)
-        stages.model_figures(m, inputs, red, SETTINGS, str(fig_dir), str(tab_dir), case)
+        model_figures.run(m, inputs, red, SETTINGS, str(fig_dir), str(tab_dir), case)
         if s.holdout:
-            stages.predict_holdout(str(res / "posterior.nc"), path(s.data_path()), str(res / "holdout.csv"))
+            predict_holdout.run(str(res / "posterior.nc"), path(s.data_path()), str(res / "holdout.csv"))
 
     # the varying-slopes figure (the claims rule draws it) and the synthetic claims tables
     slopes = "majors_onset-cinc"
@@ -563,7 +564,7 @@ def build_project(root: Path, seed: int = 20261123) -> dict:
                                         "era, predicted by a toy model of the earlier one."})
         forecasts.append(name)
     oos_out = {k: registry.table(f"oos_{k}").path(tabs) for k in ("scores", "worst", "calibration", "partners")}
-    stages.out_of_sample(holdouts, str(state_year), registry.figure("oos-calibration").pattern(fig_dir), oos_out,
+    out_of_sample.run(holdouts, str(state_year), registry.figure("oos-calibration").pattern(fig_dir), oos_out,
                          n_boot=200, seed=1)
 
     info = {m: {k: getattr(specs[m], k) for k in ("description", "data", "family", "formula", "subset", "holdout",
@@ -576,7 +577,7 @@ def build_project(root: Path, seed: int = 20261123) -> dict:
             "packages": "see environment", "model seeds": {m: 1 for m in specs}}
     outputs = {"html": str(root / "reports" / "index.html"), "md": str(root / "reports" / "summary.md")}
     cwd = Path.cwd()
-    stages.build_report(shown, reduced, SETTINGS, paths, {"Recomputed Table 4 (toy)": str(t4)}, meta, outputs)
+    report.run(shown, reduced, SETTINGS, paths, {"Recomputed Table 4 (toy)": str(t4)}, meta, outputs)
     assert Path.cwd() == cwd
     build_other_focal(root, paths, shown, reduced, fits, meta)
     return _info(root, specs)
@@ -596,7 +597,8 @@ def build_other_focal(root: Path, paths: dict, shown, reduced, fits, meta) -> No
     """The same fits reported for another focal state (the United States,
     COW 2, against Russia, 365): other settings, generic claim texts, the
     out-of-sample tables with a generic forecast description."""
-    from alliance_models import registry, stages
+    from alliance_models import registry
+    from alliance_models.stages import report
 
     out = root / "other"
     tabs = out / "tables"
@@ -609,7 +611,7 @@ def build_other_focal(root: Path, paths: dict, shown, reduced, fits, meta) -> No
                                  else d for m, d in zip(df["model"], df["description"])]
         df.to_csv(registry.table(key).path(tabs), index=False)
     other_paths = dict(paths, tables=str(tabs), eras={})
-    stages.build_report(shown, reduced, settings, other_paths, {}, meta,
+    report.run(shown, reduced, settings, other_paths, {}, meta,
                         {"html": str(out / "index.html"), "md": str(out / "summary.md")})
 
 

@@ -180,7 +180,7 @@ def test_user_data_in_common_formats_is_read_checked_and_fitted(tmp_path, suffix
     from alliance_models.models.matrix import build_model_data
     from alliance_models.models.checks import check_all_columns
     from alliance_models.models.spec import read_user_table
-    from alliance_models.stages import load_model_frame
+    from alliance_models.models.spec import load_model_frame
 
     df = _user_frame()
     path = tmp_path / f"mine{suffix}"
@@ -214,7 +214,7 @@ def test_unreadable_user_data_names_model_field_and_file(tmp_path, monkeypatch):
     the models file loads, naming the model, the field and the file; a file
     that vanished before the job names them too."""
     from alliance_models.models.checks import check_all_columns
-    from alliance_models.stages import load_model_frame
+    from alliance_models.models.spec import load_model_frame
 
     monkeypatch.chdir(tmp_path)
     for name in ("broken.rda", "broken.dta", "broken.parquet"):

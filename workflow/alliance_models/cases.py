@@ -1029,7 +1029,7 @@ def moura_indicators(state_year: pd.DataFrame, thresholds: Mapping, **sources) -
 
 
 # ---------------------------------------------------------------------------
-# Pipeline stages (one per rule; rule scripts call exactly one of these)
+# reading the sources the encoding needs (the stages: alliance_models.stages)
 # ---------------------------------------------------------------------------
 
 # rule input name -> source name in config/sources.yaml
@@ -1039,7 +1039,7 @@ CASE_INPUT_SOURCES = {
 }
 
 
-def _read_dyad_sources(inputs: Mapping, sources: Mapping) -> dict[str, pd.DataFrame]:
+def read_dyad_sources(inputs: Mapping, sources: Mapping) -> dict[str, pd.DataFrame]:
     from .data.dyads import load_mids
     from .sources import read_source
 
@@ -1053,55 +1053,8 @@ def _read_dyad_sources(inputs: Mapping, sources: Mapping) -> dict[str, pd.DataFr
     return out
 
 
-def _seed_levels_or_none(seed_dir) -> pd.DataFrame | None:
+def seed_levels_or_none(seed_dir) -> pd.DataFrame | None:
     if seed_dir is None or not Path(seed_dir).is_dir() or not any(Path(seed_dir).glob("*.csv")):
         log.warning("no seed tables in %s: the seed nominal GDP measure is missing for every case", seed_dir)
         return None
     return seed_gdp_levels(seed_dir)
-
-
-def run_encode_cases(case_files, inputs: Mapping, sources: Mapping, output: str, missing_output: str,
-                     seed_dir, typology: Mapping) -> None:
-    """Validate the case files, encode them and write cases.parquet, its sidecar and the missing counts."""
-    from . import io
-    from .data.states import load_system
-    from .provenance import table_meta, write_meta
-
-    spells = load_system(inputs["cow_states"], sources["cow_states"]["object"])
-    cases = validate_case_files(case_files, spells)
-    state_year = pd.read_parquet(inputs["state_year"])
-    encoded = encode_cases(cases, state_year, **_read_dyad_sources(inputs, sources),
-                           seed_gdp=_seed_levels_or_none(seed_dir), window=int(typology["mid_window"]),
-                           seed_gdp_max_gap=int(typology["seed_gdp_max_gap"]),
-                           latent=pd.read_parquet(inputs["latent"]) if "latent" in inputs else None)
-    missing = missing_counts(encoded)
-    io.write_parquet(encoded, output)
-    seed_files = sorted(Path(seed_dir).glob("*.csv")) if seed_dir and Path(seed_dir).is_dir() else []
-    write_meta(output, table_meta(
-        encoded, [*sorted(map(str, case_files)), *map(str, inputs.values()), *map(str, seed_files)],
-        {c: ENCODED_DOCS[c] for c in encoded.columns if c in ENCODED_DOCS},
-        unit="case-partner", keys=["case_id", "ccode2"], n_cases=int(encoded["case_id"].nunique()),
-        mid_source="COW MID 5.0 (directed dispute-years)", mid_window=int(typology["mid_window"]),
-        missing={r.indicator: r.n_missing for r in missing.itertuples()},
-    ))
-    io.write_csv(missing, missing_output)
-
-
-def run_typology_tables(encoded_path: str, typology: Mapping, cells_output: str, cases_output: str) -> None:
-    """Write Yu's Table 1 as data: the cell counts and the cell of each case-partner row."""
-    from . import io
-
-    cells, per_case = typology_table(pd.read_parquet(encoded_path), typology)
-    io.write_csv(cells, cells_output)
-    io.write_csv(per_case, cases_output)
-
-
-def run_moura_table4(inputs: Mapping, sources: Mapping, seed_dir, typology: Mapping, output: str) -> None:
-    """Recompute Moura's Table 4 from the measures and write it beside the printed coding."""
-    from . import io
-
-    state_year = pd.read_parquet(inputs["state_year"])
-    ind = moura_indicators(state_year, typology, **_read_dyad_sources(inputs, sources),
-                           seed_gdp=_seed_levels_or_none(seed_dir))
-    table = moura_table4(ind, typology, load_moura_table4(inputs["printed"]))
-    io.write_csv(table, output)

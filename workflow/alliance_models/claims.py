@@ -513,3 +513,85 @@ def report_fits(specs, plan: dict, measure: str) -> list[str]:
     specific = plan.get("ussr_different", {}).get("specific_model")
     need |= shown | {s.name for s in specs if s.reduced_from in shown | {specific}}
     return sorted(need & names)
+
+
+# --------------------------------------------------------------------------
+# balancing and the focal state against the other powers
+
+
+def threat_rose(scores) -> bool:
+    """Perceived threat rose: the last year's recomputed pillar score above the first's."""
+    s = sorted((int(y), float(v)) for y, v in zip(scores["year"], scores["score"]) if v == v)
+    return len(s) >= 2 and s[-1][1] > s[0][1]
+
+
+def balancing_text(r: dict) -> str:
+    return (f"{r['outcome']}: {r['onsets_adv']} onsets with the threat's adversaries ({r['onsets_adv_new']} new, "
+            f"{r['onsets_adv_deepening']} deepening) in {r['n_adv']} dyad-years; the no-threat baseline expects "
+            f"{r['expected_adv_mean']:.1f} (90% [{r['rep_adv_lo']:.0f}, {r['rep_adv_hi']:.0f}], P(rep >= obs) "
+            f"{r['p_rep_ge_obs']:.2f}); other partners {r['onsets_other']}/{r['n_other']}; multilateral "
+            f"conferences left out: {r['multilateral_years'] or 'none'}")
+
+
+def assess_balancing(b: dict, scores, numbers: list[dict], statuses: list[str], names: dict,
+                     prob: float = 0.95, min_decisions: int = 10) -> tuple[dict, list[dict], str]:
+    """The balancing claim from its numbers: ``scores`` (the recomputed
+    threat score per year), ``numbers`` (summaries.balancing_numbers per
+    baseline, one per alliance type) and the baselines' gate statuses.
+    Returns the verdict row, the numbers with each baseline's verdict, and
+    the finding in words."""
+    focal = names.get(int(b["focal"]), "the focal state")
+    threat = names.get(int(b["threat_state"]), "the threat state")
+    rising = threat_rose(scores)
+    rows = []
+    for nums, st in zip(numbers, statuses):
+        v = balancing_verdict(rising, nums["p_rep_ge_obs"], nums["p_rate_adv_gt_other"], st,
+                              nums["decisions_adv"] or None, prob, min_decisions, focal, threat)
+        rows.append({**nums, "verdict": v.label, "why": v.reason})
+    score_text = " -> ".join(f"{int(y)}: {v:.2f}" for y, v in zip(scores["year"], scores["score"]))
+    labels = {r["verdict"] for r in rows}
+    label = labels.pop() if len(labels) == 1 else DEPENDS_TYPE
+    first = rows[0] if rows else {}
+    row = {"claim_id": "balancing", "claim": CLAIMS["balancing"]["claim"], "seed": CLAIMS["balancing"]["seed"],
+           "verdict": label, "why": " | ".join(f"{r['outcome']}: {r['why']}" for r in rows),
+           "primary": ", ".join(b["baselines"]) + " (baselines without the threat terms)",
+           "estimate": " | ".join(balancing_text(r) for r in rows),
+           "n_events": first.get("onsets_adv"), "n_decisions": first.get("decisions_adv"), "splits": "",
+           "note": f"recomputed threat score {score_text}", "reads": CLAIMS["balancing"]["reads"]}
+    parts = [f"{r['outcome'].replace('_onset', '').replace('atop_', '')} obligations: {r['onsets_adv']} onsets with "
+             f"{threat}'s adversaries against {r['expected_adv_mean']:.1f} expected by a model without the threat "
+             f"terms ({'more than' if r['p_rep_ge_obs'] <= 1 - prob else 'not more than'} it predicts)" for r in rows]
+    text = (f"**{row['claim']}** ({row['seed']}): **{label}**. The recomputed Walt-pillar threat score "
+            f"{'rose' if rising else 'did not rise'} ({score_text}); " + "; ".join(parts) + ". " + row["why"] + ".")
+    return row, rows, text
+
+
+def assess_different(d: dict, p_outside: dict, loo, statuses: list[str], names: dict,
+                     prob: float = 0.95) -> tuple[dict, dict, str]:
+    """The focal state against the other powers: ``p_outside``
+    (summaries.outside_population of the varying-slopes model), ``loo`` (the
+    LOO table of the level-specific model against its drop refit, or None)
+    and the gate statuses of the fits involved. Returns the verdict row, its
+    numbers and the finding in words."""
+    level = d.get("level", 365)
+    lname = names.get(int(level), str(level))
+    elpd, se = float("nan"), float("nan")
+    statuses = list(statuses)
+    if loo is not None and len(loo) and loo["delta_elpd"].notna().any():
+        r = loo.iloc[0]
+        elpd, se = -float(r["delta_elpd"]), float(r["delta_se"])
+        statuses += [r["full_status"], r["reduced_status"]]
+    worst = "missing" if not statuses else "ok" if all(x == "ok" for x in statuses) else "failed"
+    v = difference_verdict(elpd, se, p_outside["p_outside"], worst, prob, level=lname)
+    rule = (f"supported when slopes specific to {lname} improve the expected log predictive density (PSIS-LOO) by "
+            f"more than twice its standard error and {lname}'s slopes lie outside the central 90% of the powers' "
+            "slopes with probability at least 0.9 (a typical power: about 0.1)")
+    row = {"claim_id": "ussr_different", "claim": CLAIMS["ussr_different"]["claim"],
+           "seed": CLAIMS["ussr_different"]["seed"], "verdict": v.label, "why": v.reason,
+           "primary": f"{d.get('specific_model')} vs its drop refit; {d.get('slopes_model')}",
+           "estimate": f"ΔELPD {elpd:+.1f} (SE {se:.1f}); P(outside) {p_outside['p_outside']:.2f} "
+                       f"({p_outside['terms']})",
+           "n_events": None, "n_decisions": None, "splits": "", "note": f"rule: {rule}",
+           "reads": CLAIMS["ussr_different"]["reads"]}
+    text = (f"**{row['claim']}** ({row['seed']}): **{v.label}**. {v.reason}. The rule: {rule}.")
+    return row, {"elpd_diff": elpd, "elpd_se": se, **p_outside}, text

@@ -463,3 +463,37 @@ def carries_over(scores: dict) -> str:
     why = [w for w, ok in (("does not rank better than chance", ranks), ("is not calibrated in the large", cal))
            if not ok]
     return "not supported (" + " and ".join(why) + ")"
+
+
+def score_models(holdouts: list[dict], names: dict | None = None, n_boot: int = 1000, seed: int = 0) -> dict:
+    """Every holdout model scored: ``holdouts`` holds dicts with name,
+    frame (its holdout.csv), status (the fit's gate) and description.
+    Returns frames scores (one row per model: :func:`score_holdout`, the
+    sentence of :func:`reading`, :func:`carries_over`), worst (the
+    worst-predicted rows), calibration (:func:`calibration_table` per model)
+    and partners (:func:`partner_errors` per model)."""
+    from .summaries import worst_predicted
+
+    scores, worst, bins, partners = [], [], [], []
+    for h in holdouts:
+        df, name = h["frame"], h["name"]
+        if "p_mean" not in df:
+            continue
+        s = score_holdout(df, cluster="decision" if "decision" in df else "year", n_boot=n_boot, seed=seed)
+        s = {"model": name, "fit_status": h["status"], **s, "reading": reading(s, name),
+             "carries_over": carries_over(s), "description": h.get("description", "")}
+        if h["status"] != "ok":
+            s["reading"] = "FIT FAILED (not a finding): " + s["reading"]
+        scores.append(s)
+        worst.append(worst_predicted(df, name, names))
+        bins.append(calibration_table(df).assign(model=name))
+        if "ccode2" in df:
+            partners.append(partner_errors(df, names).assign(model=name))
+
+    def cat(frames):
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    cal = cat(bins)
+    if len(cal):
+        cal = cal[["model", *[c for c in cal.columns if c != "model"]]]
+    return {"scores": pd.DataFrame(scores), "worst": cat(worst), "calibration": cal, "partners": cat(partners)}

@@ -374,32 +374,3 @@ def default_priors(models_path) -> dict:
 
     doc = read_yaml(models_path, "models file") or {}
     return dict((doc.get("defaults") or {}).get("priors") or {})
-
-
-def write_sbc_batch(model: str, settings: dict, batch: int, seed: int, priors: dict, output: str) -> None:
-    """Run one batch of simulations; write its ranks (one row per sim x parameter)."""
-    from . import io
-
-    check_sbc_settings(settings)
-    io.write_csv(run_sbc_batch(model, settings, int(batch), int(seed), priors), output)
-
-
-def write_sbc_summary(batch_files: list[str], model: str, settings: dict, out_table: str, out_figures: list[str]) -> None:
-    """Uniformity table and rank histograms (PNG and SVG) of one model."""
-    from . import io
-    from .plots import save
-
-    ranks = combine_batches([pd.read_csv(f) for f in batch_files], int(settings["n_sims"]), batch_files)
-    ranks = ranks[ranks["model"] == model]
-    table = summarize_sbc(ranks, int(settings["n_bins"]))
-    worst = table.loc[table["p_value"].idxmin()]
-    log.info("SBC %s: %d simulations, %d parameters; smallest p-value %.4f (%s), Bonferroni %.4f",
-             model, ranks["sim"].nunique(), len(table), worst["p_value"], worst["parameter"],
-             worst["p_value_bonferroni"])
-    io.write_csv(table, out_table)
-    stems = sorted({str(f).rsplit(".", 1)[0] for f in out_figures})
-    if len(stems) != 1:
-        raise ValueError(f"expected one figure stem (.png/.svg), got {stems}")
-    title = (f"SBC rank histograms: {model}, {ranks['sim'].nunique()} simulations, "
-             f"L={int(table['n_ranks'].iloc[0])} (grey: 99% band under uniformity)")
-    save(rank_histograms(ranks, table, title), stems[0])

@@ -842,6 +842,16 @@ def balancing_numbers(fit: Fit, threat_panel: pd.DataFrame, focal: int, threat_s
     return out
 
 
+def alignment_renewals(cases: pd.DataFrame, focal: int, years) -> pd.DataFrame:
+    """Case-file alignments of the focal state in ``years`` made on top of a
+    defence pledge already in force (a renewal or deepening ATOP's dyad-years
+    cannot show, such as the 1966 treaty with Mongolia): case_id, ccode2, year."""
+    c = cases[(cases["ccode1"] == focal) & (cases["event"] == "formed") & cases["year"].between(*years)]
+    if "atop_defense" in c:
+        c = c[c["atop_defense"] == 1]
+    return c[["case_id", "ccode2", "year"]].reset_index(drop=True)
+
+
 def outside_population(idata, spec, level, central: float = 0.9) -> dict:
     """P(the level's vector of varying slopes lies outside the central
     ``central`` region of the population distribution of slopes).

@@ -36,6 +36,7 @@ rule encode_cases:
         mids=source_path("cow_mid_directed"),
         tss=source_path("tss_rivalries"),
         seed_tables=SEED_TABLE_FILES,
+        code=code("encode_cases"),
     output:
         cases="data/processed/cases.parquet",
         meta="data/processed/cases.parquet.meta.yaml",
@@ -56,6 +57,7 @@ rule typology_tables:
     """Yu's Table 1 as data: cases per cell and each case's cell under each disparity measure."""
     input:
         "data/processed/cases.parquet",
+        code=code("typology_tables"),
     output:
         cells="reports/tables/yu_typology_cells.csv",
         cases="reports/tables/yu_typology_cases.csv",
@@ -79,6 +81,7 @@ rule moura_table4:
         tss=source_path("tss_rivalries"),
         printed=config["typology"]["moura_table4"],
         seed_tables=SEED_TABLE_FILES,
+        code=code("moura_table4"),
     output:
         "reports/tables/moura_table4.csv",
     params:

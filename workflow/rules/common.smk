@@ -6,6 +6,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
+from alliance_models.codedeps import module_files
 from alliance_models.config import load_sources, validate_config
 from alliance_models.errors import PipelineError
 from alliance_models.fetch import resolve_mirror
@@ -55,6 +56,13 @@ def usable_source(name):
         if mirrored.is_file() and sha256_file(mirrored) == str(SOURCES[name]["sha256"]).lower():
             return mirrored
     return None
+
+
+def code(stage):
+    """The package files stage ``stage`` runs (alliance_models.stages.<stage>
+    and every package module it imports): each rule lists them as inputs,
+    so editing one reruns exactly the jobs that run it."""
+    return list(module_files(f"alliance_models.stages.{stage}"))
 
 
 # Every target of the default run: each stage's .smk file appends its own.

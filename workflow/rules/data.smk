@@ -18,6 +18,8 @@ except PipelineError as exc:
 
 rule fetch:
     """Copy a source from the data mirror or download it; verify its sha256."""
+    input:
+        code=code("fetch"),
     output:
         f"{EXTERNAL}/{{file}}",
     wildcard_constraints:
@@ -47,6 +49,7 @@ rule state_year:
         maddison=source_path("maddison"),
         polity5=source_path("polity5"),
         mapping=config["gdp"]["mapping"],
+        code=code("state_year"),
     output:
         "data/processed/state_year.parquet",
         "data/processed/state_year.parquet.meta.yaml",
@@ -68,6 +71,7 @@ rule latent_capability:
     """One latent log capability per state-year from CINC, GDP and military spending (measurement model)."""
     input:
         "data/processed/state_year.parquet",
+        code=code("latent_capability"),
     output:
         table="data/processed/latent_capability.parquet",
         meta="data/processed/latent_capability.parquet.meta.yaml",
@@ -90,6 +94,7 @@ rule latent_figures:
         state_year="data/processed/state_year.parquet",
         panel=f"data/processed/dyad_year_{config['latent']['panel']}.parquet",
         seed_tables=sorted(glob.glob(f"{config['seed_tables']}/*.csv")),
+        code=code("latent_figures"),
     output:
         series=registry.table("latent_series").path("reports/tables"),
         loadings=registry.table("latent_loadings").path("reports/tables"),
@@ -119,6 +124,7 @@ rule nmc_comparison:
         cow_states=source_path("cow_states"),
         nmc7=source_path("nmc7"),
         nmc6=source_path("nmc6"),
+        code=code("nmc_comparison"),
     output:
         "reports/tables/nmc_6_vs_7.csv",
     params:

@@ -31,6 +31,7 @@ rule fit_frequentist:
     """Logit / multinomial logit with cluster-robust SEs; Firth under separation."""
     input:
         model_data,
+        code=code("fit_frequentist"),
     output:
         csv="results/{model}/frequentist.csv",
         json="results/{model}/frequentist.json",
@@ -48,6 +49,7 @@ rule fit_bayes:
     """NUTS sampling with prior and posterior predictive draws; convergence gate."""
     input:
         model_data,
+        code=code("fit_bayes"),
     output:
         nc="results/{model}/posterior.nc",
         summary="results/{model}/summary.csv",
@@ -81,6 +83,7 @@ rule predict_holdout:
     input:
         nc="results/{model}/posterior.nc",
         data=model_data,
+        code=code("predict_holdout"),
     output:
         "results/{model}/holdout.csv",
     log:

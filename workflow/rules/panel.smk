@@ -36,6 +36,7 @@ rule dyad_year:
         td=source_path("td_rivalries"),
         terrthreat=source_path("terrthreat"),
         wars=source_path("cow_war_inter"),
+        code=code("dyad_year"),
     output:
         panel="data/processed/dyad_year_{set}.parquet",
         meta="data/processed/dyad_year_{set}.parquet.meta.yaml",

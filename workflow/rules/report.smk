@@ -100,6 +100,7 @@ rule model_figures:
     """Per model: odds ratios, AMEs, LOO, PPC, frequentist vs Bayesian, rank plots."""
     input:
         unpack(figure_inputs),
+        code=code("model_figures"),
     output:
         *_figures(registry.MODEL),
         _tables(registry.MODEL),
@@ -124,6 +125,7 @@ rule case_model_figures:
     """As model_figures, plus the disparity x threat surface and the case predictions."""
     input:
         unpack(figure_inputs),
+        code=code("model_figures"),
     output:
         *_figures(registry.MODEL, registry.CASE),
         _tables(registry.MODEL, registry.CASE),
@@ -188,6 +190,7 @@ rule claims:
     """The verdict on each of the seeds' claims, its robustness strip and the findings in words."""
     input:
         unpack(claim_inputs),
+        code=code("claims"),
     output:
         verdicts=report(
             "reports/tables/verdicts.csv",
@@ -228,6 +231,7 @@ rule out_of_sample:
         csv=[f"results/{m}/holdout.csv" for m in HOLDOUT_MODELS],
         diagnostics=[f"results/{m}/diagnostics.json" for m in HOLDOUT_MODELS],
         state_year="data/processed/state_year.parquet",
+        code=code("out_of_sample"),
     output:
         figure=report(
             multiext(f"{FIG}/oos-calibration", ".png", ".svg"),
@@ -257,6 +261,7 @@ rule seed_reproduction:
     input:
         tables=sorted(glob.glob(f"{config['seed_tables']}/*.csv")),
         state_year="data/processed/state_year.parquet",
+        code=code("seed_reproduction"),
     output:
         "reports/tables/seed_reproduction.csv",
     params:
@@ -343,6 +348,7 @@ rule report:
         states=source_path("cow_states"),
         state_year="data/processed/state_year.parquet",
         templates=registry.report_files(),
+        code=code("report"),
     output:
         html="reports/index.html",
         md="reports/summary.md",

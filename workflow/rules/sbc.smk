@@ -19,6 +19,8 @@ SBC_SETTINGS = {k: v for k, v in SBC.items() if k != "models"}
 
 rule sbc_batch:
     """One batch of SBC simulations: prior draw, simulated y, NUTS refit, ranks."""
+    input:
+        code=code("sbc_batch"),
     output:
         "results/sbc/{model}/batch_{batch}.csv",
     wildcard_constraints:
@@ -43,7 +45,8 @@ rule sbc_batch:
 rule sbc_summary:
     """Chi-square uniformity test per parameter and rank histograms."""
     input:
-        expand("results/sbc/{{model}}/batch_{batch}.csv", batch=SBC_BATCHES),
+        batches=expand("results/sbc/{{model}}/batch_{batch}.csv", batch=SBC_BATCHES),
+        code=code("sbc_summary"),
     output:
         table="reports/tables/sbc_{model}.csv",
         png=report(

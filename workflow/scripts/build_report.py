@@ -1,6 +1,6 @@
 from alliance_models.log import setup_log
-from alliance_models.stages import build_report
+from alliance_models.stages.report import run
 
 setup_log(snakemake.log[0])
 p = snakemake.params
-build_report(p.models, p.reduced, p.settings, p.paths, p.tables, p.meta, dict(snakemake.output.items()))
+run(p.models, p.reduced, p.settings, p.paths, p.tables, p.meta, dict(snakemake.output.items()))

@@ -1,5 +1,6 @@
 from alliance_models.log import setup_log
-from alliance_models.stages import nmc_comparison
+from alliance_models.stages.nmc_comparison import run
 
 setup_log(snakemake.log[0])
-nmc_comparison(dict(snakemake.input), snakemake.params.sources, snakemake.output[0])
+inputs = {k: v for k, v in snakemake.input.items() if k != "code"}  # the data, not the code files
+run(inputs, snakemake.params.sources, snakemake.output[0])

@@ -1,6 +1,6 @@
-from alliance_models.cases import run_typology_tables
 from alliance_models.log import setup_log
+from alliance_models.stages.typology_tables import run
 
 setup_log(snakemake.log[0])
 o = snakemake.output
-run_typology_tables(snakemake.input[0], snakemake.params.typology, o.cells, o.cases)
+run(snakemake.input[0], snakemake.params.typology, o.cells, o.cases)

@@ -432,3 +432,11 @@ def select_rows(spec: ModelSpec, frame, part: str = "fit"):
     elif part == "holdout":
         df = df.iloc[0:0]
     return df
+
+
+def load_model_frame(spec: ModelSpec, path) -> "pd.DataFrame":
+    """A model's data (a pipeline parquet or a user's data file, see
+    :func:`read_user_table`), its columns checked against the declaration."""
+    frame = read_model_data(spec, path)
+    check_columns(spec, frame.columns, f"'{path}'")
+    return frame
