@@ -85,3 +85,16 @@ def test_resolve_mirror(tmp_path):
     assert resolve_mirror("auto", tmp_path / "elsewhere" / "proj") is None
     assert resolve_mirror(None, tmp_path) is None
     assert resolve_mirror("m", tmp_path) == (tmp_path / "m").resolve()
+
+
+def test_the_project_root_from_a_script_folder_snakemake_gives(tmp_path):
+    """Snakemake names a rule script's folder 'workflow/rules/../scripts': the
+    mirror 'auto' (<root>/../shared/data) must be found from it all the same."""
+    from alliance_models.fetch import project_root, resolve_mirror
+
+    root = tmp_path / "proj"
+    (root / "workflow" / "rules").mkdir(parents=True)
+    (root / "workflow" / "scripts").mkdir()
+    (tmp_path / "shared" / "data").mkdir(parents=True)
+    assert project_root(root / "workflow" / "rules" / ".." / "scripts") == root.resolve()
+    assert resolve_mirror("auto", project_root(f"{root}/workflow/rules/../scripts")) == (tmp_path / "shared" / "data").resolve()

@@ -41,6 +41,12 @@ def resolve_mirror(value: str | None, root: str | os.PathLike = ".") -> Path | N
     return path
 
 
+def project_root(scriptdir: str | os.PathLike) -> Path:
+    """The project folder from a rule script's folder (<root>/workflow/scripts),
+    which Snakemake may give as 'workflow/rules/../scripts': resolved first."""
+    return Path(scriptdir).resolve().parents[1]
+
+
 def _download(url: str, dest: Path, timeout: float) -> None:
     req = urllib.request.Request(url, headers={"User-Agent": "alliance-models/0.1"})
     with urllib.request.urlopen(req, timeout=timeout) as resp, open(dest, "wb") as out:
