@@ -32,9 +32,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MIRROR = ROOT.parent / "shared" / "data"
 PS = MIRROR / "peacesciencer"
-CHECK = ["atop_any", "atop_any_onset", "atop_defense_end", "atop_since_onset", "cinc_prop", "milex_ratio",
-         "mid_prior_count", "mid_prior_init2", "tss_rival", "td_rival", "conttype", "mindist", "major2",
-         "terrthreat1", "common_mid_states", "common_mid_max_cinc", "common_rival"]
+CHECK = [
+    "atop_any",
+    "atop_any_onset",
+    "atop_defense_end",
+    "atop_since_onset",
+    "cinc_prop",
+    "milex_ratio",
+    "mid_prior_count",
+    "mid_prior_init2",
+    "tss_rival",
+    "td_rival",
+    "conttype",
+    "mindist",
+    "major2",
+    "terrthreat1",
+    "common_mid_states",
+    "common_mid_max_cinc",
+    "common_rival",
+]
 
 
 def _read():
@@ -42,9 +58,20 @@ def _read():
     import pyreadr
 
     sys.path.insert(0, str(ROOT / "workflow"))
-    r = {n: pyreadr.read_r(str(PS / f"{n}.rda"))[n] for n in (
-        "cow_ddy", "atop_alliance", "cow_contdir", "cow_mindist", "cow_mid_dirdisps", "tss_rivalries",
-        "td_rivalries", "terrthreat", "cow_majors")}
+    r = {
+        n: pyreadr.read_r(str(PS / f"{n}.rda"))[n]
+        for n in (
+            "cow_ddy",
+            "atop_alliance",
+            "cow_contdir",
+            "cow_mindist",
+            "cow_mid_dirdisps",
+            "tss_rivalries",
+            "td_rivalries",
+            "terrthreat",
+            "cow_majors",
+        )
+    }
     sy_path = ROOT / "data" / "processed" / "state_year.parquet"
     if sy_path.exists():
         r["state_year"] = pd.read_parquet(sy_path)
@@ -62,9 +89,21 @@ def build_package(r, years):
     from alliance_models.data import panel
 
     return panel.build_dyad_year(
-        "all", r["cow_ddy"], r["atop_alliance"], r["state_year"], r["cow_contdir"], r["cow_mindist"],
-        r["cow_mid_dirdisps"], r["tss_rivalries"], r["terrthreat"], r["cow_majors"], td=r["td_rivalries"],
-        years=years, mid_source="cow", threat_window=5)
+        "all",
+        r["cow_ddy"],
+        r["atop_alliance"],
+        r["state_year"],
+        r["cow_contdir"],
+        r["cow_mindist"],
+        r["cow_mid_dirdisps"],
+        r["tss_rivalries"],
+        r["terrthreat"],
+        r["cow_majors"],
+        td=r["td_rivalries"],
+        years=years,
+        mid_source="cow",
+        threat_window=5,
+    )
 
 
 def build_naive(r, years, window=5):
@@ -110,16 +149,19 @@ def build_naive(r, years, window=5):
     df["_entry"] = g["year"].transform("min")
     df["atop_since_onset"] = df.year - df["_last"].fillna(df["_entry"])
     df.loc[df.atop_any_onset.isna(), "atop_since_onset"] = np.nan
-    df["atop_since_onset_sq"] = df.atop_since_onset ** 2
-    df["atop_since_onset_cu"] = df.atop_since_onset ** 3
+    df["atop_since_onset_sq"] = df.atop_since_onset**2
+    df["atop_since_onset_cu"] = df.atop_since_onset**3
     df = df.drop(columns=["_last", "_entry"])
     df = df[df.year >= start].reset_index(drop=True)
 
     # capabilities
     sy = r["state_year"][["ccode", "year", "cinc", "gdp", "milex", "tpop"]]
     for i in ("1", "2"):
-        df = df.merge(sy.rename(columns={"ccode": f"ccode{i}", **{c: f"{c}{i}" for c in ("cinc", "gdp", "milex", "tpop")}}),
-                      on=[f"ccode{i}", "year"], how="left")
+        df = df.merge(
+            sy.rename(columns={"ccode": f"ccode{i}", **{c: f"{c}{i}" for c in ("cinc", "gdp", "milex", "tpop")}}),
+            on=[f"ccode{i}", "year"],
+            how="left",
+        )
     for c in ("cinc", "gdp", "milex"):
         ok = (df[f"{c}1"] > 0) & (df[f"{c}2"] > 0)
         df[f"{c}_ratio"] = (df[f"{c}1"] / df[f"{c}2"]).where(ok)
@@ -134,8 +176,11 @@ def build_naive(r, years, window=5):
     m = pd.concat([m.assign(year=m.year + k) for k in range(1, window + 1)])
     agg = m.groupby(K).agg(mid_prior_count=("dispnum", "nunique"), mid_prior_hostlev=("host", "max")).reset_index()
     ini = m[(m.sidea2 == 1) & (m.orig2 == 1)]
-    agg2 = ini.groupby(K).agg(mid_prior_init2=("dispnum", "nunique"),
-                              mid_prior_init2_hostlev=("host", "max")).reset_index()
+    agg2 = (
+        ini.groupby(K)
+        .agg(mid_prior_init2=("dispnum", "nunique"), mid_prior_init2_hostlev=("host", "max"))
+        .reset_index()
+    )
     df = df.merge(agg, on=K, how="left").merge(agg2, on=K, how="left")
     mcols = ["mid_prior_count", "mid_prior_hostlev", "mid_prior_init2", "mid_prior_init2_hostlev"]
     df[mcols] = df[mcols].fillna(0)
@@ -178,19 +223,27 @@ def build_naive(r, years, window=5):
     mj = span(mj, "styear", "endyear")[["ccode", "year"]].drop_duplicates().assign(major=1.0)
     tr = ints(r["terrthreat"], ["ccode", "year"])[["ccode", "year", "lterrthreat"]]
     for i in ("1", "2"):
-        df = df.merge(mj.rename(columns={"ccode": f"ccode{i}", "major": f"major{i}"}), on=[f"ccode{i}", "year"],
-                      how="left")
+        df = df.merge(
+            mj.rename(columns={"ccode": f"ccode{i}", "major": f"major{i}"}), on=[f"ccode{i}", "year"], how="left"
+        )
         df[f"major{i}"] = df[f"major{i}"].fillna(0)
-        df = df.merge(tr.rename(columns={"ccode": f"ccode{i}", "lterrthreat": f"terrthreat{i}"}),
-                      on=[f"ccode{i}", "year"], how="left")
+        df = df.merge(
+            tr.rename(columns={"ccode": f"ccode{i}", "lterrthreat": f"terrthreat{i}"}),
+            on=[f"ccode{i}", "year"],
+            how="left",
+        )
 
     # common threat
     adj = pd.concat([m[["ccode1", "ccode2", "year"]]]).drop_duplicates()
     adj.columns = ["i", "k", "year"]
     p = adj.merge(adj, on=["k", "year"], suffixes=("1", "2"))
     p = p[p.i1 != p.i2]
-    p = p.merge(sy[["ccode", "year", "cinc"]].assign(year=sy.year + 1), left_on=["k", "year"],
-                right_on=["ccode", "year"], how="left")
+    p = p.merge(
+        sy[["ccode", "year", "cinc"]].assign(year=sy.year + 1),
+        left_on=["k", "year"],
+        right_on=["ccode", "year"],
+        how="left",
+    )
     cm = p.groupby(["i1", "i2", "year"]).agg(common_mid_states=("k", "size"), common_mid_max_cinc=("cinc", "max"))
     cm = cm.reset_index().rename(columns={"i1": "ccode1", "i2": "ccode2"})
     df = df.merge(cm, on=K, how="left")
@@ -209,16 +262,27 @@ def child(engine: str, years, repeat: int) -> None:
     r = _read()
     t_read = time.perf_counter() - t0
     times = []
-    for i in range(repeat):
+    for _i in range(repeat):
         df = None  # free the previous build before the next one
         t0 = time.perf_counter()
         df = (build_package if engine == "package" else build_naive)(r, years)
         times.append(time.perf_counter() - t0)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     sums = {c: float(df[c].sum()) for c in CHECK}
-    print(json.dumps({"engine": engine, "rows": len(df), "columns": df.shape[1], "read_s": t_read,
-                      "build_s": min(times), "peak_rss_mb": peak_mb, "sums": sums,
-                      "state_year": r["state_year_from"]}))
+    print(
+        json.dumps(
+            {
+                "engine": engine,
+                "rows": len(df),
+                "columns": df.shape[1],
+                "read_s": t_read,
+                "build_s": min(times),
+                "peak_rss_mb": peak_mb,
+                "sums": sums,
+                "state_year": r["state_year_from"],
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -235,19 +299,38 @@ def main() -> None:
     res = {}
     for engine in ("package", "naive"):
         t0 = time.perf_counter()
-        out = subprocess.run([sys.executable, __file__, "--engine", engine, "--years", *map(str, args.years),
-                              "--repeat", str(args.repeat)], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--engine",
+                engine,
+                "--years",
+                *map(str, args.years),
+                "--repeat",
+                str(args.repeat),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         res[engine] = json.loads(out.stdout.strip().splitlines()[-1])
         res[engine]["wall_s"] = time.perf_counter() - t0
     p, n = res["package"], res["naive"]
-    print(f"global directed dyad-year panel {args.years[0]}-{args.years[1]}: {p['rows']:,} rows x {p['columns']} columns")
+    print(
+        f"global directed dyad-year panel {args.years[0]}-{args.years[1]}: {p['rows']:,} rows x {p['columns']} columns"
+    )
     print(f"state_year from {p['state_year']}")
-    print(f"{'':10s}{'read s':>9s}{'build s':>9s}{'process s':>11s}{'peak RSS MB':>13s}"
-          f"   (build s: best of {args.repeat}; process s: whole subprocess)")
+    print(
+        f"{'':10s}{'read s':>9s}{'build s':>9s}{'process s':>11s}{'peak RSS MB':>13s}"
+        f"   (build s: best of {args.repeat}; process s: whole subprocess)"
+    )
     for name, x in res.items():
         print(f"{name:10s}{x['read_s']:9.2f}{x['build_s']:9.2f}{x['wall_s']:11.2f}{x['peak_rss_mb']:13.0f}")
-    print(f"naive / package: build time x{n['build_s'] / p['build_s']:.1f}, "
-          f"peak RSS x{n['peak_rss_mb'] / p['peak_rss_mb']:.1f}")
+    print(
+        f"naive / package: build time x{n['build_s'] / p['build_s']:.1f}, "
+        f"peak RSS x{n['peak_rss_mb'] / p['peak_rss_mb']:.1f}"
+    )
     target = p["read_s"] + p["build_s"] <= 20 and p["peak_rss_mb"] <= 3 * 1024
     print(f"target (read + build <= 20 s, peak RSS <= 3 GB): {'met' if target else 'NOT met'}")
     bad = [c for c in CHECK if abs(p["sums"][c] - n["sums"][c]) > 1e-6 * max(1.0, abs(p["sums"][c]))]

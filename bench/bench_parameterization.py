@@ -60,13 +60,13 @@ def run(model: str, rule: str) -> dict:
     import yaml
 
     base_seed = int(yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["seed"])
-    seed = base_seed + zlib.crc32(model.encode()) % 100_000      # as workflow/rules/models.smk
+    seed = base_seed + zlib.crc32(model.encode()) % 100_000  # as workflow/rules/models.smk
     code = CHILD.format(workflow=str(ROOT / "workflow"), args=json.dumps({"model": model, "rule": rule, "seed": seed}))
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     line = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
     if out.returncode or not line:
         raise SystemExit(f"{model} / {rule} failed:\n{out.stderr[-3000:]}")
-    return json.loads(line[-1][len("RESULT "):])
+    return json.loads(line[-1][len("RESULT ") :])
 
 
 def main() -> None:
@@ -79,12 +79,21 @@ def main() -> None:
         base = res["slopes_noncentred"]
         for rule, r in res.items():
             ess_s = r["min_ess_bulk"] / r["seconds"]
-            rows.append({"model": model, "rule": rule, "seconds": round(r["seconds"], 1),
-                         "steps": round(r["steps"], 1), "draws": r["draws"],
-                         "min_ess_bulk": round(r["min_ess_bulk"]), "ess_per_s": round(ess_s, 2),
-                         "x_baseline": round(ess_s / (base["min_ess_bulk"] / base["seconds"]), 2),
-                         "divergences": r["divergences"], "status": r["status"],
-                         "parameterization": json.dumps(r["parameterization"])})
+            rows.append(
+                {
+                    "model": model,
+                    "rule": rule,
+                    "seconds": round(r["seconds"], 1),
+                    "steps": round(r["steps"], 1),
+                    "draws": r["draws"],
+                    "min_ess_bulk": round(r["min_ess_bulk"]),
+                    "ess_per_s": round(ess_s, 2),
+                    "x_baseline": round(ess_s / (base["min_ess_bulk"] / base["seconds"]), 2),
+                    "divergences": r["divergences"],
+                    "status": r["status"],
+                    "parameterization": json.dumps(r["parameterization"]),
+                }
+            )
     cols = list(rows[0])
     print(" | ".join(cols[:-1]))
     for r in rows:

@@ -96,8 +96,16 @@ def _die_with_parent() -> None:  # runs in the child before exec
 def _run_child(cmd: list[str], env: dict) -> subprocess.CompletedProcess:
     """Run one fit in a new session; on interrupt or SIGTERM kill its whole
     process group (PyMC's chain workers included) so nothing outlives us."""
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True, preexec_fn=_die_with_parent)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_die_with_parent,
+    )
 
     def _kill_group(signum=None, frame=None):
         try:
@@ -129,8 +137,13 @@ def run_one(model: str, sampler: str, rows: int, mass_matrix: str | None = None)
     if line is None:
         return {"model": model, "sampler": sampler, "error": proc.stderr[-800:]}
     r = json.loads(line[7:])
-    r.update(model=model, sampler=sampler, process_s=total, ess_per_s=r["min_ess"] / r["sample_s"],
-             ess_per_fit_s=r["min_ess"] / r["wall"])
+    r.update(
+        model=model,
+        sampler=sampler,
+        process_s=total,
+        ess_per_s=r["min_ess"] / r["sample_s"],
+        ess_per_fit_s=r["min_ess"] / r["wall"],
+    )
     return r
 
 
@@ -143,9 +156,12 @@ def _label(entry: str) -> tuple[str, str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=200_000)
-    ap.add_argument("--samplers", default="pymc@float64,pymc@float32,numpyro@float32,numpyro_parallel@float32,"
-                    "numpyro_parallel@float64,nutpie@float32",
-                    help="sampler[_chainmethod][@precision], comma-separated")
+    ap.add_argument(
+        "--samplers",
+        default="pymc@float64,pymc@float32,numpyro@float32,numpyro_parallel@float32,"
+        "numpyro_parallel@float64,nutpie@float32",
+        help="sampler[_chainmethod][@precision], comma-separated",
+    )
     ap.add_argument("--panel-model", default="ussr_onset-cinc")
     ap.add_argument("--out", default=str(ROOT / "bench" / "samplers.csv"))
     a = ap.parse_args()
@@ -165,8 +181,10 @@ def main() -> None:
     print("sampler@precision: the model's logit likelihood in float64 or float32 (sampling.precision).")
     print("x pymc: ESS/s against PyMC's default sampler on the same model (same precision);")
     print("x pymc64: against PyMC's default sampler on the all-float64 model.")
-    print(f"{'model':24s} {'sampler':26s} {'n':>7s} {'NUTS s':>7s} {'fit s':>7s} {'min ESS':>7s} {'ESS/s':>7s} "
-          f"{'x pymc':>6s} {'x pymc64':>8s} {'fit ESS/s':>9s} {'x pymc':>6s}")
+    print(
+        f"{'model':24s} {'sampler':26s} {'n':>7s} {'NUTS s':>7s} {'fit s':>7s} {'min ESS':>7s} {'ESS/s':>7s} "
+        f"{'x pymc':>6s} {'x pymc64':>8s} {'fit ESS/s':>9s} {'x pymc':>6s}"
+    )
     for model in models:
         ok = {_label(r["sampler"]): r for r in rows if r["model"] == model and "error" not in r}
         for r in (r for r in rows if r["model"] == model):
@@ -177,10 +195,13 @@ def main() -> None:
             ratio = r["ess_per_s"] / same["ess_per_s"] if same else float("nan")
             r64 = r["ess_per_s"] / b64["ess_per_s"] if b64 else float("nan")
             fratio = r["ess_per_fit_s"] / same["ess_per_fit_s"] if same else float("nan")
-            print(f"{model:24s} {r['sampler']:26s} {r['n']:7d} {r['sample_s']:7.1f} {r['wall']:7.1f} "
-                  f"{r['min_ess']:7.0f} {r['ess_per_s']:7.1f} {ratio:6.1f} {r64:8.1f} {r['ess_per_fit_s']:9.1f} "
-                  f"{fratio:6.1f}")
+            print(
+                f"{model:24s} {r['sampler']:26s} {r['n']:7d} {r['sample_s']:7.1f} {r['wall']:7.1f} "
+                f"{r['min_ess']:7.0f} {r['ess_per_s']:7.1f} {ratio:6.1f} {r64:8.1f} {r['ess_per_fit_s']:9.1f} "
+                f"{fratio:6.1f}"
+            )
     import csv
+
     with open(a.out, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=sorted({k for r in rows for k in r}))
         w.writeheader()

@@ -108,8 +108,22 @@ def dry_run(root: Path, configfile: Path, targets: list[str]) -> str:
     snakemake = str(Path(sys.executable).with_name("snakemake"))
     # The slurm profile's threads and resources; the local executor (with room
     # for any job) makes the dry run print each job's threads.
-    cmd = [snakemake, *targets, "-n", "-F", "--profile", "profiles/slurm", "--workflow-profile", "none",
-           "--executor", "local", "--cores", str(CORES_PER_NODE), "--configfile", str(configfile)]
+    cmd = [
+        snakemake,
+        *targets,
+        "-n",
+        "-F",
+        "--profile",
+        "profiles/slurm",
+        "--workflow-profile",
+        "none",
+        "--executor",
+        "local",
+        "--cores",
+        str(CORES_PER_NODE),
+        "--configfile",
+        str(configfile),
+    ]
     env = dict(os.environ, PYTHONPATH=str(root / "workflow"))
     proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env, timeout=600)
     if proc.returncode != 0:
@@ -130,9 +144,15 @@ def parse_jobs(text: str) -> dict[int, Job]:
         m = re.match(r"^\s+(\w+): (.*)$", line)
         if not m:
             if "jobid" in cur:
-                j = Job(jobid=int(cur["jobid"]), rule=cur["rule"], wildcards=cur.get("wildcards", ""),
-                        benchmark=cur.get("benchmark", ""), threads=int(cur.get("threads", 1)),
-                        inputs=_files(cur.get("input", "")), outputs=_files(cur.get("output", "")))
+                j = Job(
+                    jobid=int(cur["jobid"]),
+                    rule=cur["rule"],
+                    wildcards=cur.get("wildcards", ""),
+                    benchmark=cur.get("benchmark", ""),
+                    threads=int(cur.get("threads", 1)),
+                    inputs=_files(cur.get("input", "")),
+                    outputs=_files(cur.get("output", "")),
+                )
                 jobs[j.jobid] = j
             cur = None
             continue
@@ -227,8 +247,7 @@ def assign_costs(jobs: dict[int, Job], bench_dir: Path, time_from: str = "wall")
 def critical_path(jobs: dict[int, Job], cost) -> tuple[float, list[Job]]:
     """Length of the longest chain of dependent jobs, and the chain."""
     producer = {out: j.jobid for j in jobs.values() for out in j.outputs}
-    deps = {j.jobid: {producer[f] for f in j.inputs if f in producer and producer[f] != j.jobid}
-            for j in jobs.values()}
+    deps = {j.jobid: {producer[f] for f in j.inputs if f in producer and producer[f] != j.jobid} for j in jobs.values()}
     finish: dict[int, float] = {}
     before: dict[int, int | None] = {}
 
@@ -263,14 +282,22 @@ def predict(jobs: dict[int, Job], local: set[str], job_overhead: float, notice_d
 
     work = sum(busy(j) * j.threads for j in jobs.values())
     cpath, chain = critical_path(jobs, path)
-    chain_text = " -> ".join(f"{j.rule}{'[' + j.wildcards + ']' if j.wildcards else ''} ({path(j):.0f} s)"
-                             for j in chain if j.benchmark)
+    chain_text = " -> ".join(
+        f"{j.rule}{'[' + j.wildcards + ']' if j.wildcards else ''} ({path(j):.0f} s)" for j in chain if j.benchmark
+    )
     rows = []
     for n in NODES:
         p = n * CORES_PER_NODE
-        rows.append({"nodes": n, "cores": p, "work_core_h": round(work / 3600, 2),
-                     "critical_path_min": round(cpath / 60, 1), "lower_bound_min": round(max(cpath, work / p) / 60, 1),
-                     "predicted_min": round((cpath + work / p) / 60, 1)})
+        rows.append(
+            {
+                "nodes": n,
+                "cores": p,
+                "work_core_h": round(work / 3600, 2),
+                "critical_path_min": round(cpath / 60, 1),
+                "lower_bound_min": round(max(cpath, work / p) / 60, 1),
+                "predicted_min": round((cpath + work / p) / 60, 1),
+            }
+        )
     return pd.DataFrame(rows), chain_text
 
 
@@ -280,17 +307,24 @@ def rule_table(jobs: dict[int, Job], local: set[str]) -> pd.DataFrame:
         js = [j for j in jobs.values() if j.rule == rule]
         measured = [j for j in js if j.source == "measured"]
         walls = [j.wall for j in js if j.source != "none"]
-        rows.append({
-            "rule": rule, "jobs": len(js), "measured": len(measured),
-            "estimated": sum(j.source in ("class", "rule") for j in js),
-            "threads": max(j.threads for j in js), "local": "yes" if rule in local else "",
-            "time_s_median": round(statistics.median(walls), 1) if walls else None,
-            "time_s_max": round(max(walls), 1) if walls else None,
-            "measured_wall_s_max": round(max(j.measured_wall for j in js), 1) if walls else None,
-            "cpu_s_median": round(statistics.median([j.cpu for j in js if j.source != "none"]), 1) if walls else None,
-            "max_rss_mb": int(round(max(j.rss for j in js))) if walls else None,
-            "total_time_s": int(round(sum(j.wall for j in js))),
-        })
+        rows.append(
+            {
+                "rule": rule,
+                "jobs": len(js),
+                "measured": len(measured),
+                "estimated": sum(j.source in ("class", "rule") for j in js),
+                "threads": max(j.threads for j in js),
+                "local": "yes" if rule in local else "",
+                "time_s_median": round(statistics.median(walls), 1) if walls else None,
+                "time_s_max": round(max(walls), 1) if walls else None,
+                "measured_wall_s_max": round(max(j.measured_wall for j in js), 1) if walls else None,
+                "cpu_s_median": round(statistics.median([j.cpu for j in js if j.source != "none"]), 1)
+                if walls
+                else None,
+                "max_rss_mb": int(round(max(j.rss for j in js))) if walls else None,
+                "total_time_s": int(round(sum(j.wall for j in js))),
+            }
+        )
     df = pd.DataFrame(rows)
     df["max_rss_mb"] = df["max_rss_mb"].astype("Int64")
     return df
@@ -322,17 +356,38 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", type=Path, default=ROOT, help="project folder (default: this repository)")
     ap.add_argument("--benchmarks", type=Path, default=None, help="benchmark folder (default: ROOT/benchmarks)")
-    ap.add_argument("--configfile", type=Path, default=None,
-                    help="configuration to predict (default: the full configuration, see above)")
+    ap.add_argument(
+        "--configfile",
+        type=Path,
+        default=None,
+        help="configuration to predict (default: the full configuration, see above)",
+    )
     ap.add_argument("--targets", nargs="+", default=["all", "sbc"])
-    ap.add_argument("--dry-run-output", type=Path, default=None,
-                    help="read the jobs from this saved dry-run output instead of running snakemake")
-    ap.add_argument("--job-overhead", type=float, default=DEFAULT_JOB_OVERHEAD,
-                    help="seconds a SLURM job holds its cores beyond the rule's own time")
-    ap.add_argument("--notice-delay", type=float, default=DEFAULT_NOTICE_DELAY,
-                    help="seconds between a SLURM job's end and its dependents' start")
-    ap.add_argument("--time", choices=["wall", "cpu"], default="wall", dest="time_from",
-                    help="job time: measured wall seconds, or CPU seconds / threads (for a loaded machine)")
+    ap.add_argument(
+        "--dry-run-output",
+        type=Path,
+        default=None,
+        help="read the jobs from this saved dry-run output instead of running snakemake",
+    )
+    ap.add_argument(
+        "--job-overhead",
+        type=float,
+        default=DEFAULT_JOB_OVERHEAD,
+        help="seconds a SLURM job holds its cores beyond the rule's own time",
+    )
+    ap.add_argument(
+        "--notice-delay",
+        type=float,
+        default=DEFAULT_NOTICE_DELAY,
+        help="seconds between a SLURM job's end and its dependents' start",
+    )
+    ap.add_argument(
+        "--time",
+        choices=["wall", "cpu"],
+        default="wall",
+        dest="time_from",
+        help="job time: measured wall seconds, or CPU seconds / threads (for a loaded machine)",
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "cost")
     args = ap.parse_args(argv)
     root = args.root.resolve()
@@ -361,8 +416,10 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "prediction.md").write_text(to_markdown(pred) + f"\nCritical path: {chain}\n")
     (args.out / "resources.yaml").write_text(yaml.safe_dump(suggest_resources(table), sort_keys=True))
     unmeasured = sorted(table.loc[table["measured"] + table["estimated"] < table["jobs"], "rule"])
-    print(f"{len(jobs)} jobs; benchmarks from {bench}; job time from {args.time_from}; "
-          f"per SLURM job: {args.job_overhead:g} s overhead, {args.notice_delay:g} s notice delay\n")
+    print(
+        f"{len(jobs)} jobs; benchmarks from {bench}; job time from {args.time_from}; "
+        f"per SLURM job: {args.job_overhead:g} s overhead, {args.notice_delay:g} s notice delay\n"
+    )
     print(to_markdown(table))
     print(to_markdown(pred))
     print(f"critical path: {chain}\n")

@@ -11,8 +11,18 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 MIRROR = ROOT.parent / "shared" / "data"
 IGNORE = shutil.ignore_patterns(
-    ".git", ".venv", ".snakemake", "__pycache__", ".pytest_cache", "results", "reports",
-    "logs", "benchmarks", "processed", "external", "*.egg-info",
+    ".git",
+    ".venv",
+    ".snakemake",
+    "__pycache__",
+    ".pytest_cache",
+    "results",
+    "reports",
+    "logs",
+    "benchmarks",
+    "processed",
+    "external",
+    "*.egg-info",
 )
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
@@ -36,13 +46,10 @@ def write_test_config(workdir: Path, **overrides) -> Path:
 
 def snakemake(workdir: Path, *args, check=True, timeout=1500) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(workdir / "workflow"))
-    proc = subprocess.run(
-        [SNAKEMAKE, *args], cwd=workdir, capture_output=True, text=True, env=env, timeout=timeout
-    )
+    proc = subprocess.run([SNAKEMAKE, *args], cwd=workdir, capture_output=True, text=True, env=env, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
     return proc
-
 
 
 def dry_run_jobs(stdout: str) -> set[str]:
@@ -52,7 +59,7 @@ def dry_run_jobs(stdout: str) -> set[str]:
     if start is None:
         return set()
     names = set()
-    for line in lines[start + 2:]:
+    for line in lines[start + 2 :]:
         parts = line.split()
         if len(parts) != 2 or not parts[1].isdigit():
             break

@@ -101,8 +101,7 @@ def ensure_packages(accounting: bool, timeout: float = 900) -> list[str]:
     pkgs = [p for p in PACKAGES + (ACCOUNTING_PACKAGES if accounting else ())]
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     deadline = time.monotonic() + timeout
-    for cmd in (["apt-get", "update", "-qq"],
-                ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *pkgs]):
+    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *pkgs]):
         left = deadline - time.monotonic()
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=max(left, 1))
@@ -162,8 +161,9 @@ class SlurmCluster:
     ``mem_mb`` to 80% of its memory, at least 16 GB (not enforced without cgroups).
     """
 
-    def __init__(self, accounting: bool = True, cpus: int | None = None, mem_mb: int | None = None,
-                 root: Path | None = None):
+    def __init__(
+        self, accounting: bool = True, cpus: int | None = None, mem_mb: int | None = None, root: Path | None = None
+    ):
         self.accounting = accounting
         self.cpus = cpus or max(os.cpu_count() or 1, 2)
         # Memory is not enforced (no cgroups): declare enough for every job of the profile.
@@ -194,7 +194,7 @@ class SlurmCluster:
         extra = [d for d in SBIN if d not in path.split(os.pathsep)]
         return dict(os.environ, SLURM_CONF=str(self.conf), PATH=os.pathsep.join([path, *extra]))
 
-    def start(self, timeout: float = 60) -> "SlurmCluster":
+    def start(self, timeout: float = 60) -> SlurmCluster:
         """Start every daemon; wait (bounded) until the node is idle and a job runs."""
         try:
             self._step("munged", self._start_munge, timeout)
@@ -264,8 +264,7 @@ class SlurmCluster:
         except subprocess.TimeoutExpired:
             raise ClusterError(f"{cmd[0]}: '{' '.join(cmd)}' did not answer within {timeout} s") from None
         if check and proc.returncode != 0:
-            raise ClusterError(f"{cmd[0]}: '{' '.join(cmd)}' failed ({proc.returncode}): "
-                               f"{proc.stderr.strip()[-1500:]}")
+            raise ClusterError(f"{cmd[0]}: '{' '.join(cmd)}' failed ({proc.returncode}): {proc.stderr.strip()[-1500:]}")
         return proc
 
     def log(self, daemon: str) -> Path:
@@ -286,8 +285,15 @@ class SlurmCluster:
     def _spawn(self, name: str, cmd: list[str]) -> subprocess.Popen:
         (self.root / "log").mkdir(exist_ok=True)
         out = open(self.root / "log" / f"{name}.out", "ab")
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=self.env, cwd=self.root, preexec_fn=_die_with_parent)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=self.env,
+            cwd=self.root,
+            preexec_fn=_die_with_parent,
+        )
         out.close()
         self.procs[name] = proc
         return proc
@@ -297,16 +303,20 @@ class SlurmCluster:
         while True:
             proc = self.procs.get(name)
             if proc is not None and proc.poll() is not None:
-                raise ClusterError(f"{name} exited with status {proc.returncode} before {what}:\n"
-                                   f"{tail(self.log(name))}\n{tail(self.root / 'log' / f'{name}.out')}")
+                raise ClusterError(
+                    f"{name} exited with status {proc.returncode} before {what}:\n"
+                    f"{tail(self.log(name))}\n{tail(self.root / 'log' / f'{name}.out')}"
+                )
             try:
                 if ready():
                     return
             except (OSError, subprocess.SubprocessError):
                 pass
             if time.monotonic() > deadline:
-                raise ClusterError(f"{name} did not come up: {what} not reached in time.\nlog:\n"
-                                   f"{tail(self.log(name))}\n{tail(self.root / 'log' / f'{name}.out')}")
+                raise ClusterError(
+                    f"{name} did not come up: {what} not reached in time.\nlog:\n"
+                    f"{tail(self.log(name))}\n{tail(self.root / 'log' / f'{name}.out')}"
+                )
             time.sleep(0.3)
 
     def _start_munge(self, deadline: float) -> None:
@@ -316,9 +326,16 @@ class SlurmCluster:
         key = d / "munge.key"
         key.write_bytes(os.urandom(1024))
         key.chmod(0o400)
-        cmd = [which("munged"), "--foreground", f"--socket={self.munge_socket}", f"--key-file={key}",
-               f"--pid-file={d / 'munged.pid'}", f"--log-file={self.log('munged')}",
-               f"--seed-file={d / 'munged.seed'}", "--num-threads=2"]
+        cmd = [
+            which("munged"),
+            "--foreground",
+            f"--socket={self.munge_socket}",
+            f"--key-file={key}",
+            f"--pid-file={d / 'munged.pid'}",
+            f"--log-file={self.log('munged')}",
+            f"--seed-file={d / 'munged.seed'}",
+            "--num-threads=2",
+        ]
         (self.root / "log").mkdir(exist_ok=True)
         try:
             user = pwd.getpwnam("munge")
@@ -330,8 +347,15 @@ class SlurmCluster:
             self.log("munged").touch()
             os.chown(self.log("munged"), user.pw_uid, user.pw_gid)
             # setpriv's own --pdeathsig: a change of user clears the one set before
-            cmd = [which("setpriv"), f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups",
-                   "--pdeathsig", "TERM", *cmd]
+            cmd = [
+                which("setpriv"),
+                f"--reuid={user.pw_uid}",
+                f"--regid={user.pw_gid}",
+                "--init-groups",
+                "--pdeathsig",
+                "TERM",
+                *cmd,
+            ]
         else:
             cmd.append("--force")
         self._spawn("munged", cmd)
@@ -340,8 +364,9 @@ class SlurmCluster:
             cred = subprocess.run([which("munge"), "-n", "-S", str(self.munge_socket)], capture_output=True, timeout=5)
             if cred.returncode != 0:
                 return False
-            back = subprocess.run([which("unmunge"), "-S", str(self.munge_socket)], input=cred.stdout,
-                                  capture_output=True, timeout=5)
+            back = subprocess.run(
+                [which("unmunge"), "-S", str(self.munge_socket)], input=cred.stdout, capture_output=True, timeout=5
+            )
             return back.returncode == 0
 
         self._wait("munged", ready, deadline, "a credential encoded and decoded on its socket")
@@ -351,53 +376,100 @@ class SlurmCluster:
         data = d / "data"
         data.mkdir(parents=True)
         init = subprocess.run(
-            [which("mariadb-install-db"), "--no-defaults", f"--datadir={data}", "--user=root",
-             "--auth-root-authentication-method=socket", "--skip-test-db"],
-            capture_output=True, text=True, timeout=max(deadline - time.monotonic(), 5))
+            [
+                which("mariadb-install-db"),
+                "--no-defaults",
+                f"--datadir={data}",
+                "--user=root",
+                "--auth-root-authentication-method=socket",
+                "--skip-test-db",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=max(deadline - time.monotonic(), 5),
+        )
         if init.returncode != 0:
             raise ClusterError(f"mariadbd: mariadb-install-db failed:\n{init.stderr[-2000:]}")
-        self._spawn("mariadbd", [
-            which("mariadbd"), "--no-defaults", f"--datadir={data}", f"--socket={self.db_socket}",
-            f"--port={self.ports['mariadb']}", "--bind-address=127.0.0.1", "--user=root",
-            f"--pid-file={d / 'mariadbd.pid'}", f"--log-error={self.log('mariadbd')}",
-            "--skip-log-bin", "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=16M",
-        ])
-        sql = ("CREATE USER 'slurm'@'127.0.0.1' IDENTIFIED BY 'slurm';"
-               "CREATE USER 'slurm'@'localhost' IDENTIFIED BY 'slurm';"
-               "GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1';"
-               "GRANT ALL ON slurm_acct_db.* TO 'slurm'@'localhost';")
-        self._wait("mariadbd", lambda: self._sql("SELECT 1").returncode == 0, deadline,
-                   "a query answered on its socket")
+        self._spawn(
+            "mariadbd",
+            [
+                which("mariadbd"),
+                "--no-defaults",
+                f"--datadir={data}",
+                f"--socket={self.db_socket}",
+                f"--port={self.ports['mariadb']}",
+                "--bind-address=127.0.0.1",
+                "--user=root",
+                f"--pid-file={d / 'mariadbd.pid'}",
+                f"--log-error={self.log('mariadbd')}",
+                "--skip-log-bin",
+                "--innodb-buffer-pool-size=64M",
+                "--innodb-log-file-size=16M",
+            ],
+        )
+        sql = (
+            "CREATE USER 'slurm'@'127.0.0.1' IDENTIFIED BY 'slurm';"
+            "CREATE USER 'slurm'@'localhost' IDENTIFIED BY 'slurm';"
+            "GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1';"
+            "GRANT ALL ON slurm_acct_db.* TO 'slurm'@'localhost';"
+        )
+        self._wait(
+            "mariadbd", lambda: self._sql("SELECT 1").returncode == 0, deadline, "a query answered on its socket"
+        )
         res = self._sql(sql)
         if res.returncode != 0:
             raise ClusterError(f"mariadbd: creating the slurm database user failed: {res.stderr}")
 
     def _sql(self, sql: str) -> subprocess.CompletedProcess:
-        return subprocess.run([which("mariadb"), "--no-defaults", f"--socket={self.db_socket}", "-uroot",
-                               "-e", sql], capture_output=True, text=True, timeout=10)
+        return subprocess.run(
+            [which("mariadb"), "--no-defaults", f"--socket={self.db_socket}", "-uroot", "-e", sql],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
 
     def _start_slurmdbd(self, deadline: float) -> None:
         conf = self.dbd_conf
         conf.parent.mkdir(parents=True, exist_ok=True)
         self._wrote.add(conf)
-        conf.write_text("\n".join([MARKER,
-            "AuthType=auth/munge", f"AuthInfo=socket={self.munge_socket}",
-            "DbdHost=localhost", "DbdAddr=127.0.0.1", f"DbdPort={self.ports['slurmdbd']}",
-            "SlurmUser=root", f"PidFile={self.root / 'slurmdbd.pid'}", f"LogFile={self.log('slurmdbd')}",
-            "StorageType=accounting_storage/mysql", "StorageHost=127.0.0.1",
-            f"StoragePort={self.ports['mariadb']}", "StorageUser=slurm", "StoragePass=slurm",
-            "StorageLoc=slurm_acct_db", "",
-        ]))
+        conf.write_text(
+            "\n".join(
+                [
+                    MARKER,
+                    "AuthType=auth/munge",
+                    f"AuthInfo=socket={self.munge_socket}",
+                    "DbdHost=localhost",
+                    "DbdAddr=127.0.0.1",
+                    f"DbdPort={self.ports['slurmdbd']}",
+                    "SlurmUser=root",
+                    f"PidFile={self.root / 'slurmdbd.pid'}",
+                    f"LogFile={self.log('slurmdbd')}",
+                    "StorageType=accounting_storage/mysql",
+                    "StorageHost=127.0.0.1",
+                    f"StoragePort={self.ports['mariadb']}",
+                    "StorageUser=slurm",
+                    "StoragePass=slurm",
+                    "StorageLoc=slurm_acct_db",
+                    "",
+                ]
+            )
+        )
         conf.chmod(0o600)
         # slurmdbd reads slurm.conf too (ClusterName, AuthInfo): write it first.
         self.write_conf()
         self._spawn("slurmdbd", [which("slurmdbd"), "-D"])  # reads slurmdbd.conf beside SLURM_CONF
-        self._wait("slurmdbd", lambda: port_open(self.ports["slurmdbd"]), deadline,
-                   f"listening on port {self.ports['slurmdbd']}")
-        for args in (["add", "cluster", CLUSTER_NAME], ["add", "account", ACCOUNT, f"cluster={CLUSTER_NAME}"],
-                     ["add", "user", "root", f"account={ACCOUNT}", f"cluster={CLUSTER_NAME}"]):
-            res = self.run(which("sacctmgr"), "-i", *args, timeout=max(deadline - time.monotonic(), 5),
-                           check=False)
+        self._wait(
+            "slurmdbd",
+            lambda: port_open(self.ports["slurmdbd"]),
+            deadline,
+            f"listening on port {self.ports['slurmdbd']}",
+        )
+        for args in (
+            ["add", "cluster", CLUSTER_NAME],
+            ["add", "account", ACCOUNT, f"cluster={CLUSTER_NAME}"],
+            ["add", "user", "root", f"account={ACCOUNT}", f"cluster={CLUSTER_NAME}"],
+        ):
+            res = self.run(which("sacctmgr"), "-i", *args, timeout=max(deadline - time.monotonic(), 5), check=False)
             if res.returncode != 0 and "already exists" not in (res.stdout + res.stderr).lower():
                 raise ClusterError(f"slurmdbd: 'sacctmgr -i {' '.join(args)}' failed: {res.stderr.strip()}")
 
@@ -405,42 +477,72 @@ class SlurmCluster:
         for sub in ("state", "spool"):
             (self.root / sub).mkdir(exist_ok=True)
         if self.accounting:
-            acct = ["AccountingStorageType=accounting_storage/slurmdbd", "AccountingStorageHost=127.0.0.1",
-                    f"AccountingStoragePort={self.ports['slurmdbd']}", "AccountingStoreFlags=job_comment",
-                    # the munge socket for slurmdbd traffic (sacct, sacctmgr, slurmctld)
-                    f"AccountingStoragePass={self.munge_socket}"]
+            acct = [
+                "AccountingStorageType=accounting_storage/slurmdbd",
+                "AccountingStorageHost=127.0.0.1",
+                f"AccountingStoragePort={self.ports['slurmdbd']}",
+                "AccountingStoreFlags=job_comment",
+                # the munge socket for slurmdbd traffic (sacct, sacctmgr, slurmctld)
+                f"AccountingStoragePass={self.munge_socket}",
+            ]
         else:
             acct = ["AccountingStorageType=accounting_storage/none"]
         self.conf.parent.mkdir(parents=True, exist_ok=True)
         self._wrote.add(self.conf)
-        self.conf.write_text("\n".join([
-            MARKER,
-            f"ClusterName={CLUSTER_NAME}",
-            f"SlurmctldHost={self.node}(127.0.0.1)",
-            f"SlurmctldPort={self.ports['slurmctld']}", f"SlurmdPort={self.ports['slurmd']}",
-            "AuthType=auth/munge", "CredType=cred/munge", f"AuthInfo=socket={self.munge_socket}",
-            "SlurmUser=root", "SlurmdUser=root",
-            f"StateSaveLocation={self.root / 'state'}", f"SlurmdSpoolDir={self.root / 'spool'}",
-            f"SlurmctldPidFile={self.root / 'slurmctld.pid'}", f"SlurmdPidFile={self.root / 'slurmd.pid'}",
-            f"SlurmctldLogFile={self.log('slurmctld')}", f"SlurmdLogFile={self.log('slurmd')}",
-            "ProctrackType=proctrack/linuxproc", "TaskPlugin=task/none", "MpiDefault=none",
-            # per-job CPU time and memory in sacct (polls /proc; no cgroups needed)
-            "JobAcctGatherType=jobacct_gather/linux", "JobAcctGatherFrequency=5", *acct,
-            "SelectType=select/cons_tres", "SelectTypeParameters=CR_Core_Memory",
-            "SchedulerType=sched/backfill", "ReturnToService=2", "SlurmdParameters=config_overrides",
-            # squeue status needs finished jobs listed for longer than the
-            # executor plugin's polling interval (at most 180 s).
-            "MinJobAge=300", "KillWait=5", "InactiveLimit=0", "SlurmctldTimeout=30", "SlurmdTimeout=60",
-            f"NodeName={self.node} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={self.mem_mb} State=UNKNOWN",
-            f"PartitionName={PARTITION} Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
-            "",
-        ]))
+        self.conf.write_text(
+            "\n".join(
+                [
+                    MARKER,
+                    f"ClusterName={CLUSTER_NAME}",
+                    f"SlurmctldHost={self.node}(127.0.0.1)",
+                    f"SlurmctldPort={self.ports['slurmctld']}",
+                    f"SlurmdPort={self.ports['slurmd']}",
+                    "AuthType=auth/munge",
+                    "CredType=cred/munge",
+                    f"AuthInfo=socket={self.munge_socket}",
+                    "SlurmUser=root",
+                    "SlurmdUser=root",
+                    f"StateSaveLocation={self.root / 'state'}",
+                    f"SlurmdSpoolDir={self.root / 'spool'}",
+                    f"SlurmctldPidFile={self.root / 'slurmctld.pid'}",
+                    f"SlurmdPidFile={self.root / 'slurmd.pid'}",
+                    f"SlurmctldLogFile={self.log('slurmctld')}",
+                    f"SlurmdLogFile={self.log('slurmd')}",
+                    "ProctrackType=proctrack/linuxproc",
+                    "TaskPlugin=task/none",
+                    "MpiDefault=none",
+                    # per-job CPU time and memory in sacct (polls /proc; no cgroups needed)
+                    "JobAcctGatherType=jobacct_gather/linux",
+                    "JobAcctGatherFrequency=5",
+                    *acct,
+                    "SelectType=select/cons_tres",
+                    "SelectTypeParameters=CR_Core_Memory",
+                    "SchedulerType=sched/backfill",
+                    "ReturnToService=2",
+                    "SlurmdParameters=config_overrides",
+                    # squeue status needs finished jobs listed for longer than the
+                    # executor plugin's polling interval (at most 180 s).
+                    "MinJobAge=300",
+                    "KillWait=5",
+                    "InactiveLimit=0",
+                    "SlurmctldTimeout=30",
+                    "SlurmdTimeout=60",
+                    f"NodeName={self.node} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={self.mem_mb} State=UNKNOWN",
+                    f"PartitionName={PARTITION} Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
+                    "",
+                ]
+            )
+        )
 
     def _start_slurmctld(self, deadline: float) -> None:
         (self.root / "slurmctld.pid").unlink(missing_ok=True)
         self._spawn("slurmctld", [which("slurmctld"), "-D", "-i", "-f", str(self.conf)])
-        self._wait("slurmctld", lambda: "UP" in self.run(which("scontrol"), "ping", timeout=5, check=False).stdout,
-                   deadline, "'scontrol ping' answering UP")
+        self._wait(
+            "slurmctld",
+            lambda: "UP" in self.run(which("scontrol"), "ping", timeout=5, check=False).stdout,
+            deadline,
+            "'scontrol ping' answering UP",
+        )
         self._ctld_up = True
 
     def _start_slurmd(self, deadline: float) -> None:
@@ -459,8 +561,10 @@ class SlurmCluster:
         left = max(deadline - time.monotonic(), 5)
         res = self.run(which("srun"), "-N1", "-n1", "-t", "1", "hostname", timeout=left, check=False)
         if res.returncode != 0 or not res.stdout.strip():
-            raise ClusterError(f"srun: a one-task job did not run ({res.returncode}): {res.stderr.strip()}\n"
-                               f"slurmd log:\n{tail(self.log('slurmd'))}")
+            raise ClusterError(
+                f"srun: a one-task job did not run ({res.returncode}): {res.stderr.strip()}\n"
+                f"slurmd log:\n{tail(self.log('slurmd'))}"
+            )
 
 
 def main(argv: list[str]) -> int:
@@ -471,8 +575,7 @@ def main(argv: list[str]) -> int:
         return 0
     t0 = time.monotonic()
     installed = ensure_packages(accounting)
-    print(f"packages: {'installed ' + ' '.join(installed) if installed else 'present'} "
-          f"({time.monotonic() - t0:.1f} s)")
+    print(f"packages: {'installed ' + ' '.join(installed) if installed else 'present'} ({time.monotonic() - t0:.1f} s)")
     with SlurmCluster(accounting=accounting) as c:
         print(f"up in {sum(c.timings.values()):.1f} s: {c.timings}")
         print(c.run("sinfo").stdout)

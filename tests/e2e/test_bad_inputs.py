@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from e2e_helpers import MIRROR, ROOT, SNAKEMAKE, snakemake
 from trust_helpers import output_hashes, partial_files, reduced_project
 
@@ -47,7 +46,7 @@ def _bad_bytes(entry: dict, mirror_file: Path) -> bytes | None:
         return data[: int(len(data) * d["truncate"])]
     if "flip_byte" in d:
         i = d["flip_byte"]
-        return data[:i] + bytes([data[i] ^ 0x01]) + data[i + 1:]
+        return data[:i] + bytes([data[i] ^ 0x01]) + data[i + 1 :]
     if d.get("delete"):
         return None
     if "rda_drop_column" in d:
@@ -114,15 +113,25 @@ def apply_and_run(wd: Path, entry: dict, tmp: Path) -> dict:
             (wd / "config" / "bad_input.yaml").write_text(yaml.safe_dump(overlay))
             undo.append((wd / "config" / "bad_input.yaml").unlink)
             undo.append(lambda: shutil.rmtree(wd / QUARANTINE, ignore_errors=True))
-            args = [f"{QUARANTINE}/{src['file']}", *args, "config/bad_input.yaml"]  # targets before --configfile (it takes several values)
+            args = [
+                f"{QUARANTINE}/{src['file']}",
+                *args,
+                "config/bad_input.yaml",
+            ]  # targets before --configfile (it takes several values)
         else:
             raise ValueError(f"{entry['id']}: unknown kind {kind}")
         t0 = time.monotonic()
         proc = _run(wd, args)
         seconds = time.monotonic() - t0
         quarantined = sorted(str(p.relative_to(wd)) for p in (wd / QUARANTINE).rglob("*") if p.is_file())
-        return {"rc": proc.returncode, "out": proc.stdout + proc.stderr, "hashes": output_hashes(wd),
-                "partial": partial_files(wd), "quarantined": quarantined, "seconds": seconds}
+        return {
+            "rc": proc.returncode,
+            "out": proc.stdout + proc.stderr,
+            "hashes": output_hashes(wd),
+            "partial": partial_files(wd),
+            "quarantined": quarantined,
+            "seconds": seconds,
+        }
     finally:
         for fn in reversed(undo):
             fn()
@@ -132,8 +141,9 @@ def apply_and_run(wd: Path, entry: dict, tmp: Path) -> dict:
 def results(tmp_path_factory, mirror_dir):
     """The good run's output hashes, and every bad input's run (in parallel copies)."""
     base = tmp_path_factory.mktemp("bad_inputs")
-    good = reduced_project(base / "proj0", sampling={"draws": 100, "tune": 100, "chains": 2,
-                                                     "target_accept": 0.9, "retry": []})
+    good = reduced_project(
+        base / "proj0", sampling={"draws": 100, "tune": 100, "chains": 2, "target_accept": 0.9, "retry": []}
+    )
     snakemake(good, "--cores", "2", "--configfile", "config/test.yaml")
     baseline = output_hashes(good)
     assert any(k.startswith("results/") for k in baseline) and "reports/index.html" in baseline
@@ -150,8 +160,8 @@ def results(tmp_path_factory, mirror_dir):
 
     def worker(i):
         seen = {}
-        mine = [(copies[i], e) for e in shared[i::len(copies)]]
-        for n, entry in enumerate(isolated[i::len(copies)]):
+        mine = [(copies[i], e) for e in shared[i :: len(copies)]]
+        for n, entry in enumerate(isolated[i :: len(copies)]):
             wd = base / f"gap{i}_{n}"
             subprocess.run(["cp", "-a", str(pristine), str(wd)], check=True)
             mine.append((wd, entry))
@@ -183,9 +193,21 @@ def test_manifest_is_well_formed():
     assert kinds == KINDS
     # the corpus covers every kind the issue names
     names = " ".join(ids)
-    for word in ("wrong_type", "unknown", "duplicate_id_across_files", "yaml_syntax", "empty", "huge_year",
-                 "non_utf8", "formula_missing_column", "impossible_prior", "truncated", "checksum",
-                 "changed_header", "missing_object"):
+    for word in (
+        "wrong_type",
+        "unknown",
+        "duplicate_id_across_files",
+        "yaml_syntax",
+        "empty",
+        "huge_year",
+        "non_utf8",
+        "formula_missing_column",
+        "impossible_prior",
+        "truncated",
+        "checksum",
+        "changed_header",
+        "missing_object",
+    ):
         assert word in names, word
 
 

@@ -5,12 +5,15 @@ import hashlib
 
 import pandas as pd
 import pytest
-
 from e2e_helpers import copy_project, dry_run_jobs, snakemake, write_test_config
 
 TARGETS = ["reports/tables/yu_typology_cells.csv", "reports/tables/moura_table4.csv"]
-OUTPUTS = ["data/processed/cases.parquet", "reports/tables/yu_typology_cells.csv",
-           "reports/tables/yu_typology_cases.csv", "reports/tables/moura_table4.csv"]
+OUTPUTS = [
+    "data/processed/cases.parquet",
+    "reports/tables/yu_typology_cells.csv",
+    "reports/tables/yu_typology_cases.csv",
+    "reports/tables/moura_table4.csv",
+]
 
 NEW_CASE = """\
 - id: test-added-case-1962
@@ -25,7 +28,6 @@ NEW_CASE = """\
   category: affiliation
   sources: ["Fursenko and Naftali (1997)"]
 """
-
 
 
 def _sha(path):
@@ -52,8 +54,9 @@ def test_tables_written(workdir):
 def test_invalid_case_file_stops_before_any_job(workdir):
     before = {p: _sha(workdir / p) for p in OUTPUTS}
     bad = workdir / "data/raw/cases/zz_bad.yaml"
-    bad.write_text(NEW_CASE.replace("partners: [40]", "partners: [255]").replace("category: affiliation",
-                                                                                 "category: maybe"))
+    bad.write_text(
+        NEW_CASE.replace("partners: [40]", "partners: [255]").replace("category: affiliation", "category: maybe")
+    )
     try:
         proc = snakemake(workdir, *TARGETS, "--cores", "2", "--configfile", "config/test.yaml", check=False)
     finally:

@@ -1,7 +1,6 @@
 """The DAG: dry runs with each profile, config errors before any job."""
 
 import pytest
-
 from e2e_helpers import copy_project, dry_run_jobs, snakemake, write_test_config
 
 
@@ -12,13 +11,22 @@ def workdir(tmp_path_factory, mirror_dir):
     return wd
 
 
-
 @pytest.mark.parametrize("profile", ["profiles/default", "profiles/slurm"])
 def test_dry_run_lists_every_stage(workdir, profile):
     proc = snakemake(workdir, "-n", "--profile", profile, "--configfile", "config/test.yaml")
     jobs = dry_run_jobs(proc.stdout)
-    for rule in ("fetch", "state_year", "nmc_comparison", "seed_reproduction", "encode_cases",
-                 "fit_frequentist", "fit_bayes", "model_figures", "report", "all"):
+    for rule in (
+        "fetch",
+        "state_year",
+        "nmc_comparison",
+        "seed_reproduction",
+        "encode_cases",
+        "fit_frequentist",
+        "fit_bayes",
+        "model_figures",
+        "report",
+        "all",
+    ):
         assert rule in jobs, f"{rule} missing from the dry run with {profile}: {sorted(jobs)}"
 
 

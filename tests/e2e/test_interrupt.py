@@ -14,7 +14,6 @@ the fit uses PyMC's own NUTS here because it logs progress lines
 import time
 
 import pytest
-
 from e2e_helpers import snakemake
 from trust_helpers import (
     group_members,
@@ -77,8 +76,11 @@ def interrupted(tmp_path_factory, mirror_dir):
         "killed_while_running": alive,
         "progress_seen": PROGRESS in seen,
         "fit_finished_before_kill": "sampled in" in seen,
-        "fit_outputs_after_kill": sorted(str(p.relative_to(wd)) for p in (wd / "results" / MODEL).glob("*")
-                                         if p.name in ("posterior.nc", "summary.csv", "diagnostics.json")),
+        "fit_outputs_after_kill": sorted(
+            str(p.relative_to(wd))
+            for p in (wd / "results" / MODEL).glob("*")
+            if p.name in ("posterior.nc", "summary.csv", "diagnostics.json")
+        ),
         "partial_after_kill": partial_files(wd),
         "survivors": group_members(pgid),
         "log": log.read_text()[-3000:],

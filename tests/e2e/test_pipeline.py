@@ -6,7 +6,6 @@ import re
 
 import pandas as pd
 import pytest
-
 from e2e_helpers import copy_project, dry_run_jobs, snakemake, write_test_config
 
 
@@ -56,8 +55,9 @@ def test_processed_tables_are_byte_identical_on_rebuild(run):
     wd, _ = run
     target = wd / "data" / "processed" / "state_year.parquet"
     before = _sha(target)
-    snakemake(wd, "--cores", "2", "--configfile", "config/test.yaml", "--forcerun", "state_year",
-              "--until", "state_year")
+    snakemake(
+        wd, "--cores", "2", "--configfile", "config/test.yaml", "--forcerun", "state_year", "--until", "state_year"
+    )
     assert _sha(target) == before
 
 
@@ -93,4 +93,4 @@ def test_editing_a_data_module_reruns_the_panels_and_everything_downstream(run):
     wd, _ = run
     jobs = _dry_run_after_editing(wd, "data/dyads.py")
     assert {"dyad_year", "fit_bayes", "report"} <= jobs, jobs
-    assert "state_year" not in jobs                    # state_year does not run the dyad verbs
+    assert "state_year" not in jobs  # state_year does not run the dyad verbs

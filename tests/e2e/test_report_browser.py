@@ -28,9 +28,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 CHROMIUM = next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None)
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (CI installs Debian's chromium)")
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-default-apps", "--disable-extensions", "--hide-scrollbars", "--window-size=1280,2000"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--hide-scrollbars",
+    "--window-size=1280,2000",
+]
 
 
 class WebSocket:
@@ -43,8 +54,12 @@ class WebSocket:
         host, _, port = hostport.partition(":")
         self.sock = socket.create_connection((host, int(port)), timeout=timeout)
         key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall((f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\n"
-                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        self.sock.sendall(
+            (
+                f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
         head = b""
         while b"\r\n\r\n" not in head:
             chunk = self.sock.recv(1)
@@ -144,8 +159,11 @@ def project(tmp_path_factory):
 def browser_run(project, tmp_path_factory):
     """Load index.html once; collect console, exceptions, requests and image state."""
     profile = tmp_path_factory.mktemp("chromium-profile")
-    proc = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
-                             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         port_file = profile / "DevToolsActivePort"
         end = time.monotonic() + 60
@@ -189,7 +207,7 @@ def browser_run(project, tmp_path_factory):
             ws.sock.settimeout(0.5)
             while True:
                 dt.events.append(json.loads(ws.recv()))
-        except (socket.timeout, TimeoutError, ConnectionError):
+        except (TimeoutError, ConnectionError):
             pass
         ws.close()
         return {"state": state, "events": dt.events, "screenshot": out, "url": url}
@@ -201,8 +219,20 @@ def browser_run(project, tmp_path_factory):
             proc.kill()
 
 
-SECTIONS = ["findings", "verdicts", "balancing", "different", "surface", "cases", "oos", "models", "diagnostics",
-            "tables", "appendix", "provenance"]
+SECTIONS = [
+    "findings",
+    "verdicts",
+    "balancing",
+    "different",
+    "surface",
+    "cases",
+    "oos",
+    "models",
+    "diagnostics",
+    "tables",
+    "appendix",
+    "provenance",
+]
 
 
 def test_report_renders(browser_run, project):
@@ -242,6 +272,8 @@ def test_console_shows_no_error(browser_run):
 
 
 def test_nothing_fetched_from_outside(browser_run):
-    urls = [e["params"]["request"]["url"] for e in browser_run["events"] if e.get("method") == "Network.requestWillBeSent"]
+    urls = [
+        e["params"]["request"]["url"] for e in browser_run["events"] if e.get("method") == "Network.requestWillBeSent"
+    ]
     outside = [u for u in urls if not u.startswith(("file:", "data:"))]
     assert urls and outside == []

@@ -3,13 +3,23 @@ into batch jobs; a small run (8 simulations in 4 batches, short fits)."""
 
 import pandas as pd
 import pytest
-
 from e2e_helpers import copy_project, snakemake, write_test_config
 
 SBC = {
     "models": ["logit_varying_intercept", "categorical"],
-    "n_sims": 8, "n_batches": 4, "n_obs": 60, "n_groups": 4, "n_predictors": 2, "n_categories": 3,
-    "draws": 60, "tune": 60, "chains": 2, "target_accept": 0.9, "n_ranks": 19, "n_bins": 4, "seed_offset": 0,
+    "n_sims": 8,
+    "n_batches": 4,
+    "n_obs": 60,
+    "n_groups": 4,
+    "n_predictors": 2,
+    "n_categories": 3,
+    "draws": 60,
+    "tune": 60,
+    "chains": 2,
+    "target_accept": 0.9,
+    "n_ranks": 19,
+    "n_bins": 4,
+    "seed_offset": 0,
 }
 
 
@@ -17,7 +27,7 @@ def _jobs(stdout: str) -> dict[str, int]:
     lines = stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("job") and "count" in line)
     out = {}
-    for line in lines[start + 2:]:
+    for line in lines[start + 2 :]:
         parts = line.split()
         if len(parts) != 2 or not parts[1].isdigit():
             break

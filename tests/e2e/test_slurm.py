@@ -30,10 +30,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from e2e_helpers import MIRROR, ROOT, SNAKEMAKE, copy_project
-from slurm_cluster import (ClusterError, SlurmCluster, ensure_packages,
-                           unavailable_reason)
+from slurm_cluster import ClusterError, SlurmCluster, ensure_packages, unavailable_reason
 
 pytestmark = pytest.mark.slow
 
@@ -52,19 +50,43 @@ RUN_TIMEOUT = 900  # s, each snakemake run: a bound for a hang, far above the us
 # columns exist) but fails when fitted: log(0) in most rows of the panel.
 TEST_MODELS = {
     "models": [
-        {"name": "cases_allied", "data": "cases", "outcome": "allied",
-         "formula": "allied ~ log_cinc_ratio + threat_high", "cluster": "case_id"},
-        {"name": "ussr_defense_onset", "data": "dyad_year_ussr", "outcome": "atop_defense_onset",
-         "formula": "atop_defense_onset ~ log_cinc_ratio + mid_prior + tss_rival",
-         "subset": "year >= 1946 and year <= 1991 and (atop_defense == 0 or atop_defense_onset == 1)",
-         "cluster": "ccode2"},
-        {"name": BROKEN, "data": "dyad_year_ussr", "outcome": "atop_defense",
-         "description": "Deliberately broken (tests/e2e/test_slurm.py): log of a count that is 0 in most rows.",
-         "formula": "atop_defense ~ np.log(mid_prior_count)"},
+        {
+            "name": "cases_allied",
+            "data": "cases",
+            "outcome": "allied",
+            "formula": "allied ~ log_cinc_ratio + threat_high",
+            "cluster": "case_id",
+        },
+        {
+            "name": "ussr_defense_onset",
+            "data": "dyad_year_ussr",
+            "outcome": "atop_defense_onset",
+            "formula": "atop_defense_onset ~ log_cinc_ratio + mid_prior + tss_rival",
+            "subset": "year >= 1946 and year <= 1991 and (atop_defense == 0 or atop_defense_onset == 1)",
+            "cluster": "ccode2",
+        },
+        {
+            "name": BROKEN,
+            "data": "dyad_year_ussr",
+            "outcome": "atop_defense",
+            "description": "Deliberately broken (tests/e2e/test_slurm.py): log of a count that is 0 in most rows.",
+            "formula": "atop_defense ~ np.log(mid_prior_count)",
+        },
     ]
 }
-SBC_SMALL = {"models": [SBC_MODEL], "n_sims": SBC_JOBS, "n_batches": SBC_JOBS, "n_obs": 40, "n_groups": 4,
-             "n_predictors": 1, "draws": 100, "tune": 100, "chains": 1, "n_ranks": 19, "n_bins": 4}
+SBC_SMALL = {
+    "models": [SBC_MODEL],
+    "n_sims": SBC_JOBS,
+    "n_batches": SBC_JOBS,
+    "n_obs": 40,
+    "n_groups": 4,
+    "n_predictors": 1,
+    "draws": 100,
+    "tune": 100,
+    "chains": 1,
+    "n_ranks": 19,
+    "n_bins": 4,
+}
 
 
 def has_sbc(wd: Path) -> bool:
@@ -84,8 +106,7 @@ def write_config(wd: Path) -> None:
 
 
 def targets(wd: Path, broken: bool) -> list[str]:
-    out = ["data/processed/state_year.parquet", "data/processed/cases.parquet",
-           "data/processed/dyad_year_ussr.parquet"]
+    out = ["data/processed/state_year.parquet", "data/processed/cases.parquet", "data/processed/dyad_year_ussr.parquet"]
     out += [f"results/{m}/summary.csv" for m in FITS + ([BROKEN] if broken else [])]
     if has_sbc(wd):
         out.append("sbc")
@@ -99,8 +120,14 @@ class Run:
         self.wd, self.name, self.t0 = wd, name, time.monotonic()
         self.log = wd.parent / f"{name}.out"
         self._out = open(self.log, "w")
-        self.proc = subprocess.Popen([SNAKEMAKE, *args], cwd=wd, stdout=self._out, stderr=subprocess.STDOUT,
-                                     env=dict(env, PYTHONPATH=str(wd / "workflow")), start_new_session=True)
+        self.proc = subprocess.Popen(
+            [SNAKEMAKE, *args],
+            cwd=wd,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            env=dict(env, PYTHONPATH=str(wd / "workflow")),
+            start_new_session=True,
+        )
         self.seconds = None
 
     def stop(self) -> None:
@@ -119,8 +146,9 @@ class Run:
             rc = self.proc.wait(timeout=max(timeout - (time.monotonic() - self.t0), 1))
         except subprocess.TimeoutExpired:
             self.stop()
-            raise AssertionError(f"{self.name}: snakemake did not finish within {timeout} s; "
-                                 f"output:\n{self.log.read_text()[-5000:]}") from None
+            raise AssertionError(
+                f"{self.name}: snakemake did not finish within {timeout} s; output:\n{self.log.read_text()[-5000:]}"
+            ) from None
         self._out.close()
         if self.seconds is None:
             self.seconds = round(time.monotonic() - self.t0, 1)
@@ -129,8 +157,18 @@ class Run:
 
 def slurm_args(targets: list[str], *extra: str) -> list[str]:
     """Targets first: --configfile and --forcerun take several values."""
-    return [*targets, "--profile", "profiles/slurm", "--workflow-profile", "none", "--configfile", CONFIG,
-            "--slurm-init-seconds-before-status-checks", "5", *extra]
+    return [
+        *targets,
+        "--profile",
+        "profiles/slurm",
+        "--workflow-profile",
+        "none",
+        "--configfile",
+        CONFIG,
+        "--slurm-init-seconds-before-status-checks",
+        "5",
+        *extra,
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -195,8 +233,7 @@ def local_run(can_start, projects):
     SLURM run's waits; :meth:`Run.wait` collects it.
     """
     local, _ = projects
-    run = Run(local, [*targets(local, broken=False), "--cores", "2", "--configfile", CONFIG],
-              dict(os.environ), "local")
+    run = Run(local, [*targets(local, broken=False), "--cores", "2", "--configfile", CONFIG], dict(os.environ), "local")
     yield run
     run.stop()
 
@@ -213,8 +250,10 @@ def cluster(local_run):
     t0 = time.monotonic()
     c.stop()
     own = resource.getrusage(resource.RUSAGE_CHILDREN)
-    print(f"SLURM cluster down in {time.monotonic() - t0:.1f} s; CPU of pytest's child processes so far "
-          f"(local run, snakemake main processes, daemons): {own.ru_utime + own.ru_stime:.0f} s")
+    print(
+        f"SLURM cluster down in {time.monotonic() - t0:.1f} s; CPU of pytest's child processes so far "
+        f"(local run, snakemake main processes, daemons): {own.ru_utime + own.ru_stime:.0f} s"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -270,14 +309,20 @@ def job_blocks(out: str) -> dict[int, dict]:
 
 def submissions(out: str) -> dict[int, tuple[str, str]]:
     """Snakemake jobid -> (SLURM job id, SLURM log) from the executor's submission lines."""
-    return {int(j): (sid, logp) for j, sid, logp in re.findall(
-        r"Job (\d+) has been submitted with SLURM jobid (\d+) \(log: (\S+?)\)\.", out)}
+    return {
+        int(j): (sid, logp)
+        for j, sid, logp in re.findall(r"Job (\d+) has been submitted with SLURM jobid (\d+) \(log: (\S+?)\)\.", out)
+    }
 
 
 def finished_at(out: str) -> dict[int, pd.Timestamp]:
     """Snakemake jobid -> when the main process saw it finish."""
-    return {int(j): pd.Timestamp(ts) for ts, j in re.findall(
-        r"^\[(\w{3} \w{3} +\d+ [\d:]+ \d{4})\]\nFinished jobid: (\d+)", own_output(out), flags=re.M)}
+    return {
+        int(j): pd.Timestamp(ts)
+        for ts, j in re.findall(
+            r"^\[(\w{3} \w{3} +\d+ [\d:]+ \d{4})\]\nFinished jobid: (\d+)", own_output(out), flags=re.M
+        )
+    }
 
 
 def error_block(out: str, needle: str) -> str:
@@ -301,14 +346,19 @@ def expected(rule: str) -> dict:
     """Threads, mem_mb and runtime a rule's jobs should request under profiles/slurm."""
     prof = profile_resources()
     res = {**prof["default-resources"], **(prof.get("set-resources") or {}).get(rule, {})}
-    return {"threads": (prof.get("set-threads") or {}).get(rule), "mem_mb": int(res["mem_mb"]),
-            "runtime": int(res["runtime"])}
+    return {
+        "threads": (prof.get("set-threads") or {}).get(rule),
+        "mem_mb": int(res["mem_mb"]),
+        "runtime": int(res["runtime"]),
+    }
 
 
 def sacct_jobs(cluster: SlurmCluster, since: str) -> pd.DataFrame:
     """One row per SLURM job (its steps left out, but counted in TotalCPU)."""
-    fields = ("JobIDRaw,JobName%60,Comment%200,State,ReqCPUS,ReqMem,TimelimitRaw,ExitCode,Submit,Start,End,"
-              "ElapsedRaw,TotalCPU")
+    fields = (
+        "JobIDRaw,JobName%60,Comment%200,State,ReqCPUS,ReqMem,TimelimitRaw,ExitCode,Submit,Start,End,"
+        "ElapsedRaw,TotalCPU"
+    )
     res = cluster.run("sacct", "-P", "-S", since, f"--format={fields}", timeout=30)
     df = pd.read_csv(io.StringIO(res.stdout), sep="|", dtype=str)
     return df[~df["JobIDRaw"].str.contains(".", regex=False)]
@@ -365,16 +415,25 @@ def print_overheads(wd: Path, remote: dict, subs: dict, acct: pd.DataFrame, seen
         bench = wd / b.get("benchmark", "-")
         rule_s = float(pd.read_csv(bench, sep="\t")["s"].iloc[0]) if bench.is_file() else float("nan")
         end = pd.Timestamp(row["End"])
-        rows.append({"rule": b["rule"], "wildcards": b.get("wildcards", ""), "slurm_id": sid,
-                     "queued_s": (pd.Timestamp(row["Start"]) - pd.Timestamp(row["Submit"])).total_seconds(),
-                     "elapsed_s": int(row["ElapsedRaw"]), "rule_s": rule_s,
-                     "cpu_s": round(seconds(row["TotalCPU"]), 1),
-                     "noticed_after_s": (seen[j] - end).total_seconds() if j in seen else float("nan")})
+        rows.append(
+            {
+                "rule": b["rule"],
+                "wildcards": b.get("wildcards", ""),
+                "slurm_id": sid,
+                "queued_s": (pd.Timestamp(row["Start"]) - pd.Timestamp(row["Submit"])).total_seconds(),
+                "elapsed_s": int(row["ElapsedRaw"]),
+                "rule_s": rule_s,
+                "cpu_s": round(seconds(row["TotalCPU"]), 1),
+                "noticed_after_s": (seen[j] - end).total_seconds() if j in seen else float("nan"),
+            }
+        )
     df = pd.DataFrame(rows).sort_values("slurm_id", key=lambda s: s.astype(int))
     df.to_csv(wd.parent / "slurm_jobs.csv", index=False)
     print(df.to_string(index=False))
-    print("median in-job overhead (elapsed - rule) %.1f s, median notice delay %.1f s, CPU of all SLURM jobs %.0f s"
-          % ((df["elapsed_s"] - df["rule_s"]).median(), df["noticed_after_s"].median(), df["cpu_s"].sum()))
+    print(
+        f"median in-job overhead (elapsed - rule) {(df['elapsed_s'] - df['rule_s']).median():.1f} s, "
+        f"median notice delay {df['noticed_after_s'].median():.1f} s, CPU of all SLURM jobs {df['cpu_s'].sum():.0f} s"
+    )
 
 
 def test_jobs_requested_the_profiles_resources(slurm_run, cluster):
@@ -441,8 +500,9 @@ def test_status_by_squeue_without_accounting(slurm_run, local_done, cluster):
     res = cluster.run("sacct", "-X", check=False)
     assert "accounting storage is disabled" in (res.stdout + res.stderr).lower(), res
     target = "data/processed/state_year.parquet"
-    run = Run(wd, slurm_args([target], "--slurm-status-command", "squeue", "--forcerun", "state_year"),
-              cluster.env, "squeue")
+    run = Run(
+        wd, slurm_args([target], "--slurm-status-command", "squeue", "--forcerun", "state_year"), cluster.env, "squeue"
+    )
     rc, out = run.wait(timeout=180)
     print(f"squeue-status run: {run.seconds} s")
     assert rc == 0, out[-4000:]

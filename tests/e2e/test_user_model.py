@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pyreadr
 import yaml
-
 from e2e_helpers import copy_project, snakemake, write_test_config
 
 
@@ -30,14 +29,28 @@ def _user_csv(mirror, path):
 def test_user_csv_model_fits(tmp_path, mirror_dir):
     wd = copy_project(tmp_path / "proj")
     df = _user_csv(mirror_dir, wd / "my_dyads.csv")
-    models = {"models": [{
-        "name": "us_pledges", "data": "my_dyads.csv", "outcome": "us_defense",
-        "formula": "us_defense ~ log_cinc_ratio", "cluster": "partner",
-    }]}
+    models = {
+        "models": [
+            {
+                "name": "us_pledges",
+                "data": "my_dyads.csv",
+                "outcome": "us_defense",
+                "formula": "us_defense ~ log_cinc_ratio",
+                "cluster": "partner",
+            }
+        ]
+    }
     (wd / "my_models.yaml").write_text(yaml.safe_dump(models))
     write_test_config(wd, models="my_models.yaml")
-    proc = snakemake(wd, "results/us_pledges/summary.csv", "results/us_pledges/frequentist.csv",
-                     "--cores", "2", "--configfile", "config/test.yaml")
+    proc = snakemake(
+        wd,
+        "results/us_pledges/summary.csv",
+        "results/us_pledges/frequentist.csv",
+        "--cores",
+        "2",
+        "--configfile",
+        "config/test.yaml",
+    )
     assert "fetch" not in proc.stdout  # a user file needs no source
     summary = pd.read_csv(wd / "results/us_pledges/summary.csv").set_index("parameter")
     freq = pd.read_csv(wd / "results/us_pledges/frequentist.csv").set_index("term")

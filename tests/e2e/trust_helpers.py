@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import yaml
-
 from e2e_helpers import ROOT, SNAKEMAKE, copy_project, write_test_config
 
 REDUCED_MODELS = ROOT / "tests" / "fixtures" / "trust" / "models_reduced.yaml"
@@ -51,18 +50,16 @@ def output_hashes(wd: Path, dirs=OUTPUT_DIRS) -> dict[str, str]:
 def partial_files(wd: Path) -> list[str]:
     """Temporary files an interrupted write would leave (atomic writes use .part)."""
     skip = {".snakemake", ".git", ".venv"}
-    return sorted(
-        str(p.relative_to(wd)) for p in wd.rglob("*.part")
-        if not skip & set(p.relative_to(wd).parts)
-    )
+    return sorted(str(p.relative_to(wd)) for p in wd.rglob("*.part") if not skip & set(p.relative_to(wd).parts))
 
 
 def start_snakemake(wd: Path, *args, log_path: Path) -> subprocess.Popen:
     """Start snakemake in its own process group (so the whole tree can be killed)."""
     env = dict(os.environ, PYTHONPATH=str(wd / "workflow"))
     fh = open(log_path, "w")
-    return subprocess.Popen([SNAKEMAKE, *args], cwd=wd, stdout=fh, stderr=subprocess.STDOUT, env=env,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [SNAKEMAKE, *args], cwd=wd, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True
+    )
 
 
 def group_members(pgid: int) -> list[int]:

@@ -42,54 +42,128 @@ sys.path.insert(0, str(ROOT / "workflow"))
 
 THRESHOLDS = {"rhat_max": 1.01, "ess_bulk_min": 400, "ess_tail_min": 400, "divergences_max": 0}
 PARTNERS = [2, 200, 220, 255, 290, 310, 315, 339, 345, 355, 360, 710, 731, 740, 750, 816, 651, 652, 645, 530]
-ABB = {2: "USA", 200: "UKG", 220: "FRN", 255: "GMY", 290: "POL", 310: "HUN", 315: "CZE", 339: "ALB", 345: "YUG",
-       355: "BUL", 360: "ROM", 365: "RUS", 710: "CHN", 731: "PRK", 740: "JPN", 750: "IND", 816: "DRV", 651: "EGY",
-       652: "SYR", 645: "IRQ", 530: "ETH"}
+ABB = {
+    2: "USA",
+    200: "UKG",
+    220: "FRN",
+    255: "GMY",
+    290: "POL",
+    310: "HUN",
+    315: "CZE",
+    339: "ALB",
+    345: "YUG",
+    355: "BUL",
+    360: "ROM",
+    365: "RUS",
+    710: "CHN",
+    731: "PRK",
+    740: "JPN",
+    750: "IND",
+    816: "DRV",
+    651: "EGY",
+    652: "SYR",
+    645: "IRQ",
+    530: "ETH",
+}
 
 MODELS_YAML = {
     "defaults": {"family": "bernoulli"},
     "models": [
-        {"name": "cases_allied", "description": "Toy: allied on disparity and threat.", "data": "cases",
-         "outcome": "allied", "formula": "allied ~ $disparity + threat_high",
-         "variants": {"disparity": {"cinc": "log_cinc_ratio", "gdp": "log_gdp_ratio"}},
-         "drop": {"disparity": ["$disparity"], "threat": ["threat_high"]}, "cluster": "case_id"},
-        {"name": "cases_category", "description": "Toy: Table 1 category.", "data": "cases", "outcome": "category",
-         "family": "categorical", "categories": ["no_alliance", "affiliation", "unstable_alliance", "strong_alliance"],
-         "formula": "category ~ log_cinc_ratio + threat_high",
-         "drop": {"disparity": ["log_cinc_ratio"], "threat": ["threat_high"]}, "cluster": "case_id"},
-        {"name": "ussr_onset", "description": "Toy: onset.", "data": "dyad_year_toy", "outcome": "atop_defense_onset",
-         "formula": "atop_defense_onset ~ $disparity + common_mid_states + mid_prior + tss_rival",
-         "subset": "atop_defense == 0 or atop_defense_onset == 1", "group": [{"by": "ccode2", "intercept": True}],
-         "variants": {"disparity": {"cinc": "log_cinc_ratio", "gdp": "log_gdp_ratio"}}, "sample": "common",
-         "drop": {"disparity": ["$disparity"], "threat": ["common_mid_states", "mid_prior", "tss_rival"]},
-         "cluster": "ccode2"},
-        {"name": "ussr_onset_oos", "description": "Toy: fitted before 1970, predicts after.", "data": "dyad_year_toy",
-         "outcome": "atop_defense_onset", "formula": "atop_defense_onset ~ log_cinc_ratio + mid_prior",
-         "subset": "atop_defense == 0 or atop_defense_onset == 1", "holdout": "year >= 1970", "cluster": "ccode2"},
-        {"name": "ussr_termination", "description": "Toy: termination (deliberately failed fits).",
-         "data": "dyad_year_toy", "outcome": "atop_defense_end", "formula": "atop_defense_end ~ $change + mid_prior",
-         "subset": "atop_defense == 1",
-         "variants": {"change": {"cinc": "log_cinc_ratio_change5", "gdp": "log_gdp_ratio_change5"}},
-         "drop": {"disparity_change": ["$change"]}, "cluster": "ccode2"},
-        {"name": "majors_onset", "description": "Toy: majors with varying slopes.", "data": "dyad_year_toymajors",
-         "outcome": "atop_defense_onset", "formula": "atop_defense_onset ~ $disparity + common_mid_states",
-         "subset": "major1 == 1 and (atop_defense == 0 or atop_defense_onset == 1)",
-         "group": [{"by": "ccode1", "intercept": True, "slopes": ["$disparity", "common_mid_states"]}],
-         "variants": {"disparity": {"cinc": "log_cinc_ratio", "gdp": "log_gdp_ratio"}}, "cluster": "dyad_id"},
+        {
+            "name": "cases_allied",
+            "description": "Toy: allied on disparity and threat.",
+            "data": "cases",
+            "outcome": "allied",
+            "formula": "allied ~ $disparity + threat_high",
+            "variants": {"disparity": {"cinc": "log_cinc_ratio", "gdp": "log_gdp_ratio"}},
+            "drop": {"disparity": ["$disparity"], "threat": ["threat_high"]},
+            "cluster": "case_id",
+        },
+        {
+            "name": "cases_category",
+            "description": "Toy: Table 1 category.",
+            "data": "cases",
+            "outcome": "category",
+            "family": "categorical",
+            "categories": ["no_alliance", "affiliation", "unstable_alliance", "strong_alliance"],
+            "formula": "category ~ log_cinc_ratio + threat_high",
+            "drop": {"disparity": ["log_cinc_ratio"], "threat": ["threat_high"]},
+            "cluster": "case_id",
+        },
+        {
+            "name": "ussr_onset",
+            "description": "Toy: onset.",
+            "data": "dyad_year_toy",
+            "outcome": "atop_defense_onset",
+            "formula": "atop_defense_onset ~ $disparity + common_mid_states + mid_prior + tss_rival",
+            "subset": "atop_defense == 0 or atop_defense_onset == 1",
+            "group": [{"by": "ccode2", "intercept": True}],
+            "variants": {"disparity": {"cinc": "log_cinc_ratio", "gdp": "log_gdp_ratio"}},
+            "sample": "common",
+            "drop": {"disparity": ["$disparity"], "threat": ["common_mid_states", "mid_prior", "tss_rival"]},
+            "cluster": "ccode2",
+        },
+        {
+            "name": "ussr_onset_oos",
+            "description": "Toy: fitted before 1970, predicts after.",
+            "data": "dyad_year_toy",
+            "outcome": "atop_defense_onset",
+            "formula": "atop_defense_onset ~ log_cinc_ratio + mid_prior",
+            "subset": "atop_defense == 0 or atop_defense_onset == 1",
+            "holdout": "year >= 1970",
+            "cluster": "ccode2",
+        },
+        {
+            "name": "ussr_termination",
+            "description": "Toy: termination (deliberately failed fits).",
+            "data": "dyad_year_toy",
+            "outcome": "atop_defense_end",
+            "formula": "atop_defense_end ~ $change + mid_prior",
+            "subset": "atop_defense == 1",
+            "variants": {"change": {"cinc": "log_cinc_ratio_change5", "gdp": "log_gdp_ratio_change5"}},
+            "drop": {"disparity_change": ["$change"]},
+            "cluster": "ccode2",
+        },
+        {
+            "name": "majors_onset",
+            "description": "Toy: majors with varying slopes.",
+            "data": "dyad_year_toymajors",
+            "outcome": "atop_defense_onset",
+            "formula": "atop_defense_onset ~ $disparity + common_mid_states",
+            "subset": "major1 == 1 and (atop_defense == 0 or atop_defense_onset == 1)",
+            "group": [{"by": "ccode1", "intercept": True, "slopes": ["$disparity", "common_mid_states"]}],
+            "variants": {"disparity": {"cinc": "log_cinc_ratio", "gdp": "log_gdp_ratio"}},
+            "cluster": "dyad_id",
+        },
     ],
 }
 
 SETTINGS = {
-    "interval": 0.9, "verdict_prob": 0.95, "min_decisions": 10, "measure": "cinc", "multilateral_min": 5,
-    "draws": 100, "loo_draws": 200, "grid_size": 12, "seed": 1,
+    "interval": 0.9,
+    "verdict_prob": 0.95,
+    "min_decisions": 10,
+    "measure": "cinc",
+    "multilateral_min": 5,
+    "draws": 100,
+    "loo_draws": 200,
+    "grid_size": 12,
+    "seed": 1,
     "annotate": {"ccode1": 365, "ccode2": 710, "years": [1950, 1954, 1957, 1969]},
     "claims": {
         "disparity": {"model": "ussr_onset", "term": "$disparity", "secondary": "cases_allied"},
-        "threat": {"model": "ussr_onset", "term": "common_mid_states",
-                   "secondary": {"model": "cases_allied", "term": "threat_high"}},
+        "threat": {
+            "model": "ussr_onset",
+            "term": "common_mid_states",
+            "secondary": {"model": "cases_allied", "term": "threat_high"},
+        },
         "narrowing": {"model": "ussr_termination", "term": "$change", "measure": "cinc"},
-        "balancing": {"model": ["ussr_onset"], "focal": 365, "threat_state": 710, "years": [1946, 1991],
-                      "threat_panel": "dyad_year_toymajors"},
+        "balancing": {
+            "model": ["ussr_onset"],
+            "focal": 365,
+            "threat_state": 710,
+            "years": [1946, 1991],
+            "threat_panel": "dyad_year_toymajors",
+        },
         "ussr_different": {"slopes": "majors_onset", "specific": "majors_onset", "level": 365},
     },
 }
@@ -98,8 +172,13 @@ ERAS = {365: {"tsarist": [1816, 1917], "soviet": [1922, 1991], "federation": [19
 # the other focal state's configuration (same fits, other names)
 OTHER = {
     "annotate": {"ccode1": 2, "ccode2": 365, "years": [1950, 1969]},
-    "balancing": {"model": ["ussr_onset"], "focal": 2, "threat_state": 365, "years": [1946, 1991],
-                  "threat_panel": "dyad_year_toymajors"},
+    "balancing": {
+        "model": ["ussr_onset"],
+        "focal": 2,
+        "threat_state": 365,
+        "years": [1946, 1991],
+        "threat_panel": "dyad_year_toymajors",
+    },
     "level": 2,
 }
 GENERIC_CLAIMS = {
@@ -114,17 +193,25 @@ GENERIC_CLAIMS = {
 TRUTH = {
     "cases_allied-cinc": {"alpha": 1.0, "beta": {"log_cinc_ratio": 0.9, "threat_high": 1.2}},
     "cases_allied-gdp": {"alpha": 1.0, "beta": {"log_gdp_ratio": -0.9, "threat_high": 1.2}},
-    "cases_category": {"alpha": [0.5, 0.5, 1.0], "beta": {"log_cinc_ratio": [1.0, -0.8, 0.8],
-                                                          "threat_high": [-0.8, 1.0, 1.5]}},
+    "cases_category": {
+        "alpha": [0.5, 0.5, 1.0],
+        "beta": {"log_cinc_ratio": [1.0, -0.8, 0.8], "threat_high": [-0.8, 1.0, 1.5]},
+    },
     "ussr_onset-cinc": {"alpha": -3.5, "beta": {"log_cinc_ratio": -0.4, "common_mid_states": 0.5, "mid_prior": 0.3}},
     "ussr_onset-gdp": {"alpha": -3.5, "beta": {"log_gdp_ratio": -0.2, "common_mid_states": 0.5, "mid_prior": 0.3}},
     "ussr_onset_oos": {"alpha": -3.5, "beta": {"log_cinc_ratio": -0.4, "mid_prior": 0.3}},
     "ussr_termination-cinc": {"alpha": -2.0, "beta": {"log_cinc_ratio_change5": -0.5}, "shift": 1.0},
     "ussr_termination-gdp": {"alpha": -2.0, "beta": {"log_gdp_ratio_change5": -0.5}, "shift": 1.0},
-    "majors_onset-cinc": {"alpha": -3.0, "beta": {"log_cinc_ratio": -0.2, "common_mid_states": 0.4},
-                          "slopes": {"365": {"log_cinc_ratio": 1.0}}},
-    "majors_onset-gdp": {"alpha": -3.0, "beta": {"log_gdp_ratio": -0.2, "common_mid_states": 0.4},
-                         "slopes": {"365": {"log_gdp_ratio": 1.0}}},
+    "majors_onset-cinc": {
+        "alpha": -3.0,
+        "beta": {"log_cinc_ratio": -0.2, "common_mid_states": 0.4},
+        "slopes": {"365": {"log_cinc_ratio": 1.0}},
+    },
+    "majors_onset-gdp": {
+        "alpha": -3.0,
+        "beta": {"log_gdp_ratio": -0.2, "common_mid_states": 0.4},
+        "slopes": {"365": {"log_gdp_ratio": 1.0}},
+    },
 }
 
 
@@ -145,16 +232,27 @@ def toy_cases(rng) -> pd.DataFrame:
     threat = rng.binomial(1, 0.6, n)
     allied = rng.binomial(1, _sigmoid(0.3 + 0.5 * cinc + 1.0 * threat))
     high = cinc > 1.5
-    cat = np.where(threat == 1, np.where(high, "strong_alliance", "unstable_alliance"),
-                   np.where(high, "affiliation", "no_alliance"))
+    cat = np.where(
+        threat == 1,
+        np.where(high, "strong_alliance", "unstable_alliance"),
+        np.where(high, "affiliation", "no_alliance"),
+    )
     flip = rng.random(n) < 0.15
     cat[flip] = rng.choice(["no_alliance", "affiliation", "unstable_alliance", "strong_alliance"], flip.sum())
-    return pd.DataFrame({
-        "case_id": [f"toy-case-{i:02d}" for i in range(n)], "ccode1": 365, "ccode2": c2.astype("int64"),
-        "year": years.astype("int64"), "event": np.where(allied == 1, "formed", "failed"), "allied": allied,
-        "category": cat, "threat_high": threat, "log_cinc_ratio": cinc,
-        "log_gdp_ratio": cinc + rng.normal(0, 0.5, n),
-    })
+    return pd.DataFrame(
+        {
+            "case_id": [f"toy-case-{i:02d}" for i in range(n)],
+            "ccode1": 365,
+            "ccode2": c2.astype("int64"),
+            "year": years.astype("int64"),
+            "event": np.where(allied == 1, "formed", "failed"),
+            "allied": allied,
+            "category": cat,
+            "threat_high": threat,
+            "log_cinc_ratio": cinc,
+            "log_gdp_ratio": cinc + rng.normal(0, 0.5, n),
+        }
+    )
 
 
 def toy_dyads(rng, focal: list[int], years=range(1946, 1992)) -> pd.DataFrame:
@@ -202,7 +300,6 @@ def toy_table4() -> pd.DataFrame:
 def fake_idata(md, truth: dict, rng, chains: int = 2, draws: int = 1000, sd: float = 0.08):
     """InferenceData shaped like bayes.fit_bayes output, draws around ``truth``."""
     import arviz as az
-
     from alliance_models.models.bayes import _safe, add_original_scale, posterior_probabilities
 
     names = md.coef_names
@@ -239,7 +336,7 @@ def fake_idata(md, truth: dict, rng, chains: int = 2, draws: int = 1000, sd: flo
             dims[f"b_{g['by']}_{_safe(s)}"] = [dim]
     base = az.from_dict(posterior=post, coords=coords, dims=dims)
     groups = {g["by"]: np.asarray(g["levels"])[g["codes"]] for g in md.groups}
-    p = posterior_probabilities(base, md, md.X, groups)          # (S, n) or (S, n, K)
+    p = posterior_probabilities(base, md, md.X, groups)  # (S, n) or (S, n, K)
     y = np.asarray(md.y)
     if p.ndim == 2:
         ll = np.where(y == 1, np.log(p), np.log1p(-p))
@@ -250,20 +347,34 @@ def fake_idata(md, truth: dict, rng, chains: int = 2, draws: int = 1000, sd: flo
         rep = (rng.random(p.shape[:2])[:, :, None] > cum).sum(axis=2).astype("int64")
     S, n = ll.shape
     idata = az.from_dict(
-        posterior=post, log_likelihood={"y": ll.reshape(chains, draws, n)},
-        posterior_predictive={"y": rep.reshape(chains, draws, n)}, observed_data={"y": y},
-        sample_stats={"diverging": np.zeros((chains, draws), dtype=bool)}, coords=coords, dims=dims)
+        posterior=post,
+        log_likelihood={"y": ll.reshape(chains, draws, n)},
+        posterior_predictive={"y": rep.reshape(chains, draws, n)},
+        observed_data={"y": y},
+        sample_stats={"diverging": np.zeros((chains, draws), dtype=bool)},
+        coords=coords,
+        dims=dims,
+    )
     add_original_scale(idata, md)
-    idata.attrs.update({"model_spec": md.spec.to_json(), "seed": 1, "sampler": "fake", "n_obs": int(n),
-                        "coef_means": json.dumps(md.means.to_dict()), "coef_sds": json.dumps(md.sds.to_dict()),
-                        "categories": json.dumps(md.categories), "sampling_seconds": 0.0})
+    idata.attrs.update(
+        {
+            "model_spec": md.spec.to_json(),
+            "seed": 1,
+            "sampler": "fake",
+            "n_obs": int(n),
+            "coef_means": json.dumps(md.means.to_dict()),
+            "coef_sds": json.dumps(md.sds.to_dict()),
+            "categories": json.dumps(md.categories),
+            "sampling_seconds": 0.0,
+        }
+    )
     return idata
 
 
 def _truth_for(spec) -> dict:
     if spec.name in TRUTH:
         return TRUTH[spec.name]
-    if spec.variant.get("sample") == "common":             # a common-sample refit: its model's truth
+    if spec.variant.get("sample") == "common":  # a common-sample refit: its model's truth
         return TRUTH[spec.name.removesuffix("-common")]
     full = TRUTH[spec.reduced_from]
     return dict(full, shift=0.0)
@@ -284,19 +395,39 @@ def write_results(spec, frame, out: Path, rng) -> None:
     md = build_model_data(spec, frame)
     idata = fake_idata(md, _truth_for(spec), rng)
     diag = diagnose(idata, THRESHOLDS)
-    diag.update({"model": spec.name, "n_obs": int(len(md.y)), "n_dropped": 0, "sampling_seconds": 0.0,
-                 "n_events": int(md.y.sum()) if spec.family == "bernoulli" else None, "n_decisions": md.n_decisions})
+    diag.update(
+        {
+            "model": spec.name,
+            "n_obs": int(len(md.y)),
+            "n_dropped": 0,
+            "sampling_seconds": 0.0,
+            "n_events": int(md.y.sum()) if spec.family == "bernoulli" else None,
+            "n_decisions": md.n_decisions,
+        }
+    )
     # SYNTHETIC sampler telemetry, shaped as models.bayes.fit_until_gate records it
     par = {g["by"]: {"(intercept)": "noncentered"} for g in md.groups}
 
     def attempt(i, target, status):
-        return {"attempt": i, "target_accept": target, "parameterization": par, "seconds": 8.0,
-                "timing": {"compile": 2.0, "nuts": 5.0, "predictive": 1.0}, "status": status,
-                "reasons": diag["reasons"] if status != "ok" else [], "divergences": 0, "draws": 1000,
-                "mean_leapfrog_steps": 15.0, "tree_depth_hits": 0, "step_size": [0.31, 0.29], "mean_acceptance": 0.91}
+        return {
+            "attempt": i,
+            "target_accept": target,
+            "parameterization": par,
+            "seconds": 8.0,
+            "timing": {"compile": 2.0, "nuts": 5.0, "predictive": 1.0},
+            "status": status,
+            "reasons": diag["reasons"] if status != "ok" else [],
+            "divergences": 0,
+            "draws": 1000,
+            "mean_leapfrog_steps": 15.0,
+            "tree_depth_hits": 0,
+            "step_size": [0.31, 0.29],
+            "mean_acceptance": 0.91,
+        }
 
-    diag["attempts"] = ([attempt(1, 0.9, "failed"), attempt(2, 0.99, "failed")] if diag["status"] != "ok"
-                        else [attempt(1, 0.9, "ok")])
+    diag["attempts"] = (
+        [attempt(1, 0.9, "failed"), attempt(2, 0.99, "failed")] if diag["status"] != "ok" else [attempt(1, 0.9, "ok")]
+    )
     idata.attrs["diagnostics_status"] = diag["status"]
     d = out / spec.name
     d.mkdir(parents=True, exist_ok=True)
@@ -328,8 +459,9 @@ def _strip(model, term, any_model=None, spec_model=None):
     if any_model:
         out.append(_cell(f"{any_model}-cinc", t["cinc"], "alliance type", "any obligation", "cinc"))
     if spec_model:
-        out.append(_cell(f"{spec_model}-cinc", t["cinc"], "specification", "without the largest multilateral cluster",
-                         "cinc"))
+        out.append(
+            _cell(f"{spec_model}-cinc", t["cinc"], "specification", "without the largest multilateral cluster", "cinc")
+        )
     return out
 
 
@@ -337,34 +469,48 @@ PLANS = {
     "disparity": {
         "primary": _cell("ussr_onset-cinc", "log_cinc_ratio", "primary", "cinc", "cinc"),
         "strip": _strip("ussr_onset", "$", "ussr_onset_any", "ussr_onset_nolargest"),
-        "secondary": {"primary": _cell("cases_allied-cinc", "log_cinc_ratio", "primary", "cinc", "cinc"),
-                      "strip": [_cell("cases_allied-gdp", "log_gdp_ratio", "measure", "gdp", "gdp")]}},
+        "secondary": {
+            "primary": _cell("cases_allied-cinc", "log_cinc_ratio", "primary", "cinc", "cinc"),
+            "strip": [_cell("cases_allied-gdp", "log_gdp_ratio", "measure", "gdp", "gdp")],
+        },
+    },
     "threat": {
         "primary": _cell("ussr_onset-cinc", "common_mid_states", "primary", "cinc", "cinc"),
         "strip": _strip("ussr_onset", "common_mid_states"),
-        "secondary": {"primary": _cell("cases_allied-cinc", "threat_high", "primary", "cinc", "cinc"), "strip": []}},
+        "secondary": {"primary": _cell("cases_allied-cinc", "threat_high", "primary", "cinc", "cinc"), "strip": []},
+    },
     "narrowing": {
         "primary": _cell("ussr_termination-cinc", "log_cinc_ratio_change5", "primary", "cinc", "cinc"),
-        "strip": [_cell("ussr_termination-gdp", "log_gdp_ratio_change5", "measure", "gdp", "gdp")]},
+        "strip": [_cell("ussr_termination-gdp", "log_gdp_ratio_change5", "measure", "gdp", "gdp")],
+    },
 }
 
 # SYNTHETIC posterior summaries: (model, term) -> (median, P(> 0)); per model status, events, decisions
 SUMMARIES = {
-    ("ussr_onset-cinc", "log_cinc_ratio"): (0.41, 0.99), ("ussr_onset-gdp", "log_gdp_ratio"): (-0.35, 0.02),
+    ("ussr_onset-cinc", "log_cinc_ratio"): (0.41, 0.99),
+    ("ussr_onset-gdp", "log_gdp_ratio"): (-0.35, 0.02),
     ("ussr_onset-cinc-common", "log_cinc_ratio"): (0.44, 0.99),
     ("ussr_onset-gdp-common", "log_gdp_ratio"): (-0.38, 0.01),
     ("ussr_onset_nolargest-cinc", "log_cinc_ratio"): (0.2, 0.8),
-    ("cases_allied-cinc", "log_cinc_ratio"): (0.1, 0.6), ("cases_allied-gdp", "log_gdp_ratio"): (0.3, 0.9),
+    ("cases_allied-cinc", "log_cinc_ratio"): (0.1, 0.6),
+    ("cases_allied-gdp", "log_gdp_ratio"): (0.3, 0.9),
     ("cases_allied-cinc", "threat_high"): (1.1, 0.995),
     ("ussr_termination-cinc", "log_cinc_ratio_change5"): (-0.4, 0.2),
     ("ussr_termination-gdp", "log_gdp_ratio_change5"): (-0.3, 0.25),
 }
 for _m in ("ussr_onset-cinc", "ussr_onset-gdp", "ussr_onset-cinc-common", "ussr_onset-gdp-common"):
     SUMMARIES[(_m, "common_mid_states")] = (0.5, 0.995)
-FITS = {"ussr_onset-cinc": ("ok", 54, 12), "ussr_onset-gdp": ("ok", 50, 11), "ussr_onset-cinc-common": ("ok", 48, 11),
-        "ussr_onset-gdp-common": ("ok", 48, 11), "ussr_onset_nolargest-cinc": ("failed", 36, 11),
-        "cases_allied-cinc": ("ok", 35, 60), "cases_allied-gdp": ("ok", 35, 60),
-        "ussr_termination-cinc": ("failed", 30, 20), "ussr_termination-gdp": ("failed", 30, 20)}
+FITS = {
+    "ussr_onset-cinc": ("ok", 54, 12),
+    "ussr_onset-gdp": ("ok", 50, 11),
+    "ussr_onset-cinc-common": ("ok", 48, 11),
+    "ussr_onset-gdp-common": ("ok", 48, 11),
+    "ussr_onset_nolargest-cinc": ("failed", 36, 11),
+    "cases_allied-cinc": ("ok", 35, 60),
+    "cases_allied-gdp": ("ok", 35, 60),
+    "ussr_termination-cinc": ("failed", 30, 20),
+    "ussr_termination-gdp": ("failed", 30, 20),
+}
 
 
 def synthetic_read(model):
@@ -372,8 +518,11 @@ def synthetic_read(model):
     if model not in FITS:
         return None, None
     status, events, decisions = FITS[model]
-    rows = [{"parameter": f"beta[{t}]", "median": med, "p_positive": p, "eti_5%": med - 0.3, "eti_95%": med + 0.3}
-            for (m, t), (med, p) in SUMMARIES.items() if m == model]
+    rows = [
+        {"parameter": f"beta[{t}]", "median": med, "p_positive": p, "eti_5%": med - 0.3, "eti_95%": med + 0.3}
+        for (m, t), (med, p) in SUMMARIES.items()
+        if m == model
+    ]
     return pd.DataFrame(rows), {"status": status, "n_events": events, "n_decisions": decisions}
 
 
@@ -383,7 +532,9 @@ def write_claims_tables(out: Path, fits: dict, settings: dict, generic: bool = F
     directional rows from the claims module's functions). ``fits``: the
     fixture's varying-slopes fit (idata, spec, status) for the contrasts.
     ``generic``: claim texts without any state's name."""
-    from alliance_models import claims as cl, io, registry, summaries as sm
+    from alliance_models import claims as cl
+    from alliance_models import io, registry
+    from alliance_models import summaries as sm
 
     cfg = settings["claims"]
     out.mkdir(parents=True, exist_ok=True)
@@ -397,13 +548,15 @@ def write_claims_tables(out: Path, fits: dict, settings: dict, generic: bool = F
     def swap(text, cid):
         if not generic:
             return text
-        return text.replace(cl.CLAIMS[cid]["claim"], GENERIC_CLAIMS[cid][0]).replace(cl.CLAIMS[cid]["seed"],
-                                                                                     GENERIC_CLAIMS[cid][1])
+        return text.replace(cl.CLAIMS[cid]["claim"], GENERIC_CLAIMS[cid][0]).replace(
+            cl.CLAIMS[cid]["seed"], GENERIC_CLAIMS[cid][1]
+        )
 
     rows, strip, findings = [], [], {}
     for cid, plan in PLANS.items():
-        row, cells = cl.assess_directional(cid, plan, synthetic_read, settings["verdict_prob"],
-                                           settings["min_decisions"], settings["interval"])
+        row, cells = cl.assess_directional(
+            cid, plan, synthetic_read, settings["verdict_prob"], settings["min_decisions"], settings["interval"]
+        )
         findings[cid] = swap(cl.finding(row, cells), cid)
         row.update(texts(cid))
         rows.append(row)
@@ -414,39 +567,88 @@ def write_claims_tables(out: Path, fits: dict, settings: dict, generic: bool = F
     score_text = " -> ".join(f"{int(y)}: {v:.2f}" for y, v in zip(scores["year"], scores["score"]))
     bal = []
     for outcome, onsets, expected in (("atop_defense_onset", 14, 15.2), ("atop_any_onset", 21, 22.8)):
-        r = {"model": f"{'ussr_onset' if outcome.startswith('atop_def') else 'ussr_onset_any'}-cinc--drop-threat",
-             "fit_status": "ok", "focal": focal, "threat_state": threat, "years": "1958-1991", "n_threat_years": 34,
-             "multilateral_years": "1962", "multilateral_onsets_excluded": 2, "n_adv": 410, "onsets_adv": onsets,
-             "onsets_adv_new": onsets - 3, "onsets_adv_deepening": 3,
-             "adv_partners": "2 1960, 200 1964, 220 1971, 740 1978", "decisions_adv": 12, "n_other": 2900,
-             "onsets_other": 110, "interval": 0.9, "renewals_not_in_atop": "toy-case-07 (290, 1966)",
-             "expected_adv_mean": expected, "rep_adv_lo": expected - 6, "rep_adv_hi": expected + 6,
-             "p_rep_ge_obs": 0.64, "rate_adv": onsets / 410, "rate_other": 110 / 2900, "p_rate_adv_gt_other": 0.31}
+        r = {
+            "model": f"{'ussr_onset' if outcome.startswith('atop_def') else 'ussr_onset_any'}-cinc--drop-threat",
+            "fit_status": "ok",
+            "focal": focal,
+            "threat_state": threat,
+            "years": "1958-1991",
+            "n_threat_years": 34,
+            "multilateral_years": "1962",
+            "multilateral_onsets_excluded": 2,
+            "n_adv": 410,
+            "onsets_adv": onsets,
+            "onsets_adv_new": onsets - 3,
+            "onsets_adv_deepening": 3,
+            "adv_partners": "2 1960, 200 1964, 220 1971, 740 1978",
+            "decisions_adv": 12,
+            "n_other": 2900,
+            "onsets_other": 110,
+            "interval": 0.9,
+            "renewals_not_in_atop": "toy-case-07 (290, 1966)",
+            "expected_adv_mean": expected,
+            "rep_adv_lo": expected - 6,
+            "rep_adv_hi": expected + 6,
+            "p_rep_ge_obs": 0.64,
+            "rate_adv": onsets / 410,
+            "rate_other": 110 / 2900,
+            "p_rate_adv_gt_other": 0.31,
+        }
         v = cl.balancing_verdict(True, r["p_rep_ge_obs"], r["p_rate_adv_gt_other"], "ok", r["decisions_adv"])
-        why = ("threat rose; no more onsets with the threat state's adversaries than the no-threat baseline "
-               "predicts") if generic else v.reason
+        why = (
+            ("threat rose; no more onsets with the threat state's adversaries than the no-threat baseline predicts")
+            if generic
+            else v.reason
+        )
         r.update(verdict=v.label, why=why, outcome=outcome)
         bal.append(r)
-    rows.append({"claim_id": "balancing", **texts("balancing"), "verdict": bal[0]["verdict"],
-                 "why": " | ".join(f"{r['outcome']}: {r['why']}" for r in bal),
-                 "primary": ", ".join(r["model"] for r in bal) + " (baselines without the threat terms)",
-                 "estimate": " | ".join(cl.balancing_text(r) for r in bal), "n_events": bal[0]["onsets_adv"],
-                 "n_decisions": bal[0]["decisions_adv"], "splits": "", "note": f"recomputed threat score {score_text}"})
-    findings["balancing"] = (f"**{rows[-1]['claim']}** ({rows[-1]['seed']}): **{rows[-1]['verdict']}**. The "
-                             f"recomputed threat score rose ({score_text}); {bal[0]['onsets_adv']} onsets with the "
-                             f"threat state's adversaries against {bal[0]['expected_adv_mean']:.1f} expected "
-                             "(synthetic).")
+    rows.append(
+        {
+            "claim_id": "balancing",
+            **texts("balancing"),
+            "verdict": bal[0]["verdict"],
+            "why": " | ".join(f"{r['outcome']}: {r['why']}" for r in bal),
+            "primary": ", ".join(r["model"] for r in bal) + " (baselines without the threat terms)",
+            "estimate": " | ".join(cl.balancing_text(r) for r in bal),
+            "n_events": bal[0]["onsets_adv"],
+            "n_decisions": bal[0]["decisions_adv"],
+            "splits": "",
+            "note": f"recomputed threat score {score_text}",
+        }
+    )
+    findings["balancing"] = (
+        f"**{rows[-1]['claim']}** ({rows[-1]['seed']}): **{rows[-1]['verdict']}**. The "
+        f"recomputed threat score rose ({score_text}); {bal[0]['onsets_adv']} onsets with the "
+        f"threat state's adversaries against {bal[0]['expected_adv_mean']:.1f} expected "
+        "(synthetic)."
+    )
 
     idata, spec, status = fits["slopes"]
     level = cfg["ussr_different"]["level"]
     contrasts = sm.group_slope_contrasts(idata, spec, level, settings["interval"], status)
     v = cl.difference_verdict(6.2, 2.1, 0.93, "ok", settings["verdict_prob"])
-    why = ("ΔELPD +6.2 (SE 2.1) for the level's own slopes; P(the level outside the central 90% of the powers' "
-           "slopes) 0.93") if generic else v.reason
-    rows.append({"claim_id": "ussr_different", **texts("ussr_different"), "verdict": v.label, "why": why,
-                 "primary": f"{spec.name} vs its drop refit; {spec.name}",
-                 "estimate": "ΔELPD +6.2 (SE 2.1); P(outside) 0.93 (synthetic)", "n_events": None,
-                 "n_decisions": None, "splits": "", "note": "synthetic row"})
+    why = (
+        (
+            "ΔELPD +6.2 (SE 2.1) for the level's own slopes; P(the level outside the central 90% of the powers' "
+            "slopes) 0.93"
+        )
+        if generic
+        else v.reason
+    )
+    rows.append(
+        {
+            "claim_id": "ussr_different",
+            **texts("ussr_different"),
+            "verdict": v.label,
+            "why": why,
+            "primary": f"{spec.name} vs its drop refit; {spec.name}",
+            "estimate": "ΔELPD +6.2 (SE 2.1); P(outside) 0.93 (synthetic)",
+            "n_events": None,
+            "n_decisions": None,
+            "splits": "",
+            "note": "synthetic row",
+        }
+    )
     findings["ussr_different"] = f"**{rows[-1]['claim']}** ({rows[-1]['seed']}): **{v.label}**. {why}."
 
     io.write_csv(pd.DataFrame(rows), registry.table("verdicts").path(out))
@@ -482,9 +684,10 @@ def build_project(root: Path, seed: int = 20261123) -> dict:
     """Write the toy data, fits, per-model tables and figures, the synthetic
     claims tables, the OOS scores and the report under ``root``; then the
     other focal state's report under ``root/other``. Return the paths."""
-    from alliance_models import io, plots, registry, summaries as sm
-    from alliance_models.stages import model_figures, out_of_sample, predict_holdout, report
+    from alliance_models import io, plots, registry
+    from alliance_models import summaries as sm
     from alliance_models.models.spec import load_model_specs
+    from alliance_models.stages import model_figures, out_of_sample, predict_holdout, report
     from alliance_models.summaries import surface_axes
 
     rng = np.random.default_rng(seed)
@@ -494,7 +697,9 @@ def build_project(root: Path, seed: int = 20261123) -> dict:
     cases = toy_cases(rng)
     io.write_parquet(cases, proc / "cases.parquet")
     io.write_parquet(toy_dyads(rng, [365]), proc / "dyad_year_toy.parquet")
-    io.write_parquet(toy_dyads(rng, [2, 200, 365, 710], years=range(1950, 1992, 2)), proc / "dyad_year_toymajors.parquet")
+    io.write_parquet(
+        toy_dyads(rng, [2, 200, 365, 710], years=range(1950, 1992, 2)), proc / "dyad_year_toymajors.parquet"
+    )
     sy = pd.DataFrame([(c, 1950, a) for c, a in ABB.items()], columns=["ccode", "year", "stateabb"])
     state_year = proc / "state_year.parquet"
     io.write_parquet(sy.astype({"ccode": "int64", "year": "int64"}), state_year)
@@ -522,13 +727,25 @@ def build_project(root: Path, seed: int = 20261123) -> dict:
     for m in shown:
         s = specs[m]
         res = root / "results" / m
-        inputs = {"nc": str(res / "posterior.nc"), "summary": str(res / "summary.csv"),
-                  "diagnostics": str(res / "diagnostics.json"), "frequentist": str(res / "frequentist.csv"),
-                  "data": path(s.data_path()), "spec": s.to_json()}
-        red = [{"label": r.dropped, "name": r.name, "spec": r.to_json(),
+        inputs = {
+            "nc": str(res / "posterior.nc"),
+            "summary": str(res / "summary.csv"),
+            "diagnostics": str(res / "diagnostics.json"),
+            "frequentist": str(res / "frequentist.csv"),
+            "data": path(s.data_path()),
+            "spec": s.to_json(),
+        }
+        red = [
+            {
+                "label": r.dropped,
+                "name": r.name,
+                "spec": r.to_json(),
                 "nc": str(root / "results" / r.name / "posterior.nc"),
-                "diagnostics": str(root / "results" / r.name / "diagnostics.json")}
-               for r in specs.values() if r.reduced_from == m]
+                "diagnostics": str(root / "results" / r.name / "diagnostics.json"),
+            }
+            for r in specs.values()
+            if r.reduced_from == m
+        ]
         axes = surface_axes(s, frames[s.data_path()].columns) if s.data == "cases" else None
         case = {"x": axes[0], "y": axes[1], "state_year": str(state_year)} if axes else None
         if case:
@@ -542,16 +759,30 @@ def build_project(root: Path, seed: int = 20261123) -> dict:
     idata = sm.open_idata(root / "results" / slopes / "posterior.nc")
     status = json.loads((root / "results" / slopes / "diagnostics.json").read_text())["status"]
     names = sm.state_names(sy)
-    plots.save(plots.group_slopes(sm.group_slopes(idata, specs[slopes], 0.9, status), "365",
-                                  f"{slopes}: effects by focal state", names, status != "ok"),
-               registry.figure("slopes").pattern(fig_dir).format(model=slopes))
+    plots.save(
+        plots.group_slopes(
+            sm.group_slopes(idata, specs[slopes], 0.9, status),
+            "365",
+            f"{slopes}: effects by focal state",
+            names,
+            status != "ok",
+        ),
+        registry.figure("slopes").pattern(fig_dir).format(model=slopes),
+    )
     fits = {"slopes": (idata, specs[slopes], status)}
     write_claims_tables(tabs, fits, SETTINGS)
 
     # out of sample: the toy holdout model and two SYNTHETIC forecasts
-    holdouts = [{"name": m, "csv": str(root / "results" / m / "holdout.csv"),
-                 "diagnostics": str(root / "results" / m / "diagnostics.json"), "description": specs[m].description}
-                for m in shown if specs[m].holdout]
+    holdouts = [
+        {
+            "name": m,
+            "csv": str(root / "results" / m / "holdout.csv"),
+            "diagnostics": str(root / "results" / m / "diagnostics.json"),
+            "description": specs[m].description,
+        }
+        for m in shown
+        if specs[m].holdout
+    ]
     forecasts = []
     for variant in ("defense", "any"):
         name = f"ussr_forecast-{variant}"
@@ -559,22 +790,46 @@ def build_project(root: Path, seed: int = 20261123) -> dict:
         d.mkdir(parents=True, exist_ok=True)
         io.write_csv(synthetic_forecast(rng, variant), d / "holdout.csv")
         io.write_json({"status": "ok"}, d / "diagnostics.json")
-        holdouts.append({"name": name, "csv": str(d / "holdout.csv"), "diagnostics": str(d / "diagnostics.json"),
-                         "description": "Yu's forecast for post-Soviet Russia: SYNTHETIC holdout rows of the later "
-                                        "era, predicted by a toy model of the earlier one."})
+        holdouts.append(
+            {
+                "name": name,
+                "csv": str(d / "holdout.csv"),
+                "diagnostics": str(d / "diagnostics.json"),
+                "description": "Yu's forecast for post-Soviet Russia: SYNTHETIC holdout rows of the later "
+                "era, predicted by a toy model of the earlier one.",
+            }
+        )
         forecasts.append(name)
     oos_out = {k: registry.table(f"oos_{k}").path(tabs) for k in ("scores", "worst", "calibration", "partners")}
-    out_of_sample.run(holdouts, str(state_year), registry.figure("oos-calibration").pattern(fig_dir), oos_out,
-                         n_boot=200, seed=1)
+    out_of_sample.run(
+        holdouts, str(state_year), registry.figure("oos-calibration").pattern(fig_dir), oos_out, n_boot=200, seed=1
+    )
 
-    info = {m: {k: getattr(specs[m], k) for k in ("description", "data", "family", "formula", "subset", "holdout",
-                                                   "base")} for m in shown}
-    paths = {"results": str(root / "results"), "figures": str(fig_dir), "model_tables": str(tab_dir),
-             "tables": str(tabs), "benchmarks": str(root / "benchmarks"), "case_models": case_models,
-             "slope_models": [slopes], "forecast_models": forecasts, "refits": refits, "model_info": info,
-             "state_year": str(state_year), "eras": ERAS}
-    meta = {"config sha256": "toy", "seed": seed, "data versions": "synthetic fixture",
-            "packages": "see environment", "model seeds": {m: 1 for m in specs}}
+    info = {
+        m: {k: getattr(specs[m], k) for k in ("description", "data", "family", "formula", "subset", "holdout", "base")}
+        for m in shown
+    }
+    paths = {
+        "results": str(root / "results"),
+        "figures": str(fig_dir),
+        "model_tables": str(tab_dir),
+        "tables": str(tabs),
+        "benchmarks": str(root / "benchmarks"),
+        "case_models": case_models,
+        "slope_models": [slopes],
+        "forecast_models": forecasts,
+        "refits": refits,
+        "model_info": info,
+        "state_year": str(state_year),
+        "eras": ERAS,
+    }
+    meta = {
+        "config sha256": "toy",
+        "seed": seed,
+        "data versions": "synthetic fixture",
+        "packages": "see environment",
+        "model seeds": {m: 1 for m in specs},
+    }
     outputs = {"html": str(root / "reports" / "index.html"), "md": str(root / "reports" / "summary.md")}
     cwd = Path.cwd()
     report.run(shown, reduced, SETTINGS, paths, {"Recomputed Table 4 (toy)": str(t4)}, meta, outputs)
@@ -607,26 +862,45 @@ def build_other_focal(root: Path, paths: dict, shown, reduced, fits, meta) -> No
     for key in ("oos_scores", "oos_worst", "oos_calibration", "oos_partners"):
         df = pd.read_csv(registry.table(key).path(paths["tables"]))
         if "description" in df:
-            df["description"] = ["The forecast for the later era: synthetic holdout rows." if "forecast" in m
-                                 else d for m, d in zip(df["model"], df["description"])]
+            df["description"] = [
+                "The forecast for the later era: synthetic holdout rows." if "forecast" in m else d
+                for m, d in zip(df["model"], df["description"])
+            ]
         df.to_csv(registry.table(key).path(tabs), index=False)
     other_paths = dict(paths, tables=str(tabs), eras={})
-    report.run(shown, reduced, settings, other_paths, {}, meta,
-                        {"html": str(out / "index.html"), "md": str(out / "summary.md")})
+    report.run(
+        shown,
+        reduced,
+        settings,
+        other_paths,
+        {},
+        meta,
+        {"html": str(out / "index.html"), "md": str(out / "summary.md")},
+    )
 
 
 def _info(root: Path, specs: dict) -> dict:
     from alliance_models import registry
 
     shown = registry.shown_in_full(specs.values())
-    return {"root": root, "specs": specs, "full": shown, "shown": shown,
-            "reduced": [m for m, s in specs.items() if s.reduced_from],
-            "refits": [m for m, s in specs.items() if not s.reduced_from and m not in shown],
-            "case_models": [m for m in shown if specs[m].data == "cases"], "html": root / "reports" / "index.html",
-            "md": root / "reports" / "summary.md", "figures": root / "reports" / "figures",
-            "tables": root / "reports" / "tables", "verdicts": root / "reports" / "tables" / "verdicts.csv",
-            "slope_models": ["majors_onset-cinc"], "other_html": root / "other" / "index.html",
-            "other_md": root / "other" / "summary.md", "forecasts": ["ussr_forecast-defense", "ussr_forecast-any"]}
+    return {
+        "root": root,
+        "specs": specs,
+        "full": shown,
+        "shown": shown,
+        "reduced": [m for m, s in specs.items() if s.reduced_from],
+        "refits": [m for m, s in specs.items() if not s.reduced_from and m not in shown],
+        "case_models": [m for m in shown if specs[m].data == "cases"],
+        "html": root / "reports" / "index.html",
+        "md": root / "reports" / "summary.md",
+        "figures": root / "reports" / "figures",
+        "tables": root / "reports" / "tables",
+        "verdicts": root / "reports" / "tables" / "verdicts.csv",
+        "slope_models": ["majors_onset-cinc"],
+        "other_html": root / "other" / "index.html",
+        "other_md": root / "other" / "summary.md",
+        "forecasts": ["ussr_forecast-defense", "ussr_forecast-any"],
+    }
 
 
 def shared_project(tmp_path_factory) -> dict:

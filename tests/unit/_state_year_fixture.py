@@ -17,27 +17,38 @@ import numpy as np
 import pandas as pd
 import pyreadr
 
-GDP_MAP = [("CHN", 710, 1816, 2022), ("SUN", 365, 1816, 1991), ("RUS", 365, 1992, 2022),
-           ("USA", 2, 1816, 2022), ("FIN", 375, 1816, 2022)]
+GDP_MAP = [
+    ("CHN", 710, 1816, 2022),
+    ("SUN", 365, 1816, 1991),
+    ("RUS", 365, 1992, 2022),
+    ("USA", 2, 1816, 2022),
+    ("FIN", 375, 1816, 2022),
+]
 
 
 def build_state_year(mirror: Path) -> pd.DataFrame:
     nmc = pyreadr.read_r(str(mirror / "peacesciencer" / "cow_nmc.rda"))["cow_nmc"]
-    out = pd.DataFrame({
-        "ccode": nmc["ccode"].astype("int64"),
-        "year": nmc["year"].astype("int64"),
-        "cinc": nmc["cinc"].astype("float64"),
-        "milex": nmc["milex"].astype("float64"),
-        "tpop": nmc["tpop"].astype("float64"),
-    })
+    out = pd.DataFrame(
+        {
+            "ccode": nmc["ccode"].astype("int64"),
+            "year": nmc["year"].astype("int64"),
+            "cinc": nmc["cinc"].astype("float64"),
+            "milex": nmc["milex"].astype("float64"),
+            "tpop": nmc["tpop"].astype("float64"),
+        }
+    )
     out["milex_currency"] = pd.Series(
-        np.where(out["year"] < 1914, "GBP_thousands", "USD_thousands_current"), dtype="str")
+        np.where(out["year"] < 1914, "GBP_thousands", "USD_thousands_current"), dtype="str"
+    )
     mad = pyreadr.read_r(str(mirror / "maddison" / "MaddisonData.rda"))["MaddisonData"]
     parts = []
     for iso, ccode, lo, hi in GDP_MAP:
         m = mad[(mad["ISO"] == iso) & mad["year"].between(lo, hi)]
-        parts.append(pd.DataFrame({"ccode": ccode, "year": m["year"].astype("int64"),
-                                   "gdp": (m["gdppc"] * m["pop"] / 1000).to_numpy()}))
+        parts.append(
+            pd.DataFrame(
+                {"ccode": ccode, "year": m["year"].astype("int64"), "gdp": (m["gdppc"] * m["pop"] / 1000).to_numpy()}
+            )
+        )
     gdp = pd.concat(parts, ignore_index=True)
     out = out.merge(gdp, on=["ccode", "year"], how="left", validate="one_to_one")
     from alliance_models.data.polity import clean_polity5

@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from alliance_models.models.bayes import fit_bayes, summarize
 from alliance_models.models.diagnostics import diagnose
 from alliance_models.models.matrix import build_model_data
@@ -85,7 +84,6 @@ def test_logit_density_equals_pymc_bernoulli():
     through p = sigmoid(eta): at eta = 20, y = 0 it is off by 4e-8, at 35 it gives
     -34.945, at 800 -inf)."""
     import pymc as pm
-
     from alliance_models.models.bayes import logit_bernoulli
 
     eta = np.array([-800.0, -40.0, -5.0, -0.3, 0.0, 0.7, 20.0, 35.0, 800.0])
@@ -107,7 +105,6 @@ def test_fast_jax_softplus_matches_pytensor():
     import jax
     import pytensor
     import pytensor.tensor as pt
-
     from alliance_models.models._jax import fast_softplus
 
     jax.config.update("jax_enable_x64", True)
@@ -123,8 +120,8 @@ def _correlated(n=1500, seed=3):
     """A logit whose three predictors correlate at 0.9+ (like a spell cubic)."""
     rng = np.random.default_rng(seed)
     t = rng.uniform(0, 3, n)
-    df = pd.DataFrame({"t": t, "t2": t ** 2, "t3": t ** 3})
-    eta = -1.0 + 0.8 * t - 0.3 * t ** 2 + 0.02 * t ** 3
+    df = pd.DataFrame({"t": t, "t2": t**2, "t3": t**3})
+    eta = -1.0 + 0.8 * t - 0.3 * t**2 + 0.02 * t**3
     df["y"] = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
     return df
 
@@ -133,11 +130,15 @@ def test_qr_prior_on_beta_is_the_declared_prior():
     """Sampling theta = R* beta with a multivariate normal prior must leave the
     prior on beta as declared: independent normal(mu, sigma) per coefficient."""
     import pymc as pm
-
     from alliance_models.models.bayes import build_pymc_model, qr_factors
 
-    spec = ModelSpec(name="qr", data="x.csv", outcome="y", formula="y ~ t + t2 + t3",
-                     priors={**DEFAULT_PRIORS, "coefficients": {"dist": "normal", "mu": 0.3, "sigma": 1.5}})
+    spec = ModelSpec(
+        name="qr",
+        data="x.csv",
+        outcome="y",
+        formula="y ~ t + t2 + t3",
+        priors={**DEFAULT_PRIORS, "coefficients": {"dist": "normal", "mu": 0.3, "sigma": 1.5}},
+    )
     md = build_model_data(spec, _correlated())
     assert qr_factors(md) is not None
     with build_pymc_model(md, qr=True):
@@ -152,8 +153,13 @@ def test_qr_falls_back_when_it_cannot_keep_the_prior():
     from alliance_models.models.bayes import qr_factors
 
     df = _correlated()
-    t_prior = ModelSpec(name="t", data="x.csv", outcome="y", formula="y ~ t + t2",
-                        priors={**DEFAULT_PRIORS, "coefficients": {"dist": "student_t", "nu": 3, "sigma": 1}})
+    t_prior = ModelSpec(
+        name="t",
+        data="x.csv",
+        outcome="y",
+        formula="y ~ t + t2",
+        priors={**DEFAULT_PRIORS, "coefficients": {"dist": "student_t", "nu": 3, "sigma": 1}},
+    )
     assert qr_factors(build_model_data(t_prior, df)) is None
     one = ModelSpec(name="one", data="x.csv", outcome="y", formula="y ~ t")
     assert qr_factors(build_model_data(one, df)) is None
@@ -166,8 +172,7 @@ def test_qr_and_plain_parameterizations_give_one_posterior():
     predictive groups cover `predictive_draws` thinned posterior draws."""
     spec = ModelSpec(name="qr2", data="x.csv", outcome="y", formula="y ~ t + t2 + t3")
     md = build_model_data(spec, _correlated())
-    base = {"draws": 500, "tune": 500, "chains": 2, "target_accept": 0.9, "sampler": "numpyro",
-            "predictive_draws": 200}
+    base = {"draws": 500, "tune": 500, "chains": 2, "target_accept": 0.9, "sampler": "numpyro", "predictive_draws": 200}
     a = fit_bayes(md, {**base, "qr": True}, seed=4, prior_draws=10)
     b = fit_bayes(md, {**base, "qr": False}, seed=4, prior_draws=10)
     assert a.attrs["qr"] == 1 and b.attrs["qr"] == 0
@@ -196,16 +201,21 @@ def test_centred_group_with_mean_keeps_the_declared_prior(par):
     independent of alpha, and the slope's population coefficient N(0, 1).
     auto: level b has no events, so it alone is non-centred (mixed)."""
     import pymc as pm
-
     from alliance_models.models.bayes import absorbed_terms, build_pymc_model, centred_levels, parameterization
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 600)
     y[200:400] = 0
-    df = pd.DataFrame({"y": y, "x": rng.normal(size=600), "t": rng.normal(size=600),
-                       "grp": np.repeat(["a", "b", "c"], 200)})
-    spec = ModelSpec(name="cg", data="x.csv", outcome="y", formula="y ~ x + t",
-                     group=[{"by": "grp", "intercept": True, "slopes": ["x"], "parameterization": par}])
+    df = pd.DataFrame(
+        {"y": y, "x": rng.normal(size=600), "t": rng.normal(size=600), "grp": np.repeat(["a", "b", "c"], 200)}
+    )
+    spec = ModelSpec(
+        name="cg",
+        data="x.csv",
+        outcome="y",
+        formula="y ~ x + t",
+        group=[{"by": "grp", "intercept": True, "slopes": ["x"], "parameterization": par}],
+    )
     md = build_model_data(spec, df)
     # auto: y is noise, no slope spread shows, so only the intercept carries its mean
     assert absorbed_terms(md) == ("grp", {0: "grp"} if par == "centered" else {})
@@ -218,7 +228,7 @@ def test_centred_group_with_mean_keeps_the_declared_prior(par):
     sd = prior["sd_a_grp"].values.ravel()
     alpha = prior["alpha"].values.ravel()
     np.testing.assert_allclose(a.mean(0), 0, atol=0.03)
-    np.testing.assert_allclose((a / sd[:, None]).std(0), 1, rtol=0.03)   # a_g / sd ~ N(0, 1)
+    np.testing.assert_allclose((a / sd[:, None]).std(0), 1, rtol=0.03)  # a_g / sd ~ N(0, 1)
     assert abs(np.corrcoef(a[:, 0], alpha)[0, 1]) < 0.03
     np.testing.assert_allclose(alpha.std(), 2.5, rtol=0.03)
     bx = prior["beta"].values.reshape(-1, 2)
@@ -238,8 +248,13 @@ def _spread_slopes(seed=11, n=3000):
     y = (rng.random(5 * n) < 1 / (1 + np.exp(-(-1.0 + bx * x - 0.7 * t)))).astype(int)
     y[levels == "e"] = 0
     df = pd.DataFrame({"y": y, "x": x, "t": t, "grp": levels})
-    spec = ModelSpec(name="sl", data="x.csv", outcome="y", formula="y ~ x + t",
-                     group=[{"by": "grp", "intercept": True, "slopes": ["x", "t"], "parameterization": "auto"}])
+    spec = ModelSpec(
+        name="sl",
+        data="x.csv",
+        outcome="y",
+        formula="y ~ x + t",
+        group=[{"by": "grp", "intercept": True, "slopes": ["x", "t"], "parameterization": "auto"}],
+    )
     return build_model_data(spec, df)
 
 
@@ -252,17 +267,21 @@ def test_slopes_are_centred_where_the_data_show_a_spread():
     priori whichever way a level is sampled, independent of the population
     slope."""
     import pymc as pm
-
-    from alliance_models.models.bayes import (absorbed_terms, build_pymc_model, centred_levels,
-                                              parameterization, slope_centring)
+    from alliance_models.models.bayes import (
+        absorbed_terms,
+        build_pymc_model,
+        centred_levels,
+        parameterization,
+        slope_centring,
+    )
 
     md = _spread_slopes()
     g = md.groups[0]
     sc = slope_centring(md, g)
     se_x, tau_x = sc["x"]
-    assert 0.5 < tau_x < 1.4                          # the true sd is 0.89 (standardized x: sd ~1)
+    assert 0.5 < tau_x < 1.4  # the true sd is 0.89 (standardized x: sd ~1)
     assert np.isfinite(se_x[:4]).all() and (se_x[:4] < 0.1).all() and se_x[4] == np.inf
-    assert sc["t"][1] == 0.0                          # no spread shows: Cochran's Q does not reject
+    assert sc["t"][1] == 0.0  # no spread shows: Cochran's Q does not reject
     assert centred_levels(md, g).tolist() == [True, True, True, True, False]
     assert centred_levels(md, g, "x").tolist() == [True, True, True, True, False]
     assert centred_levels(md, g, "t").tolist() == [False] * 5
@@ -272,8 +291,9 @@ def test_slopes_are_centred_where_the_data_show_a_spread():
     assert {"b_grp_x_total", "z_b_grp_x", "z_b_grp_t"} <= set(model.named_vars)
     assert "b_grp_t_total" not in model.named_vars
     with model:
-        prior = pm.sample_prior_predictive(draws=20000, random_seed=4,
-                                           var_names=["b_grp_x", "sd_b_grp_x", "beta"]).prior
+        prior = pm.sample_prior_predictive(
+            draws=20000, random_seed=4, var_names=["b_grp_x", "sd_b_grp_x", "beta"]
+        ).prior
     b = prior["b_grp_x"].values.reshape(-1, 5)
     sd = prior["sd_b_grp_x"].values.ravel()
     np.testing.assert_allclose(b.mean(0), 0, atol=0.03)
@@ -292,34 +312,40 @@ def test_equal_slopes_stay_non_centred():
     n = 4000
     df = pd.DataFrame({"x": rng.normal(size=4 * n), "grp": np.repeat(list("abcd"), n)})
     df["y"] = (rng.random(4 * n) < 1 / (1 + np.exp(-(-1.0 + 0.6 * df["x"])))).astype(int)
-    spec = ModelSpec(name="eq", data="x.csv", outcome="y", formula="y ~ x",
-                     group=[{"by": "grp", "intercept": True, "slopes": ["x"], "parameterization": "auto"}])
+    spec = ModelSpec(
+        name="eq",
+        data="x.csv",
+        outcome="y",
+        formula="y ~ x",
+        group=[{"by": "grp", "intercept": True, "slopes": ["x"], "parameterization": "auto"}],
+    )
     md = build_model_data(spec, df)
     g = md.groups[0]
     assert slope_centring(md, g)["x"][1] == 0.0
     assert not centred_levels(md, g, "x").any() and centred_levels(md, g).all()
 
 
-@pytest.mark.parametrize("qr,group", [
-    (True, None),
-    (False, None),
-    (True, {"by": "grp", "intercept": True, "slopes": ["x"], "parameterization": "auto"}),
-    (True, {"by": "grp", "intercept": True, "slopes": ["x"], "parameterization": "centered"}),
-])
+@pytest.mark.parametrize(
+    "qr,group",
+    [
+        (True, None),
+        (False, None),
+        (True, {"by": "grp", "intercept": True, "slopes": ["x"], "parameterization": "auto"}),
+        (True, {"by": "grp", "intercept": True, "slopes": ["x"], "parameterization": "centered"}),
+    ],
+)
 def test_single_precision_likelihood_is_the_double_precision_one(qr, group):
     """precision float32 only rounds: the model's log density, its gradient and
     every row's log-likelihood agree with the float64 model at random points,
     the parameters stay double, and the summed density is double."""
-    import pymc as pm
     import pytensor
-
     from alliance_models.models.bayes import build_pymc_model
 
     rng = np.random.default_rng(5)
     n = 30000
     df = pd.DataFrame({"x": rng.normal(3, 2, n), "t": rng.integers(0, 2, n), "grp": rng.choice(list("abcd"), n)})
     df["y"] = (rng.random(n) < 1 / (1 + np.exp(-(-2 + 0.4 * df["x"] - df["t"])))).astype(int)
-    df.loc[df["grp"] == "b", "y"] = 0                                  # a level with no events (non-centred)
+    df.loc[df["grp"] == "b", "y"] = 0  # a level with no events (non-centred)
     spec = ModelSpec(name="p32", data="x.csv", outcome="y", formula="y ~ x + t", group=[group] if group else [])
     md = build_model_data(spec, df)
     m64 = build_pymc_model(md, qr=qr, precision="float64")
@@ -329,13 +355,15 @@ def test_single_precision_likelihood_is_the_double_precision_one(qr, group):
     assert m32.logp().dtype == "float64"
     f64, f32 = m64.compile_logp(), m32.compile_logp()
     g64, g32 = m64.compile_dlogp(), m32.compile_dlogp()
-    ll64, ll32 = (m.compile_fn(m.logp(vars=[m["y"]], sum=False)[0], inputs=m.value_vars, on_unused_input="ignore")
-                  for m in (m64, m32))
+    ll64, ll32 = (
+        m.compile_fn(m.logp(vars=[m["y"]], sum=False)[0], inputs=m.value_vars, on_unused_input="ignore")
+        for m in (m64, m32)
+    )
     ip = m64.initial_point()
-    for k in range(3):
+    for _k in range(3):
         pt_ = {name: v + rng.normal(0, 0.3, np.shape(v)) for name, v in ip.items()}
         lp64, lp32 = f64(pt_), f32(pt_)
-        assert lp32 != lp64 and abs(lp32 - lp64) < 1e-6 * abs(lp64) and abs(lp64) > 1000   # rounded, not equal
+        assert lp32 != lp64 and abs(lp32 - lp64) < 1e-6 * abs(lp64) and abs(lp64) > 1000  # rounded, not equal
         np.testing.assert_allclose(g32(pt_), g64(pt_), rtol=1e-4, atol=1e-3 * np.abs(g64(pt_)).max())
         a, b = ll32(pt_), ll64(pt_)
         assert a.dtype == np.float64 and a.shape == (n,)
@@ -344,25 +372,31 @@ def test_single_precision_likelihood_is_the_double_precision_one(qr, group):
 
 
 def _diag(bulk, tail, rhat=1.0, div=0, chains=2):
-    return {"status": "ok" if min(bulk, tail) >= 400 and rhat <= 1.01 and div == 0 else "failed",
-            "min_ess_bulk": bulk, "min_ess_tail": tail, "max_rhat": rhat, "divergences": div, "chains": chains,
-            "thresholds": GATE}
+    return {
+        "status": "ok" if min(bulk, tail) >= 400 and rhat <= 1.01 and div == 0 else "failed",
+        "min_ess_bulk": bulk,
+        "min_ess_tail": tail,
+        "max_rhat": rhat,
+        "divergences": div,
+        "chains": chains,
+        "thresholds": GATE,
+    }
 
 
 def test_next_batch_aims_at_the_gate_and_stops_where_draws_cannot_help():
     from alliance_models.models._extend import next_batch
 
-    assert next_batch(1000, 1000, 4000, _diag(450, 500)) == 0                # passed
+    assert next_batch(1000, 1000, 4000, _diag(450, 500)) == 0  # passed
     # bulk ESS 200 of 400 after 1000 draws: 2 x 1.1 x 1000 = 2200 in all, so 1200 more
     assert next_batch(1000, 1000, 4000, _diag(200, 900)) == 1200
-    assert next_batch(1000, 1000, 1500, _diag(200, 900)) == 500              # capped
-    assert next_batch(1500, 1000, 1500, _diag(200, 900)) == 0                # at the cap
+    assert next_batch(1000, 1000, 1500, _diag(200, 900)) == 500  # capped
+    assert next_batch(1500, 1000, 1500, _diag(200, 900)) == 0  # at the cap
     # a near miss still adds a quarter of the first batch, in steps of 50
     assert next_batch(1000, 1000, 4000, _diag(399, 900)) == 250
-    assert next_batch(1000, 1000, 4000, _diag(900, 900, rhat=1.02)) == 650   # R-hat alone: x1.5 x1.1
-    assert next_batch(1000, 1000, 4000, _diag(100, 900, div=1)) == 0         # divergences: never
+    assert next_batch(1000, 1000, 4000, _diag(900, 900, rhat=1.02)) == 650  # R-hat alone: x1.5 x1.1
+    assert next_batch(1000, 1000, 4000, _diag(100, 900, div=1)) == 0  # divergences: never
     assert next_batch(1000, 1000, 4000, _diag(100, 900, chains=1)) == 0
-    assert next_batch(1000, 1000, 4000, _diag(float("nan"), 900)) == 1200    # unknown ESS: x2
+    assert next_batch(1000, 1000, 4000, _diag(float("nan"), 900)) == 1200  # unknown ESS: x2
 
 
 @pytest.mark.slow
@@ -377,18 +411,17 @@ def test_chains_extend_until_the_gate_passes_and_keep_their_first_draws():
     md = build_model_data(spec, _data(n=300))
     base = {"tune": 300, "chains": 2, "target_accept": 0.8, "sampler": "numpyro", "cores": 2}
     short = fit_bayes(md, {**base, "draws": 100}, seed=6, prior_draws=10, gate=GATE)
-    assert diagnose(short, GATE)["status"] == "failed"          # no max_draws: no extension
+    assert diagnose(short, GATE)["status"] == "failed"  # no max_draws: no extension
     assert short.posterior.sizes["draw"] == 100 and json.loads(short.attrs["extension"]) == []
     ext = fit_bayes(md, {**base, "draws": 100, "max_draws": 3000}, seed=6, prior_draws=10, gate=GATE)
     diag = diagnose(ext, GATE)
     checks = json.loads(ext.attrs["extension"])
     assert diag["status"] == "ok", diag["reasons"]
-    assert ext.attrs["draws_first"] == 100 and ext.posterior.sizes["draw"] == sum(
-        [100] + [c["added"] for c in checks])
+    assert ext.attrs["draws_first"] == 100 and ext.posterior.sizes["draw"] == sum([100] + [c["added"] for c in checks])
     assert len(checks) >= 2 and checks[0]["draws"] == 100 and checks[0]["added"] > 0 and checks[-1]["added"] == 0
     assert checks[-1]["min_ess_bulk"] == pytest.approx(diag["min_ess_bulk"], abs=0.1)
     np.testing.assert_array_equal(ext.posterior["beta"].values[:, :100], short.posterior["beta"].values)
-    step = ext.sample_stats["step_size"].values                 # no new warmup: the tuned step size
+    step = ext.sample_stats["step_size"].values  # no new warmup: the tuned step size
     assert np.all(step == step[:, :1])
     # passes at once: the same draws as PyMC's own numpyro call
     long_plain = fit_bayes(md, {**base, "draws": 800}, seed=7, prior_draws=10, gate=GATE)
@@ -400,8 +433,12 @@ def test_chains_extend_until_the_gate_passes_and_keep_their_first_draws():
 def test_retry_ladder_never_lowers_target_accept():
     from alliance_models.models.bayes import retry_ladder
 
-    ladder = retry_ladder({"target_accept": 0.97, "retry": [{"target_accept": 0.95}, {"target_accept": 0.99},
-                                                             {"parameterization": "alternative"}]})
+    ladder = retry_ladder(
+        {
+            "target_accept": 0.97,
+            "retry": [{"target_accept": 0.95}, {"target_accept": 0.99}, {"parameterization": "alternative"}],
+        }
+    )
     assert ladder == [{}, {"target_accept": 0.97}, {"target_accept": 0.99}, {"parameterization": "alternative"}]
     assert retry_ladder({"target_accept": 0.9}) == [{}]
 
@@ -420,14 +457,19 @@ def _funnel_data(seed=11, groups=15, rows=20):
 def test_alternative_parameterization_flips_each_group():
     from alliance_models.models.bayes import parameterization, with_parameterization
 
-    spec = ModelSpec(name="f", data="x.csv", outcome="y", formula="y ~ x",
-                     group=[{"by": "g", "intercept": True, "slopes": [], "parameterization": "centered"}])
+    spec = ModelSpec(
+        name="f",
+        data="x.csv",
+        outcome="y",
+        formula="y ~ x",
+        group=[{"by": "g", "intercept": True, "slopes": [], "parameterization": "centered"}],
+    )
     md = build_model_data(spec, _funnel_data())
     alt = with_parameterization(md, "alternative")
     assert parameterization(alt, alt.groups[0]) == "noncentered"
     back = with_parameterization(alt, "alternative")
     assert parameterization(back, back.groups[0]) == "centered"
-    assert md.groups[0]["parameterization"] == "centered"          # the original is untouched
+    assert md.groups[0]["parameterization"] == "centered"  # the original is untouched
 
 
 @pytest.mark.slow
@@ -437,12 +479,24 @@ def test_a_fit_built_to_diverge_is_refitted_until_it_passes():
     parameterization, which passes. Every attempt is recorded."""
     from alliance_models.models.bayes import fit_until_gate
 
-    spec = ModelSpec(name="funnel", data="x.csv", outcome="y", formula="y ~ x",
-                     group=[{"by": "g", "intercept": True, "slopes": [], "parameterization": "centered"}])
+    spec = ModelSpec(
+        name="funnel",
+        data="x.csv",
+        outcome="y",
+        formula="y ~ x",
+        group=[{"by": "g", "intercept": True, "slopes": [], "parameterization": "centered"}],
+    )
     md = build_model_data(spec, _funnel_data())
     gate = {"rhat_max": 1.05, "ess_bulk_min": 100, "ess_tail_min": 100, "divergences_max": 0}
-    sampling = {"draws": 300, "tune": 300, "chains": 2, "target_accept": 0.5, "sampler": "numpyro", "cores": 2,
-                "retry": [{"target_accept": 0.6}, {"target_accept": 0.9, "parameterization": "alternative"}]}
+    sampling = {
+        "draws": 300,
+        "tune": 300,
+        "chains": 2,
+        "target_accept": 0.5,
+        "sampler": "numpyro",
+        "cores": 2,
+        "retry": [{"target_accept": 0.6}, {"target_accept": 0.9, "parameterization": "alternative"}],
+    }
     idata, diag = fit_until_gate(md, sampling, 3, gate, prior_draws=10)
     att = diag["attempts"]
     assert att[0]["status"] == "failed" and att[0]["divergences"] > 0
@@ -487,8 +541,13 @@ def test_compile_cache_skips_compiling_and_changes_no_draw(tmp_path):
     cache = tmp_path / "jax-cache"
     runs = []
     for _ in range(2):
-        out = subprocess.run([sys.executable, "-c", _CACHE_SCRIPT, str(cache)], capture_output=True, text=True,
-                             check=True, env={**__import__("os").environ, "PYTHONPATH": "workflow"})
+        out = subprocess.run(
+            [sys.executable, "-c", _CACHE_SCRIPT, str(cache)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**__import__("os").environ, "PYTHONPATH": "workflow"},
+        )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     assert any(cache.iterdir())
     assert runs[1]["compile"] < 0.8 * runs[0]["compile"], runs
@@ -511,30 +570,41 @@ def _measured_dyads(seed=0, units=150, rows=3000, noise=1.0, beta=1.0):
     return df.assign(ratio=df.m1 - df.m2)
 
 
-MEASURED = {"ratio": [{"mean": "m1", "sd": "s1", "unit": ["c1", "yr"], "sign": 1},
-                      {"mean": "m2", "sd": "s2", "unit": ["c2", "yr"], "sign": -1}]}
+MEASURED = {
+    "ratio": [
+        {"mean": "m1", "sd": "s1", "unit": ["c1", "yr"], "sign": 1},
+        {"mean": "m2", "sd": "s2", "unit": ["c2", "yr"], "sign": -1},
+    ]
+}
 
 
 def test_measurement_terms_share_units_across_rows_and_parts():
     from alliance_models.errors import ConfigError
 
     df = _measured_dyads(rows=400)
-    md = build_model_data(ModelSpec(name="m", data="x.csv", outcome="y", formula="y ~ ratio * yr2",
-                                    measurement=MEASURED), df.assign(yr2=np.arange(len(df)) % 2))
+    md = build_model_data(
+        ModelSpec(name="m", data="x.csv", outcome="y", formula="y ~ ratio * yr2", measurement=MEASURED),
+        df.assign(yr2=np.arange(len(df)) % 2),
+    )
     m = md.measurement[0]
-    assert len(m["prior_mean"]) == len(set(df.c1) | set(df.c2))        # unit 7 as ccode1 and as ccode2: one unit
+    assert len(m["prior_mean"]) == len(set(df.c1) | set(df.c2))  # unit 7 as ccode1 and as ccode2: one unit
     np.testing.assert_allclose(m["prior_mean"][m["index"][0]] - m["prior_mean"][m["index"][1]], df.ratio)
     # the main effect moves 1 per unit, the interaction by yr2, the other column not at all
     names = md.coef_names
     assert names == ["ratio", "yr2", "ratio:yr2"]
     np.testing.assert_allclose(m["D"][:, 0], 1) and np.testing.assert_allclose(m["D"][:, 2], md.X["yr2"])
     assert m["columns"] == [0, 2]
-    with pytest.raises(ConfigError, match=r"field 'measurement': column 'ratio': term\(s\) np.exp\(ratio\) are not linear"):
-        build_model_data(ModelSpec(name="m", data="x.csv", outcome="y", formula="y ~ np.exp(ratio)",
-                                   measurement=MEASURED), df)
+    with pytest.raises(
+        ConfigError, match=r"field 'measurement': column 'ratio': term\(s\) np.exp\(ratio\) are not linear"
+    ):
+        build_model_data(
+            ModelSpec(name="m", data="x.csv", outcome="y", formula="y ~ np.exp(ratio)", measurement=MEASURED), df
+        )
     with pytest.raises(ConfigError, match=r"signed sum of the parts' means \(m1, m2\) is not 'ratio' at row 0"):
-        build_model_data(ModelSpec(name="m", data="x.csv", outcome="y", formula="y ~ ratio", measurement=MEASURED),
-                         df.assign(ratio=df.ratio + (df.index == 0)))
+        build_model_data(
+            ModelSpec(name="m", data="x.csv", outcome="y", formula="y ~ ratio", measurement=MEASURED),
+            df.assign(ratio=df.ratio + (df.index == 0)),
+        )
 
 
 @pytest.mark.slow
@@ -549,12 +619,13 @@ def test_errors_in_variables_recover_a_known_latent_effect():
     samp = {"draws": 500, "tune": 500, "chains": 2, "target_accept": 0.9, "sampler": "numpyro", "cores": 2}
     out = {}
     for label, meas in (("naive", {}), ("eiv", MEASURED)):
-        md = build_model_data(ModelSpec(name=label, data="x.csv", outcome="y", formula="y ~ ratio",
-                                        measurement=meas), df)
+        md = build_model_data(
+            ModelSpec(name=label, data="x.csv", outcome="y", formula="y ~ ratio", measurement=meas), df
+        )
         idata = fit_bayes(md, samp, seed=1, prior_draws=10)
         b = idata.posterior["beta_orig"].values.ravel()
         out[label] = np.quantile(b, [0.05, 0.95])
-        assert not any(v.startswith("z_meas") for v in idata.posterior.data_vars)   # units not stored
-    assert out["naive"][1] < 1.0                                  # attenuated: misses the truth
-    assert out["eiv"][0] < 1.0 < out["eiv"][1]                     # covers it
+        assert not any(v.startswith("z_meas") for v in idata.posterior.data_vars)  # units not stored
+    assert out["naive"][1] < 1.0  # attenuated: misses the truth
+    assert out["eiv"][0] < 1.0 < out["eiv"][1]  # covers it
     assert np.diff(out["eiv"])[0] > 1.2 * np.diff(out["naive"])[0]  # and is wider

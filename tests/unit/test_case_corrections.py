@@ -9,7 +9,6 @@ from collections import defaultdict
 
 import pytest
 import yaml
-
 from alliance_models import cases as C
 from alliance_models.data import states
 from alliance_models.sources import read_rda
@@ -105,7 +104,7 @@ def test_no_pair_breaks_twice_without_a_new_alliance_between(by_id):
             events[(c["focal"], p)].append((c["year"], c["event"], c["id"]))
     for pair, evs in events.items():
         last_broke = None
-        for year, ev, cid in sorted(evs):
+        for _year, ev, cid in sorted(evs):
             if ev == "formed":
                 last_broke = None
             elif ev == "broke":

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from alliance_models import cases as C
 from alliance_models.config import read_yaml, validate_config
 from alliance_models.data import maddison, nmc, states
@@ -107,7 +106,11 @@ def test_file_level_errors(tmp_path, content, problem):
         ({"expert": {"disparity": "high", "threat": "high", "note": "x", "why": "y"}}, "expert.why", "unknown field"),
         ({"category": "firm_alliance"}, "category", "unknown word 'firm_alliance'"),
         ({"event": "signed"}, "event", "unknown word 'signed'"),
-        ({"expert": {"disparity": "medium", "threat": "high", "note": "x"}}, "expert.disparity", "unknown word 'medium'"),
+        (
+            {"expert": {"disparity": "medium", "threat": "high", "note": "x"}},
+            "expert.disparity",
+            "unknown word 'medium'",
+        ),
         ({"year": "nineteen fifty"}, "year", "wrong type: expected an integer, got text 'nineteen fifty'"),
         ({"partners": 710}, "partners", "wrong type: expected an array"),
         ({"threat": [True]}, "threat[0]", "wrong type: expected an integer, got boolean True"),
@@ -136,10 +139,14 @@ def test_case_level_errors_name_file_case_item_and_field(tmp_path, changes, fiel
 
 
 def test_no_alliance_is_allowed_on_failed_and_broke(tmp_path):
-    p = write(tmp_path, "ok.yaml", [
-        case(id="a", event="failed", category="no_alliance"),
-        case(id="b", event="broke", category="no_alliance"),
-    ])
+    p = write(
+        tmp_path,
+        "ok.yaml",
+        [
+            case(id="a", event="failed", category="no_alliance"),
+            case(id="b", event="broke", category="no_alliance"),
+        ],
+    )
     assert len(C.validate_case_files([p])) == 2
 
 
@@ -154,7 +161,7 @@ def test_unknown_cow_code_needs_the_state_list(tmp_path, spells):
     "changes, field, code, span",
     [
         ({"partners": [255]}, "partners", 255, "member 1816-1945, 1990-2022"),  # Germany in 1950
-        ({"threat": [740]}, "threat", 740, "member 1860-1945, 1952-2022"),       # Japan, occupied
+        ({"threat": [740]}, "threat", 740, "member 1860-1945, 1952-2022"),  # Japan, occupied
         ({"focal": 265, "partners": [710]}, "focal", 265, "member 1954-1990"),  # GDR before 1954
     ],
 )
@@ -214,15 +221,36 @@ def test_schema_documents_every_key_and_refuses_unknown_ones(root):
 # the shipped case files
 
 REQUIRED_IDS = [
-    "franco-soviet-treaty-1935", "czechoslovak-soviet-treaty-1935", "anglo-franco-soviet-talks-1939",
-    "nazi-soviet-pact-1939", "anglo-soviet-agreement-1941", "declaration-united-nations-1942",
-    "yugoslavia-expulsion-1948", "sino-soviet-treaty-1950", "geneva-conference-1954",
-    "poland-october-1956", "hungary-intervention-1956", "moscow-conference-1957",
-    "sino-soviet-split-1960", "sino-soviet-border-clashes-1969", "north-korea-aid-competition-1953",
-    "rapallo-treaty-1922", "berlin-treaty-1926", "mongolia-protocol-1936", "mongolia-treaty-1946",
-    "finland-treaty-1948", "warsaw-pact-1955", "north-korea-treaty-1961", "albania-break-1961",
-    "egypt-treaty-1971", "egypt-abrogation-1976", "india-treaty-1971", "iraq-treaty-1972",
-    "vietnam-treaty-1978", "afghanistan-treaty-1978", "syria-treaty-1980",
+    "franco-soviet-treaty-1935",
+    "czechoslovak-soviet-treaty-1935",
+    "anglo-franco-soviet-talks-1939",
+    "nazi-soviet-pact-1939",
+    "anglo-soviet-agreement-1941",
+    "declaration-united-nations-1942",
+    "yugoslavia-expulsion-1948",
+    "sino-soviet-treaty-1950",
+    "geneva-conference-1954",
+    "poland-october-1956",
+    "hungary-intervention-1956",
+    "moscow-conference-1957",
+    "sino-soviet-split-1960",
+    "sino-soviet-border-clashes-1969",
+    "north-korea-aid-competition-1953",
+    "rapallo-treaty-1922",
+    "berlin-treaty-1926",
+    "mongolia-protocol-1936",
+    "mongolia-treaty-1946",
+    "finland-treaty-1948",
+    "warsaw-pact-1955",
+    "north-korea-treaty-1961",
+    "albania-break-1961",
+    "egypt-treaty-1971",
+    "egypt-abrogation-1976",
+    "india-treaty-1971",
+    "iraq-treaty-1972",
+    "vietnam-treaty-1978",
+    "afghanistan-treaty-1978",
+    "syria-treaty-1980",
 ]
 
 
@@ -276,9 +304,16 @@ def config(root):
 @pytest.fixture(scope="module")
 def encoded(shipped, state_year, raw, root, config):
     return C.encode_cases(
-        shipped, state_year, mids=load_mids(raw["mids"]), tss=raw["tss"], contdir=raw["contdir"],
-        mindist=raw["mindist"], atop=raw["atop"], seed_gdp=C.seed_gdp_levels(root / "data/raw/seed_tables"),
-        window=config["typology"]["mid_window"], seed_gdp_max_gap=config["typology"]["seed_gdp_max_gap"],
+        shipped,
+        state_year,
+        mids=load_mids(raw["mids"]),
+        tss=raw["tss"],
+        contdir=raw["contdir"],
+        mindist=raw["mindist"],
+        atop=raw["atop"],
+        seed_gdp=C.seed_gdp_levels(root / "data/raw/seed_tables"),
+        window=config["typology"]["mid_window"],
+        seed_gdp_max_gap=config["typology"]["seed_gdp_max_gap"],
     )
 
 
@@ -355,8 +390,13 @@ def test_finland_1948_no_named_threat_leaves_threat_measures_missing(encoded, ra
 def test_1969_partner_initiated_mids_against_the_mirror(encoded, raw):
     r = row(encoded, "sino-soviet-border-clashes-1969", 710)
     m = raw["mids"]
-    sel = m[(m["ccode1"] == 365) & (m["ccode2"] == 710) & m["year"].between(1964, 1968)
-            & (m["sidea2"] == 1) & (m["orig2"] == 1)]
+    sel = m[
+        (m["ccode1"] == 365)
+        & (m["ccode2"] == 710)
+        & m["year"].between(1964, 1968)
+        & (m["sidea2"] == 1)
+        & (m["orig2"] == 1)
+    ]
     assert r["mid_prior_init2"] == sel["dispnum"].nunique() > 0
     assert r["mid_prior_init2_hostlev"] == sel[["hostlev1", "hostlev2"]].max().max()
     # a year with the seed level five years off is left missing, one two off is used
@@ -372,8 +412,15 @@ def test_missing_counts_count_threatless_cases(encoded):
 
 
 def test_seed_gdp_uses_nearest_printed_year_within_the_gap():
-    levels = pd.DataFrame({"ccode": [1, 2, 1, 2], "year": [1950, 1950, 1955, 1955], "seed_gdp": [10.0, 5.0, 30.0, 10.0],
-                           "seed_gdp_unit": "u", "seed_gdp_label": "L"})
+    levels = pd.DataFrame(
+        {
+            "ccode": [1, 2, 1, 2],
+            "year": [1950, 1950, 1955, 1955],
+            "seed_gdp": [10.0, 5.0, 30.0, 10.0],
+            "seed_gdp_unit": "u",
+            "seed_gdp_label": "L",
+        }
+    )
     frame = pd.DataFrame({"ccode1": [1] * 5, "ccode2": [2] * 5, "year": [1950, 1952, 1953, 1957, 1958]})
     got = C._match_seed_gdp(frame, levels, max_gap=2)
     ratio = got["seed_gdp1"] / got["seed_gdp2"]
@@ -410,8 +457,9 @@ def test_typology_thresholds_come_from_config(encoded, config):
 
 def test_moura_table4_from_measures_next_to_printed(state_year, raw, root, config):
     typ = config["typology"]
-    ind = C.moura_indicators(state_year, typ, mids=load_mids(raw["mids"]), tss=raw["tss"], contdir=raw["contdir"],
-                             mindist=raw["mindist"])
+    ind = C.moura_indicators(
+        state_year, typ, mids=load_mids(raw["mids"]), tss=raw["tss"], contdir=raw["contdir"], mindist=raw["mindist"]
+    )
     printed = C.load_moura_table4(root / typ["moura_table4"])
     t = C.moura_table4(ind, typ, printed)
     body = t[t["pillar"] != "Agreement"].set_index(["pillar", "year"])

@@ -3,20 +3,33 @@
 import math
 
 import pandas as pd
-import pytest
-
 from alliance_models import claims as cl
 from alliance_models.claims import Cell
 
 
 def cell(p, axis="primary", label="latent", status="ok", decisions=12, measure="latent", sample="own", model="m"):
-    return Cell(model=model, term="x", axis=axis, label=label, status=status, median=0.5 if p > 0.5 else -0.5,
-                lo=-1.0, hi=1.0, p_positive=p, n_events=40, n_decisions=decisions, measure=measure, sample=sample)
+    return Cell(
+        model=model,
+        term="x",
+        axis=axis,
+        label=label,
+        status=status,
+        median=0.5 if p > 0.5 else -0.5,
+        lo=-1.0,
+        hi=1.0,
+        p_positive=p,
+        n_events=40,
+        n_decisions=decisions,
+        measure=measure,
+        sample=sample,
+    )
 
 
 def common(m, p, decisions=12):
-    return [cell(p, "measure", f"{m}, common sample", measure=m, sample="common", decisions=decisions),
-            cell(p, "sample", f"{m}, common sample", measure=m, sample="common", decisions=decisions)]
+    return [
+        cell(p, "measure", f"{m}, common sample", measure=m, sample="common", decisions=decisions),
+        cell(p, "sample", f"{m}, common sample", measure=m, sample="common", decisions=decisions),
+    ]
 
 
 def own(m, p, decisions=12):
@@ -81,13 +94,17 @@ def test_too_few_decisions_and_failed_fits():
 
 
 def test_every_label_is_reachable():
-    made = {verdict(cell(0.99), [*common("latent", 0.99), own("latent", 0.99)]).label,
-            verdict(cell(0.6), []).label, verdict(cell(0.01), []).label,
-            verdict(cell(0.99), [*common("latent", 0.99), *common("gdp", 0.01)]).label,
-            verdict(cell(0.99), [*common("gdp", 0.99), own("gdp", 0.5)]).label,
-            verdict(cell(0.99), [cell(0.5, "alliance type", "any")]).label,
-            verdict(cell(0.99), [cell(0.5, "specification", "side-blind")]).label,
-            verdict(cell(0.99, decisions=3), []).label, verdict(cell(0.99, status="failed"), []).label}
+    made = {
+        verdict(cell(0.99), [*common("latent", 0.99), own("latent", 0.99)]).label,
+        verdict(cell(0.6), []).label,
+        verdict(cell(0.01), []).label,
+        verdict(cell(0.99), [*common("latent", 0.99), *common("gdp", 0.01)]).label,
+        verdict(cell(0.99), [*common("gdp", 0.99), own("gdp", 0.5)]).label,
+        verdict(cell(0.99), [cell(0.5, "alliance type", "any")]).label,
+        verdict(cell(0.99), [cell(0.5, "specification", "side-blind")]).label,
+        verdict(cell(0.99, decisions=3), []).label,
+        verdict(cell(0.99, status="failed"), []).label,
+    }
     assert made == set(cl.LABELS) - {cl.NOT_FITTED}
 
 
@@ -115,11 +132,21 @@ def test_plan_reads_the_declared_fits(root):
     from alliance_models.models.spec import load_model_specs
 
     specs = load_model_specs(root / "config" / "models.yaml")
-    cfg = {"model": "ussr_onset", "term": "$disparity", "any": "ussr_onset_any",
-           "specification": ["ussr_onset_nolargest", {"model": "ussr_onset_sideblind", "term": "common_mid_states"}]}
+    cfg = {
+        "model": "ussr_onset",
+        "term": "$disparity",
+        "any": "ussr_onset_any",
+        "specification": ["ussr_onset_nolargest", {"model": "ussr_onset_sideblind", "term": "common_mid_states"}],
+    }
     plan = cl.plan_directional(specs, cfg, "latent")
-    assert plan["primary"] == {"model": "ussr_onset-latent", "term": "log_latent_ratio", "axis": "primary",
-                               "label": "latent", "measure": "latent", "sample": "own"}
+    assert plan["primary"] == {
+        "model": "ussr_onset-latent",
+        "term": "log_latent_ratio",
+        "axis": "primary",
+        "label": "latent",
+        "measure": "latent",
+        "sample": "own",
+    }
     axes = pd.DataFrame(plan["strip"])
     meas = axes[axes.axis == "measure"]
     assert set(meas.model) == {f"ussr_onset-{m}-common" for m in ("cinc", "gdp", "milex", "latent")}
@@ -128,17 +155,26 @@ def test_plan_reads_the_declared_fits(root):
     assert len(samp) == 8 and set(samp["sample"]) == {"own", "common"}
     assert axes[axes.axis == "alliance type"].model.tolist() == ["ussr_onset_any-latent"]
     spec = axes[axes.axis == "specification"]
-    assert dict(zip(spec.model, spec.term)) == {"ussr_onset_nolargest-latent": "log_latent_ratio",
-                                                "ussr_onset_sideblind-latent": "common_mid_states"}
+    assert dict(zip(spec.model, spec.term)) == {
+        "ussr_onset_nolargest-latent": "log_latent_ratio",
+        "ussr_onset_sideblind-latent": "common_mid_states",
+    }
 
 
 def test_read_cell_from_a_summary():
-    summ = pd.DataFrame({"parameter": ["beta[x]"], "median": [0.3], "eti_5%": [-0.1], "eti_95%": [0.7],
-                         "p_positive": [0.9]})
-    c = cl.read_cell({"model": "m", "term": "x", "axis": "primary", "label": "l", "measure": "cinc", "sample": "own"},
-                     summ, {"status": "ok", "n_events": 51, "n_decisions": 12})
+    summ = pd.DataFrame(
+        {"parameter": ["beta[x]"], "median": [0.3], "eti_5%": [-0.1], "eti_95%": [0.7], "p_positive": [0.9]}
+    )
+    c = cl.read_cell(
+        {"model": "m", "term": "x", "axis": "primary", "label": "l", "measure": "cinc", "sample": "own"},
+        summ,
+        {"status": "ok", "n_events": 51, "n_decisions": 12},
+    )
     assert (c.median, c.lo, c.hi, c.p_positive, c.n_decisions) == (0.3, -0.1, 0.7, 0.9, 12)
     assert c.text() == "+0.30 [-0.10, +0.70], P(>0) 0.90, 12 decisions"
-    gone = cl.read_cell({"model": "m", "term": "y", "axis": "primary", "label": "l", "measure": "", "sample": "own"},
-                        summ, {"status": "ok"})
+    gone = cl.read_cell(
+        {"model": "m", "term": "y", "axis": "primary", "label": "l", "measure": "", "sample": "own"},
+        summ,
+        {"status": "ok"},
+    )
     assert gone.call() == cl.MISSING

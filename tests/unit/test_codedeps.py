@@ -11,13 +11,14 @@ def test_a_fit_does_not_run_the_reporting_code():
     assert f"{PKG}/stages/fit_bayes.py" in fit and f"{PKG}/__init__.py" in fit
     for reporting in ("plots.py", "report.py", "summaries.py", "registry.py", "figures.py", "claims.py"):
         assert f"{PKG}/{reporting}" not in fit, reporting
-    assert f"{PKG}/data/dyads.py" not in fit             # a fit reads its panel; it does not build it
+    assert f"{PKG}/data/dyads.py" not in fit  # a fit reads its panel; it does not build it
 
 
 def test_figures_and_report_run_the_plotting_code_and_panels_the_data_code():
     assert f"{PKG}/plots.py" in module_files("alliance_models.stages.model_figures")
-    assert f"{PKG}/plots.py" in module_files("alliance_models.stages.report") or \
-        f"{PKG}/report.py" in module_files("alliance_models.stages.report")
+    assert f"{PKG}/plots.py" in module_files("alliance_models.stages.report") or f"{PKG}/report.py" in module_files(
+        "alliance_models.stages.report"
+    )
     panel = set(module_files("alliance_models.stages.dyad_year"))
     assert {f"{PKG}/data/dyads.py", f"{PKG}/data/panel.py"} <= panel and f"{PKG}/plots.py" not in panel
 

@@ -4,7 +4,6 @@ import copy
 
 import pytest
 import yaml
-
 from alliance_models.config import load_sources, validate_config
 from alliance_models.errors import ConfigError
 
@@ -65,9 +64,23 @@ def test_all_problems_reported_together(config, schema):
 
 def test_sources_file_is_complete(root):
     sources = load_sources(root / "config" / "sources.yaml")
-    needed = {"nmc6", "nmc7", "maddison", "atop", "cow_states", "cow_majors", "cow_ddy",
-              "contiguity", "mindist", "cow_mid_dyadic", "cow_mid_directed", "gml_mid",
-              "td_rivalries", "tss_rivalries", "terrthreat"}
+    needed = {
+        "nmc6",
+        "nmc7",
+        "maddison",
+        "atop",
+        "cow_states",
+        "cow_majors",
+        "cow_ddy",
+        "contiguity",
+        "mindist",
+        "cow_mid_dyadic",
+        "cow_mid_directed",
+        "gml_mid",
+        "td_rivalries",
+        "tss_rivalries",
+        "terrthreat",
+    }
     assert needed <= set(sources)
     for name, entry in sources.items():
         assert entry["url"].startswith("https://"), name

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from alliance_models.data import dyads
 from alliance_models.errors import SourceFormatError
 from alliance_models.sources import read_rda
@@ -24,8 +23,18 @@ PS = "peacesciencer"
 
 @pytest.fixture(scope="module")
 def raw(mirror):
-    names = ["atop_alliance", "cow_contdir", "cow_mindist", "cow_mid_dirdisps", "gml_dirdisp", "tss_rivalries",
-             "td_rivalries", "terrthreat", "cow_majors", "cow_nmc"]
+    names = [
+        "atop_alliance",
+        "cow_contdir",
+        "cow_mindist",
+        "cow_mid_dirdisps",
+        "gml_dirdisp",
+        "tss_rivalries",
+        "td_rivalries",
+        "terrthreat",
+        "cow_majors",
+        "cow_nmc",
+    ]
     return {n: read_rda(mirror / PS / f"{n}.rda", n) for n in names}
 
 
@@ -148,9 +157,15 @@ def test_non_contiguous_pair_is_zero_inside_coverage(raw):
 
 
 def test_contiguity_year_rule_takes_closest_type():
-    c = pd.DataFrame({"ccode1": [1, 1], "ccode2": [2, 2], "conttype": [4.0, 1.0],
-                      "stdate": pd.to_datetime(["1900-01-01", "1905-07-01"]).date,
-                      "enddate": pd.to_datetime(["1905-06-01", "1910-12-01"]).date})
+    c = pd.DataFrame(
+        {
+            "ccode1": [1, 1],
+            "ccode2": [2, 2],
+            "conttype": [4.0, 1.0],
+            "stdate": pd.to_datetime(["1900-01-01", "1905-07-01"]).date,
+            "enddate": pd.to_datetime(["1905-06-01", "1910-12-01"]).date,
+        }
+    )
     out = dyads.add_contiguity(dyad_years(1, 2, [1904, 1905, 1906]), c)
     assert out["conttype"].tolist() == [4, 1, 1]
 
@@ -164,8 +179,9 @@ def test_mindist_either_order_and_coverage(raw):
 
 
 def test_majors(raw):
-    out = dyads.add_majors(frame([(365, 710, 1949), (365, 710, 1950), (365, 710, 2020), (365, 710, 2023)]),
-                           raw["cow_majors"])
+    out = dyads.add_majors(
+        frame([(365, 710, 1949), (365, 710, 1950), (365, 710, 2020), (365, 710, 2023)]), raw["cow_majors"]
+    )
     assert out["major1"].tolist()[:3] == [1, 1, 1]
     assert out["major2"].tolist()[:3] == [0, 1, 1]  # China a major power from 1950
     assert out[["major1", "major2"]].iloc[3].isna().all()
@@ -196,8 +212,16 @@ def test_capabilities_from_state_year(raw, state_year):
 
 def test_bremer_categories_and_zero_milex():
     # Invented state-year: CINC ratios to state 1 of exactly 3, 10 and 30 (binary fractions).
-    sy = pd.DataFrame({"ccode": [1, 2, 3, 4], "year": 2000, "cinc": [30 / 64, 10 / 64, 3 / 64, 1 / 64],
-                       "gdp": [1.0, 2.0, np.nan, 4.0], "milex": [5.0, 0.0, 1.0, 2.0], "tpop": 1.0})
+    sy = pd.DataFrame(
+        {
+            "ccode": [1, 2, 3, 4],
+            "year": 2000,
+            "cinc": [30 / 64, 10 / 64, 3 / 64, 1 / 64],
+            "gdp": [1.0, 2.0, np.nan, 4.0],
+            "milex": [5.0, 0.0, 1.0, 2.0],
+            "tpop": 1.0,
+        }
+    )
     out = dyads.add_capabilities(frame([(1, 2, 2000), (1, 3, 2000), (1, 4, 2000), (4, 1, 2000)]), sy)
     assert out["bremer_cat"].astype(str).tolist() == ["parity", "medium", "preponderance", "preponderance"]
     assert out["cinc_prop"].iloc[3] == pytest.approx(1 / 30)
@@ -292,7 +316,6 @@ def test_common_threat_constructed():
 def test_capability_change_over_five_years(mirror):
     import numpy as np
     import pandas as pd
-
     from alliance_models.data import dyads
     from alliance_models.sources import read_rda
 
@@ -303,7 +326,8 @@ def test_capability_change_over_five_years(mirror):
     frame = pd.DataFrame({"ccode1": [365, 365], "ccode2": [710, 710], "year": [1960, 1916]})
     out = dyads.add_capability_change(frame, sy, lag=5)
     expected = np.log(nmc.loc[(365, 1960), "cinc"] / nmc.loc[(710, 1960), "cinc"]) - np.log(
-        nmc.loc[(365, 1955), "cinc"] / nmc.loc[(710, 1955), "cinc"])
+        nmc.loc[(365, 1955), "cinc"] / nmc.loc[(710, 1955), "cinc"]
+    )
     assert out["log_cinc_ratio_change5"].iloc[0] == pytest.approx(expected)
     assert np.isnan(out["log_milex_ratio_change5"].iloc[1])  # 1911 GBP vs 1916 USD
     assert np.isnan(out["log_gdp_ratio_change5"]).all()
@@ -335,20 +359,31 @@ def constructed_side_mids():
 
 def test_side_threat_constructed():
     mids = constructed_side_mids()
-    f = frame([(1, 2, 2001), (1, 2, 2002), (1, 2, 2006), (1, 2, 2007), (2, 1, 2003), (1, 3, 2002),
-               (1, 5, 2002), (4, 5, 2002), (1, 2, 2000)])
+    f = frame(
+        [
+            (1, 2, 2001),
+            (1, 2, 2002),
+            (1, 2, 2006),
+            (1, 2, 2007),
+            (2, 1, 2003),
+            (1, 3, 2002),
+            (1, 5, 2002),
+            (4, 5, 2002),
+            (1, 2, 2000),
+        ]
+    )
     out = dyads.add_side_threat(f, mids, window=5, coverage=(1990, 2010))
     # 1 and 2: same side of dispute 10 in 2000-2001 -> co-belligerents in 2001..2006; common enemy: 3
     assert out["cobelligerent"].tolist()[:5] == [1, 1, 1, 0, 1]
     assert out["common_enemy"].tolist()[:5] == [1, 1, 1, 0, 1]
-    assert out["cobelligerent"].iloc[5] == 0              # 1 fought 3: opponents, not partners
+    assert out["cobelligerent"].iloc[5] == 0  # 1 fought 3: opponents, not partners
     # 1 and 5 were both on side B of dispute 11 in 2000, but 5 then fought 1 in the same dispute
     assert out["cobelligerent"].iloc[6] == 0 and out["common_enemy"].iloc[6] == 0
     # 4 and 5 fought in 2000 and sided in 2001, in one dispute: not co-belligerents
     assert out["cobelligerent"].iloc[7] == 0
-    assert out["cobelligerent"].iloc[8] == 0              # the current year is not in the window
+    assert out["cobelligerent"].iloc[8] == 0  # the current year is not in the window
     late = dyads.add_side_threat(frame([(1, 2, 2012), (1, 2, 1990)]), mids, window=5, coverage=(1990, 2010))
-    assert late["cobelligerent"].isna().all()             # t-1 outside the MID coverage
+    assert late["cobelligerent"].isna().all()  # t-1 outside the MID coverage
 
 
 def test_side_threat_known_rows(raw, mirror):
@@ -359,11 +394,11 @@ def test_side_threat_known_rows(raw, mirror):
     out = dyads.add_side_threat(f, mids, wars, window=5)
     # the USSR and Britain: allies in COW's Second World War from 1941
     assert out["cobelligerent"].iloc[0] == 1 and out["common_enemy"].iloc[0] >= 3
-    assert out["cobelligerent"].iloc[1] == 1              # and the United States
+    assert out["cobelligerent"].iloc[1] == 1  # and the United States
     # Finland 1948: fought the USSR in 1941-44; side-blind it shares 9 "common" MID states with it
     assert out["cobelligerent"].iloc[2] == 0 and out["common_enemy"].iloc[2] == 0
     assert out["cobelligerent"].iloc[3] == 0
-    assert out["cobelligerent"].iloc[4] == 1              # Finland and Germany, 1941 (war 139)
+    assert out["cobelligerent"].iloc[4] == 1  # Finland and Germany, 1941 (war 139)
     # MID 258 (the Second World War) puts the USSR against Britain in 1939 (Poland), so within it they are
     # opponents, not co-belligerents, although both are on side A from 1941; COW's war 139 has them allies
     m258 = mids[mids.dispnum == 258]
@@ -386,14 +421,20 @@ def test_load_wars_rejects_bad_sides(mirror):
 
 def test_bloc_constructed():
     # Invented: 3 is 1's rival 1995-2000; 2 holds a defence pledge with 3 in 1998 (ATOP rows both ways).
-    atop = pd.DataFrame([(2, 3, 1998, 1, 0, 0, 0, 0), (3, 2, 1998, 0, 0, 0, 0, 0), (4, 3, 1998, 0, 0, 0, 1, 0),
-                         (3, 4, 1998, 0, 0, 0, 1, 0)],
-                        columns=["ccode1", "ccode2", "year", *dyads.ATOP_COLUMNS])
+    atop = pd.DataFrame(
+        [
+            (2, 3, 1998, 1, 0, 0, 0, 0),
+            (3, 2, 1998, 0, 0, 0, 0, 0),
+            (4, 3, 1998, 0, 0, 0, 1, 0),
+            (3, 4, 1998, 0, 0, 0, 1, 0),
+        ],
+        columns=["ccode1", "ccode2", "year", *dyads.ATOP_COLUMNS],
+    )
     tss = pd.DataFrame({"ccode1": [1], "ccode2": [3], "start": [1995], "end": [2000]})
     f = frame([(1, 2, 1999), (1, 2, 1998), (1, 2, 2000), (1, 4, 1999), (5, 2, 1999), (1, 2, 2030)])
     out = dyads.add_bloc(f, atop, tss, atop_coverage=(1990, 2018), tss_coverage=(1990, 2020))
     v = out["partner_allied_with_rival"]
-    assert v.tolist()[:5] == [1, 0, 0, 0, 0]     # only the year after the pledge; non-aggression is not a pledge
+    assert v.tolist()[:5] == [1, 0, 0, 0, 0]  # only the year after the pledge; non-aggression is not a pledge
     assert np.isnan(v.iloc[5])
 
 
@@ -401,7 +442,7 @@ def test_bloc_known_rows(raw):
     f = frame([(365, 255, 1942), (365, 220, 1950), (365, 380, 1950)])
     out = dyads.add_bloc(f, raw["atop_alliance"], raw["tss_rivalries"])
     # Germany held the Tripartite pledge with Japan (a Soviet rival to 1945); France is NATO (the US, a rival)
-    assert out["partner_allied_with_rival"].tolist() == [1, 1, 0]   # neutral Sweden: 0
+    assert out["partner_allied_with_rival"].tolist() == [1, 1, 0]  # neutral Sweden: 0
 
 
 # ------------------------------------------------------------------ regime
@@ -426,10 +467,12 @@ def test_regime_from_polity(mirror):
     su = raw[(raw.scode == "USR") & (raw.year == 1950)].polity2.item()
     assert out["polity2_1"].iloc[0] == su and out["polity2_2"].iloc[0] == us
     assert out["polity_diff"].iloc[0] == abs(us - su)
-    assert np.isnan(out["polity2_2"].iloc[1]) and np.isnan(out["polity_diff"].iloc[1])   # Liechtenstein: not in Polity
+    assert np.isnan(out["polity2_2"].iloc[1]) and np.isnan(out["polity_diff"].iloc[1])  # Liechtenstein: not in Polity
 
 
 def test_log1p_mindist(raw):
     out = dyads.add_mindist(frame([(365, 375, 1950), (365, 2, 1950), (365, 2, 1880)]), raw["cow_mindist"])
-    assert out["log1p_mindist"].iloc[0] == 0 and np.isclose(out["log1p_mindist"].iloc[1], np.log1p(out["mindist"].iloc[1]))
+    assert out["log1p_mindist"].iloc[0] == 0 and np.isclose(
+        out["log1p_mindist"].iloc[1], np.log1p(out["mindist"].iloc[1])
+    )
     assert np.isnan(out["log1p_mindist"].iloc[2])

@@ -3,7 +3,6 @@
 import hashlib
 
 import pytest
-
 from alliance_models.errors import FetchError
 from alliance_models.fetch import fetch_source, resolve_mirror
 
@@ -97,4 +96,7 @@ def test_the_project_root_from_a_script_folder_snakemake_gives(tmp_path):
     (root / "workflow" / "scripts").mkdir()
     (tmp_path / "shared" / "data").mkdir(parents=True)
     assert project_root(root / "workflow" / "rules" / ".." / "scripts") == root.resolve()
-    assert resolve_mirror("auto", project_root(f"{root}/workflow/rules/../scripts")) == (tmp_path / "shared" / "data").resolve()
+    assert (
+        resolve_mirror("auto", project_root(f"{root}/workflow/rules/../scripts"))
+        == (tmp_path / "shared" / "data").resolve()
+    )

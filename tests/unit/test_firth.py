@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-
 from alliance_models.models import firth
 from alliance_models.models.firth import firth_logit, firth_lr_test
 
@@ -131,9 +130,7 @@ def test_endometrial_profile_cis_match_logistf(endo_fit):
     # NV separates (all 13 women with NV = 1 have HG = 1), yet Firth is finite.
     r = endo_fit
     assert r.converged and r.n == 79 and r.events == 30
-    np.testing.assert_allclose(
-        r.params, [3.77455951, 2.92927330, -0.03475175, -2.60416387], rtol=0, atol=3e-7
-    )
+    np.testing.assert_allclose(r.params, [3.77455951, 2.92927330, -0.03475175, -2.60416387], rtol=0, atol=3e-7)
     lower = [1.0825371, 0.6097244, -0.1244587, -4.3651832]
     upper = [7.20928050, 7.85463171, 0.04045547, -1.23272106]
     np.testing.assert_allclose(r.ci_lower, lower, rtol=0, atol=5e-8)
@@ -175,8 +172,15 @@ def test_quasi_separated_simulation_matches_logistf():
 def test_to_frame_is_tidy(endo_fit):
     f = endo_fit.to_frame()
     assert list(f.columns[:9]) == [
-        "term", "estimate", "std_error", "ci_lower", "ci_upper",
-        "odds_ratio", "or_ci_lower", "or_ci_upper", "p_value",
+        "term",
+        "estimate",
+        "std_error",
+        "ci_lower",
+        "ci_upper",
+        "odds_ratio",
+        "or_ci_lower",
+        "or_ci_upper",
+        "p_value",
     ]
     assert list(f["term"]) == ["(Intercept)", "NV", "PI", "EH"]
     np.testing.assert_allclose(f["odds_ratio"], np.exp(endo_fit.params))
@@ -292,9 +296,9 @@ def test_firthmodels_matches_estimates_and_cis_but_not_ses(endometrial, endo_fit
     """
     fm = pytest.importorskip("firthmodels.logistic")
     X, y = endometrial
-    m = fm.FirthLogisticRegression(
-        fit_intercept=False, backend="numpy", xtol=1e-8, gtol=1e-8, max_iter=100
-    ).fit(X.to_numpy(float), y.to_numpy())
+    m = fm.FirthLogisticRegression(fit_intercept=False, backend="numpy", xtol=1e-8, gtol=1e-8, max_iter=100).fit(
+        X.to_numpy(float), y.to_numpy()
+    )
     ci = m.conf_int(method="pl", tol=1e-8, max_iter=100)
     np.testing.assert_allclose(m.coef_, endo_fit.params, rtol=0, atol=1e-7)
     np.testing.assert_allclose(ci[:, 0], endo_fit.ci_lower, rtol=0, atol=1e-8)

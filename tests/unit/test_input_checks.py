@@ -8,7 +8,6 @@ import pandas as pd
 import pyreadr
 import pytest
 import yaml
-
 from alliance_models.config import config_source, load_sources, validate_config
 from alliance_models.data import maddison
 from alliance_models.errors import ConfigError, FetchError, SourceFormatError
@@ -31,11 +30,19 @@ def _rda(tmp_path, obj, df):
 def test_rda_without_the_declared_object_is_refused(tmp_path):
     content = _rda(tmp_path, "states_v2", pd.DataFrame({"ccode": [2.0]}))
     mirror, sha = _mirror_with(tmp_path, "s.rda", content)
-    entry = {"file": "d/s.rda", "url": "https://example.invalid/s.rda", "sha256": sha, "format": "rda",
-             "object": "cow_states"}
+    entry = {
+        "file": "d/s.rda",
+        "url": "https://example.invalid/s.rda",
+        "sha256": sha,
+        "format": "rda",
+        "object": "cow_states",
+    }
     dest = tmp_path / "out" / "s.rda"
-    with pytest.raises(FetchError, match=r"source 'toy': file 'd/s\.rda' .*R object 'cow_states' not found "
-                                         r"\(objects present: states_v2\)"):
+    with pytest.raises(
+        FetchError,
+        match=r"source 'toy': file 'd/s\.rda' .*R object 'cow_states' not found "
+        r"\(objects present: states_v2\)",
+    ):
         fetch_source("toy", entry, dest, mirror)
     assert not dest.exists() and list(dest.parent.iterdir()) == []
 
@@ -43,8 +50,13 @@ def test_rda_without_the_declared_object_is_refused(tmp_path):
 def test_declared_columns_are_required(tmp_path):
     content = b"ccode,year,milex_k\n2,1816,1\n"
     mirror, sha = _mirror_with(tmp_path, "n.csv", content)
-    entry = {"file": "d/n.csv", "url": "https://example.invalid/n.csv", "sha256": sha, "format": "csv",
-             "columns": ["ccode", "year", "milex"]}
+    entry = {
+        "file": "d/n.csv",
+        "url": "https://example.invalid/n.csv",
+        "sha256": sha,
+        "format": "csv",
+        "columns": ["ccode", "year", "milex"],
+    }
     dest = tmp_path / "out" / "n.csv"
     with pytest.raises(FetchError, match=r"source 'toy': file 'd/n\.csv' .*missing column\(s\) 'milex'"):
         fetch_source("toy", entry, dest, mirror)
@@ -56,8 +68,7 @@ def test_declared_columns_are_required(tmp_path):
 
 def test_text_where_rda_expected_is_refused(tmp_path):
     mirror, sha = _mirror_with(tmp_path, "t.rda", b"not R data\n")
-    entry = {"file": "d/t.rda", "url": "https://example.invalid/t.rda", "sha256": sha, "format": "rda",
-             "object": "x"}
+    entry = {"file": "d/t.rda", "url": "https://example.invalid/t.rda", "sha256": sha, "format": "rda", "object": "x"}
     with pytest.raises(FetchError, match=r"cannot be read as R data"):
         fetch_source("toy", entry, tmp_path / "out" / "t.rda", mirror)
 
@@ -96,8 +107,10 @@ def test_config_error_names_the_file_that_sets_the_key(root, tmp_path, monkeypat
 
 def test_mapping_unreadable_or_non_numeric(tmp_path):
     p = tmp_path / "m.csv"
-    p.write_text("iso3,maddison_name,ccode,start_year,end_year,decision,reason\n"
-                 "SUN,Former USSR,USSR,1922,1991.5,union,text code\n")
+    p.write_text(
+        "iso3,maddison_name,ccode,start_year,end_year,decision,reason\n"
+        "SUN,Former USSR,USSR,1922,1991.5,union,text code\n"
+    )
     with pytest.raises(SourceFormatError) as err:
         maddison.load_mapping(p)
     assert "row 2 (SUN): field 'ccode': 'USSR' is not a whole number" in str(err.value)

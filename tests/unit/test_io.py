@@ -4,7 +4,6 @@ import hashlib
 
 import pandas as pd
 import pytest
-
 from alliance_models import io
 
 
@@ -56,12 +55,17 @@ def test_idata_round_trip_keeps_every_group_and_skips_compressing_the_log_likeli
     import xarray as xr
 
     rng = np.random.default_rng(0)
-    post = xr.Dataset({"beta": (("chain", "draw", "coef"), rng.normal(size=(2, 50, 3)))},
-                      coords={"chain": [0, 1], "draw": np.arange(50), "coef": ["a", "b", "c"]})
-    ll = xr.Dataset({"y": (("chain", "draw", "obs"), rng.normal(size=(2, 10, 400)).astype("float32"))},
-                    coords={"chain": [0, 1], "draw": np.arange(0, 50, 5), "obs": np.arange(400)})
-    pp = xr.Dataset({"y": (("chain", "draw", "obs"), rng.integers(0, 2, (2, 10, 400)).astype("int8"))},
-                    coords=ll.coords)
+    post = xr.Dataset(
+        {"beta": (("chain", "draw", "coef"), rng.normal(size=(2, 50, 3)))},
+        coords={"chain": [0, 1], "draw": np.arange(50), "coef": ["a", "b", "c"]},
+    )
+    ll = xr.Dataset(
+        {"y": (("chain", "draw", "obs"), rng.normal(size=(2, 10, 400)).astype("float32"))},
+        coords={"chain": [0, 1], "draw": np.arange(0, 50, 5), "obs": np.arange(400)},
+    )
+    pp = xr.Dataset(
+        {"y": (("chain", "draw", "obs"), rng.integers(0, 2, (2, 10, 400)).astype("int8"))}, coords=ll.coords
+    )
     idata = az.InferenceData(posterior=post, log_likelihood=ll, posterior_predictive=pp)
     idata.attrs["model_spec"] = '{"name": "m"}'
     out = tmp_path / "posterior.nc"

@@ -18,15 +18,14 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import multivariate_normal, norm
-
 from alliance_models.data import latent
 from alliance_models.data.latent import DEFAULT_INDICATORS, fit_latent_capability, latent_ratio
+from scipy.stats import multivariate_normal, norm
 
 TRUE_LAM = {"cinc": 1.0, "gdp": 0.8, "milex": 1.3}
 TRUE_SD = {"cinc": 0.15, "gdp": 0.25, "milex": 0.30}
 TRUE_Q = 0.10
-YEARS = np.arange(1900, 1980)          # 80 years
+YEARS = np.arange(1900, 1980)  # 80 years
 N_STATES = 40
 BREAK_YEAR = 1940
 Z90 = float(norm.ppf(0.95))
@@ -66,7 +65,8 @@ def simulate(seed: int, smooth: bool = True) -> tuple[pd.DataFrame, pd.DataFrame
     T = len(YEARS)
     if smooth:
         theta = rng.normal(-4.0, 1.5, N_STATES)[:, None] + np.cumsum(
-            np.c_[np.zeros(N_STATES), rng.normal(0.0, TRUE_Q, (N_STATES, T - 1))], axis=1)
+            np.c_[np.zeros(N_STATES), rng.normal(0.0, TRUE_Q, (N_STATES, T - 1))], axis=1
+        )
     else:
         theta = rng.normal(-4.0, 1.5, (N_STATES, T))
     present = np.ones((N_STATES, T), dtype=bool)
@@ -74,7 +74,7 @@ def simulate(seed: int, smooth: bool = True) -> tuple[pd.DataFrame, pd.DataFrame
         present[s, : rng.integers(5, 40)] = False
     for s in range(8, 14):
         start, length = rng.integers(20, 60), rng.integers(3, 9)
-        present[s, start:start + length] = False
+        present[s, start : start + length] = False
     t = YEARS - YEARS[0]
     a = {
         "cinc": np.zeros(T),
@@ -96,11 +96,13 @@ def simulate(seed: int, smooth: bool = True) -> tuple[pd.DataFrame, pd.DataFrame
         cols[k][none] = np.nan
     ccode = np.repeat(np.arange(N_STATES) * 5 + 2, T).reshape(N_STATES, T)
     year = np.tile(YEARS, (N_STATES, 1))
-    df = pd.DataFrame({
-        "ccode": ccode[present].astype("int64"),
-        "year": year[present].astype("int64"),
-        **{k: v[present] for k, v in cols.items()},
-    })
+    df = pd.DataFrame(
+        {
+            "ccode": ccode[present].astype("int64"),
+            "year": year[present].astype("int64"),
+            **{k: v[present] for k, v in cols.items()},
+        }
+    )
     truth = pd.DataFrame({"ccode": df["ccode"], "year": df["year"], "theta": theta[present]})
     # shuffle rows: the fit must sort them itself
     order = rng.permutation(len(df))
@@ -126,6 +128,7 @@ def fit(sim):
 
 # 1. recovery, coverage and uncertainty on a simulated random-walk panel ---------
 
+
 def test_output_shape_order_and_diagnostics(sim, fit):
     df, _ = sim
     table, diag = fit
@@ -135,7 +138,7 @@ def test_output_shape_order_and_diagnostics(sim, fit):
     assert table["n_indicators"].dtype == "int64"
     expected = df[["ccode", "year"]].sort_values(["ccode", "year"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(table[["ccode", "year"]], expected)
-    json.dumps(diag, allow_nan=False)           # JSON-serialisable, no NaN
+    json.dumps(diag, allow_nan=False)  # JSON-serialisable, no NaN
     assert diag["converged"] and diag["iterations"] < 500
     assert diag["indicators"] == list(DEFAULT_INDICATORS)
     assert diag["n_state_years"] == len(df)
@@ -212,19 +215,25 @@ def test_latent_ratio(fit):
 
 # 2. the Kalman/RTS smoother equals a dense Gaussian computation ------------------
 
+
 @pytest.mark.parametrize("smooth", [True, False])
 def test_smoother_matches_dense_gaussian(smooth):
     rng = np.random.default_rng(7)
-    years = np.array([2000, 2001, 2002, 2005, 2006, 2007])          # gap of 3 years
+    years = np.array([2000, 2001, 2002, 2005, 2006, 2007])  # gap of 3 years
     lam = np.array([1.0, 0.7])
     sig2 = np.array([0.04, 0.09])
     q2, mu0, P0 = 0.02, -3.0, 2.0
     a_gdp = rng.normal(2.0, 0.3, len(years))
     x = np.c_[rng.normal(-3.0, 0.5, 6), rng.normal(0.0, 0.5, 6)]
     obs = np.array([[1, 1], [0, 1], [1, 0], [1, 1], [0, 0], [1, 0]], dtype=bool)
-    df = pd.DataFrame({"ccode": 710, "year": years,
-                       "cinc": np.where(obs[:, 0], np.exp(x[:, 0]), np.nan),
-                       "gdp": np.where(obs[:, 1], np.exp(x[:, 1]), np.nan)})
+    df = pd.DataFrame(
+        {
+            "ccode": 710,
+            "year": years,
+            "cinc": np.where(obs[:, 0], np.exp(x[:, 0]), np.nan),
+            "gdp": np.where(obs[:, 1], np.exp(x[:, 1]), np.nan),
+        }
+    )
     lay = latent._build_layout(df, ("cinc", "gdp"), "cinc")
     params = latent._Params(lam, np.vstack([np.zeros(6), a_gdp]), sig2, q2, mu0, P0)
     post = latent._e_step(lay, params, smooth)
@@ -254,6 +263,7 @@ def test_smoother_matches_dense_gaussian(smooth):
 
 # 3. the static model on data without time dependence -------------------------------
 
+
 def test_static_model_recovers_loadings():
     df, truth = simulate(seed=99, smooth=False)
     table, diag = fit_latent_capability(df, smooth=False)
@@ -268,6 +278,7 @@ def test_static_model_recovers_loadings():
 
 
 # 4. bad input ---------------------------------------------------------------------
+
 
 def test_bad_input_names_the_indicator(sim):
     df, _ = sim
@@ -284,9 +295,10 @@ def test_bad_input_names_the_indicator(sim):
 
 # 5. the year intercept absorbs a change of units ------------------------------------
 
+
 def test_year_intercepts_absorb_a_unit_switch(sim, fit):
     df, truth = sim
-    factor = 0.2   # e.g. GBP -> USD-like rescaling from BREAK_YEAR on
+    factor = 0.2  # e.g. GBP -> USD-like rescaling from BREAK_YEAR on
     switched = df.assign(milex=np.where(df["year"] >= BREAK_YEAR, df["milex"] * factor, df["milex"]))
     table, diag = fit_latent_capability(switched)
     table0, diag0 = fit
@@ -306,6 +318,7 @@ def test_year_intercepts_absorb_a_unit_switch(sim, fit):
 
 
 # the M-step maximises the expected complete-data log-likelihood ---------------------
+
 
 def _expected_complete_loglik(lay, p, post):
     """Q(p) = E[log p(x, theta | p)] under the given posterior, written out
@@ -337,12 +350,15 @@ def test_m_step_maximises_expected_complete_loglik(sim):
     rng = np.random.default_rng(3)
     for eps in (1e-4, -1e-4):
         for k in (1, 2):
-            lam = p.lam.copy(); lam[k] *= 1 + eps
+            lam = p.lam.copy()
+            lam[k] *= 1 + eps
             assert _expected_complete_loglik(lay, latent._Params(lam, p.a, p.sig2, p.q2, p.mu0, p.P0), post) < best
         for k in range(3):
-            sig2 = p.sig2.copy(); sig2[k] *= 1 + eps
+            sig2 = p.sig2.copy()
+            sig2[k] *= 1 + eps
             assert _expected_complete_loglik(lay, latent._Params(p.lam, p.a, sig2, p.q2, p.mu0, p.P0), post) < best
-        a = p.a.copy(); a[1:] += eps * rng.normal(size=a[1:].shape)
+        a = p.a.copy()
+        a[1:] += eps * rng.normal(size=a[1:].shape)
         assert _expected_complete_loglik(lay, latent._Params(p.lam, a, p.sig2, p.q2, p.mu0, p.P0), post) < best
         for field in ("q2", "P0"):
             kw = dict(lam=p.lam, a=p.a, sig2=p.sig2, q2=p.q2, mu0=p.mu0, P0=p.P0)
@@ -365,12 +381,15 @@ def test_heywood_case_is_flagged(sim):
 
 
 def test_latent_config_is_checked_when_the_workflow_loads():
-    from alliance_models.errors import ConfigError
     from alliance_models.data.latent import check_latent_config
+    from alliance_models.errors import ConfigError
 
     check_latent_config({"indicators": ["cinc", "gdp", "milex"], "anchor": "cinc"})
-    with pytest.raises(ConfigError, match=r"config file 'c\.yaml': key 'latent\.indicators\[1\]': 'gnp' is not a "
-                                          r"numeric column of the state-year table"):
+    with pytest.raises(
+        ConfigError,
+        match=r"config file 'c\.yaml': key 'latent\.indicators\[1\]': 'gnp' is not a "
+        r"numeric column of the state-year table",
+    ):
         check_latent_config({"indicators": ["cinc", "gnp"], "anchor": "cinc"}, "config file 'c.yaml'")
     with pytest.raises(ConfigError, match=r"key 'latent\.anchor': 'tpop' is not among latent\.indicators"):
         check_latent_config({"indicators": ["cinc", "gdp"], "anchor": "tpop"})

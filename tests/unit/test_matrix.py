@@ -2,7 +2,6 @@
 
 import numpy as np
 import pandas as pd
-
 from alliance_models.models.matrix import build_model_data, new_design
 from alliance_models.models.spec import ModelSpec
 
@@ -20,7 +19,7 @@ def test_new_rows_keep_the_training_parameters_of_stateful_transforms():
     np.testing.assert_allclose(X["scale(x)"], (new["x"] - x.mean()) / x.std())
     np.testing.assert_allclose(new_design(md, new.iloc[:1])["scale(x)"], X["scale(x)"].iloc[:1])
     np.testing.assert_allclose(X["I(x ** 2)"], new["x"] ** 2)
-    np.testing.assert_allclose(new_design(md, train), md.X)           # the fitted rows give the fitted design
+    np.testing.assert_allclose(new_design(md, train), md.X)  # the fitted rows give the fitted design
 
 
 def test_measurement_through_a_stateful_transform():
@@ -31,8 +30,13 @@ def test_measurement_through_a_stateful_transform():
     m = rng.normal(size=8)
     df["m1"], df["m2"], df["s1"], df["s2"] = m[df.c1], m[df.c2], 0.3, 0.3
     df["ratio"] = df.m1 - df.m2
-    meas = {"ratio": [{"mean": "m1", "sd": "s1", "unit": ["c1", "yr"]}, {"mean": "m2", "sd": "s2", "unit": ["c2", "yr"],
-                                                                       "sign": -1}]}
-    md = build_model_data(ModelSpec(name="s", data="x.csv", outcome="y", formula="y ~ scale(ratio)",
-                                    measurement=meas), df)
+    meas = {
+        "ratio": [
+            {"mean": "m1", "sd": "s1", "unit": ["c1", "yr"]},
+            {"mean": "m2", "sd": "s2", "unit": ["c2", "yr"], "sign": -1},
+        ]
+    }
+    md = build_model_data(
+        ModelSpec(name="s", data="x.csv", outcome="y", formula="y ~ scale(ratio)", measurement=meas), df
+    )
     np.testing.assert_allclose(md.measurement[0]["D"][:, 0], 1 / df["ratio"].std(ddof=0))

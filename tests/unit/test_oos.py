@@ -5,9 +5,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
-
 from alliance_models import oos
+from scipy import stats
 
 # 12 rows, 5 decisions (clusters), 3 events in 3 different decisions.
 #   cluster 1: p 0.1 0.2       y 0 0
@@ -44,8 +43,15 @@ def test_brier_and_log_score(scores):
     assert sum(sq) == pytest.approx(1.67)
     assert scores["brier"] == pytest.approx(1.67 / 12)
     # events at 0.4, 0.5, 0.3; non-events: four at 0.1, three at 0.2, one at 0.5, one at 0.4
-    ls = (math.log(0.4) + math.log(0.5) + math.log(0.3)
-          + 4 * math.log(0.9) + 3 * math.log(0.8) + math.log(0.5) + math.log(0.6)) / 12
+    ls = (
+        math.log(0.4)
+        + math.log(0.5)
+        + math.log(0.3)
+        + 4 * math.log(0.9)
+        + 3 * math.log(0.8)
+        + math.log(0.5)
+        + math.log(0.6)
+    ) / 12
     assert scores["log_score"] == pytest.approx(ls)
 
 
@@ -275,38 +281,73 @@ def _dict(**kw):
 
 
 def test_reading_too_few_decisions():
-    s = _dict(events=7, event_clusters=3, expected=140.0, expected_observed=20.0, auc=0.61,
-              log_skill_test_rate=-2.5, auc_lo=0.55, auc_hi=0.7)
+    s = _dict(
+        events=7,
+        event_clusters=3,
+        expected=140.0,
+        expected_observed=20.0,
+        auc=0.61,
+        log_skill_test_rate=-2.5,
+        auc_lo=0.55,
+        auc_hi=0.7,
+    )
     assert oos.reading(s, "ussr_onset") == (
         "ussr_onset: too few decisions to tell: the 7 held-out events come from only 3 decisions (fewer than 5), "
         "so neither ranking nor calibration can be judged; as point estimates it expected 140 events "
-        "(20x observed), AUC 0.61 and log-score skill -2.5 against the test period's own rate.")
+        "(20x observed), AUC 0.61 and log-score skill -2.5 against the test period's own rate."
+    )
 
 
 def test_reading_calibrated_and_discriminating():
-    s = _dict(events=40, event_clusters=25, expected=42.0, expected_observed=1.05, expected_observed_lo=0.8,
-              expected_observed_hi=1.3, auc=0.8, auc_lo=0.72, auc_hi=0.87, log_skill_test_rate=0.12,
-              log_skill_test_rate_lo=0.05, log_skill_test_rate_hi=0.2)
+    s = _dict(
+        events=40,
+        event_clusters=25,
+        expected=42.0,
+        expected_observed=1.05,
+        expected_observed_lo=0.8,
+        expected_observed_hi=1.3,
+        auc=0.8,
+        auc_lo=0.72,
+        auc_hi=0.87,
+        log_skill_test_rate=0.12,
+        log_skill_test_rate_lo=0.05,
+        log_skill_test_rate_hi=0.2,
+    )
     assert oos.reading(s, "m") == (
         "m: ranks events above non-events better than chance (AUC 0.8, 90% 0.72 to 0.87); "
         "is calibrated in the large (expected/observed 1.1, 90% 0.8 to 1.3); "
-        "beats the test period's own base rate in log score (skill 0.12, 90% 0.05 to 0.2).")
+        "beats the test period's own base rate in log score (skill 0.12, 90% 0.05 to 0.2)."
+    )
 
 
 def test_reading_over_predicting_twenty_fold():
-    s = _dict(events=30, event_clusters=12, expected=600.0, expected_observed=20.0, expected_observed_lo=14.0,
-              expected_observed_hi=31.0, auc=0.55, auc_lo=0.45, auc_hi=0.66, log_skill_test_rate=-1.5,
-              log_skill_test_rate_lo=-2.3, log_skill_test_rate_hi=-0.9)
+    s = _dict(
+        events=30,
+        event_clusters=12,
+        expected=600.0,
+        expected_observed=20.0,
+        expected_observed_lo=14.0,
+        expected_observed_hi=31.0,
+        auc=0.55,
+        auc_lo=0.45,
+        auc_hi=0.66,
+        log_skill_test_rate=-1.5,
+        log_skill_test_rate_lo=-2.3,
+        log_skill_test_rate_hi=-0.9,
+    )
     assert oos.reading(s, "m") == (
         "m: does not rank better than chance (the AUC interval includes 0.5: AUC 0.55, 90% 0.45 to 0.66); "
         "over-predicts, expecting 600 events against 30 observed (expected/observed 20, 90% 14 to 31); "
-        "scores worse than the test period's own base rate in log score (skill -1.5, 90% -2.3 to -0.9).")
+        "scores worse than the test period's own base rate in log score (skill -1.5, 90% -2.3 to -0.9)."
+    )
 
 
 def test_reading_no_events_and_from_scores():
     s = _dict(events=0, event_clusters=0, expected=3.2)
     assert oos.reading(s, "m") == (
-        "m: no held-out events, so neither ranking nor calibration can be scored (it expected 3.2 events).")
+        "m: no held-out events, so neither ranking nor calibration can be scored (it expected 3.2 events)."
+    )
     # the small fixture: 3 events from 3 decisions
     assert oos.reading(oos.score_holdout(small(), n_boot=0), "toy").startswith(
-        "toy: too few decisions to tell: the 3 held-out events come from only 3 decisions")
+        "toy: too few decisions to tell: the 3 held-out events come from only 3 decisions"
+    )

@@ -18,9 +18,7 @@ def test_pyproject_and_environment_agree(root):
     py = tomllib.loads((root / "pyproject.toml").read_text())["project"]
     pip_deps = dict(_split(r) for r in py["dependencies"] + py["optional-dependencies"]["test"])
     env = yaml.safe_load((root / "environment.yml").read_text())
-    conda = dict(
-        _split(d) for d in env["dependencies"] if isinstance(d, str) and not d.startswith(("python", "pip"))
-    )
+    conda = dict(_split(d) for d in env["dependencies"] if isinstance(d, str) and not d.startswith(("python", "pip")))
     conda = {CONDA_TO_PYPI.get(k, k): v for k, v in conda.items()}
     assert conda == pip_deps
     for name, spec in pip_deps.items():

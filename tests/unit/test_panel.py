@@ -6,7 +6,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from alliance_models.data import dyads, panel
 from alliance_models.data.states import load_system, system_years
 from alliance_models.errors import ConfigError
@@ -30,13 +29,22 @@ def inputs(mirror, tmp_path_factory):
     table.to_parquet(sy)
     latent = sy.with_name("latent_capability.parquet")
     fit_latent_capability(table, smooth=False, multistart=False)[0].to_parquet(latent)
-    files = {name: mirror / entry for name, entry in {
-        "atop": f"{PS}/atop_alliance.rda", "cow_ddy": f"{PS}/cow_ddy.rda", "cow_states": f"{PS}/cow_states.rda",
-        "cow_majors": f"{PS}/cow_majors.rda", "contiguity": f"{PS}/cow_contdir.rda",
-        "mindist": f"{PS}/cow_mindist.rda", "mids": f"{PS}/cow_mid_dirdisps.rda",
-        "tss": f"{PS}/tss_rivalries.rda", "td": f"{PS}/td_rivalries.rda", "terrthreat": f"{PS}/terrthreat.rda",
-        "wars": f"{PS}/cow_war_inter.rda",
-    }.items()}
+    files = {
+        name: mirror / entry
+        for name, entry in {
+            "atop": f"{PS}/atop_alliance.rda",
+            "cow_ddy": f"{PS}/cow_ddy.rda",
+            "cow_states": f"{PS}/cow_states.rda",
+            "cow_majors": f"{PS}/cow_majors.rda",
+            "contiguity": f"{PS}/cow_contdir.rda",
+            "mindist": f"{PS}/cow_mindist.rda",
+            "mids": f"{PS}/cow_mid_dirdisps.rda",
+            "tss": f"{PS}/tss_rivalries.rda",
+            "td": f"{PS}/td_rivalries.rda",
+            "terrthreat": f"{PS}/terrthreat.rda",
+            "wars": f"{PS}/cow_war_inter.rda",
+        }.items()
+    }
     return {**{k: str(v) for k, v in files.items()}, "state_year": str(sy), "latent": str(latent)}
 
 
@@ -58,8 +66,9 @@ def majors(mirror):
 @pytest.fixture(scope="module")
 def ussr(inputs, sources):
     """The default USSR panel, built the way the rule builds it."""
-    return panel.build_dyad_year_from_files(inputs, sources, "ussr", [365], {"start": 1816, "end": 2016}, "cow", 5,
-                                            eras=ERAS)
+    return panel.build_dyad_year_from_files(
+        inputs, sources, "ussr", [365], {"start": 1816, "end": 2016}, "cow", 5, eras=ERAS
+    )
 
 
 def rows(df, c1, c2):
@@ -231,7 +240,7 @@ def test_eras_on_the_panel(ussr):
     era = rows(df, 365, 710)["era"]
     assert era.loc[1917] == "tsarist" and era.loc[1922] == "soviet" and era.loc[1991] == "soviet"
     assert era.loc[1992] == "federation" and era.loc[2016] == "federation"
-    assert era.loc[1918:1921].isna().all()          # the civil war years are in no era
+    assert era.loc[1918:1921].isna().all()  # the civil war years are in no era
     assert meta["eras"] == {365: {"tsarist": [1816, 1917], "soviet": [1922, 1991], "federation": [1992, None]}}
     other = panel.assign_eras(np.array([2, 365]), np.array([1950, 1950]), ERAS)
     assert list(other) == ["all", "soviet"]
@@ -246,9 +255,9 @@ def test_decisions_cluster_one_year_of_onsets(ussr):
     assert (onsets.year == 1942).sum() == 18
     counts = {(r["era"], r["type"]): (r["onsets"], r["decisions"]) for r in meta["decisions"]}
     assert counts[("soviet", "defense")] == (54, 12)
-    assert counts[("tsarist", "defense")][0] + counts[("soviet", "defense")][0] + \
-        counts[("federation", "defense")][0] + counts.get(("(none)", "defense"), (0, 0))[0] == \
-        int((df.atop_defense_onset == 1).sum())
+    assert counts[("tsarist", "defense")][0] + counts[("soviet", "defense")][0] + counts[("federation", "defense")][
+        0
+    ] + counts.get(("(none)", "defense"), (0, 0))[0] == int((df.atop_defense_onset == 1).sum())
     # decision ids: one per focal state-year, on onset rows only
     assert set(onsets.decision_id) == {f"365-{y}" for y in onsets.year}
     any_type = (df[[f"{t}_onset" for t in dyads.ATOP_ALL]] == 1).any(axis=1)
@@ -270,24 +279,29 @@ def test_new_columns_on_known_rows(ussr):
     assert uk.loc[1942, "cobelligerent"] == 1 and uk.loc[1942, "common_enemy"] >= 1
     fin = rows(df, 365, 375)
     assert fin.loc[1948, "cobelligerent"] == 0 and fin.loc[1948, "common_enemy"] == 0
-    assert fin.loc[1948, "common_mid_states"] == 9          # the side-blind measure the issue quoted
-    assert rows(df, 365, 255).loc[1942, "partner_allied_with_rival"] == 1   # Germany, allied with Japan
+    assert fin.loc[1948, "common_mid_states"] == 9  # the side-blind measure the issue quoted
+    assert rows(df, 365, 255).loc[1942, "partner_allied_with_rival"] == 1  # Germany, allied with Japan
     chn = rows(df, 365, 710)
     assert chn.loc[1950, "polity_diff"] == abs(chn.loc[1950, "polity2_1"] - chn.loc[1950, "polity2_2"])
-    assert chn.loc[1950, "log1p_mindist"] == 0                # land border
+    assert chn.loc[1950, "log1p_mindist"] == 0  # land border
     assert np.isclose(uk.loc[1950, "log1p_mindist"], np.log1p(uk.loc[1950, "mindist"]))
 
 
-@pytest.mark.parametrize("eras, message", [
-    ({365: {"soviet": [1922, 1991], "cold": [1946, 1991]}},
-     r"panel\.eras\.365'.*'soviet' \(1922-1991\) and 'cold' \(1946-1991\) overlap"),
-    ({999: {"x": [1900, 1910]}}, r"panel\.eras\.999'.*not a COW state"),
-    ({365: {"Soviet": [1922, 1991]}}, r"panel\.eras\.365'.*lowercase identifier"),
-    ({365: {"all": [1922, 1991]}}, r"panel\.eras\.365'.*lowercase identifier other than 'all'"),
-    ({365: {"soviet": [1991, 1922]}}, r"panel\.eras\.365\.soviet'.*start 1991 is after end 1922"),
-    ({365: {"soviet": [1922]}}, r"panel\.eras\.365\.soviet'.*expected \[start, end\]"),
-    ({"USSR": {"soviet": [1922, 1991]}}, r"panel\.eras'.*'USSR' is not a COW state code"),
-])
+@pytest.mark.parametrize(
+    "eras, message",
+    [
+        (
+            {365: {"soviet": [1922, 1991], "cold": [1946, 1991]}},
+            r"panel\.eras\.365'.*'soviet' \(1922-1991\) and 'cold' \(1946-1991\) overlap",
+        ),
+        ({999: {"x": [1900, 1910]}}, r"panel\.eras\.999'.*not a COW state"),
+        ({365: {"Soviet": [1922, 1991]}}, r"panel\.eras\.365'.*lowercase identifier"),
+        ({365: {"all": [1922, 1991]}}, r"panel\.eras\.365'.*lowercase identifier other than 'all'"),
+        ({365: {"soviet": [1991, 1922]}}, r"panel\.eras\.365\.soviet'.*start 1991 is after end 1922"),
+        ({365: {"soviet": [1922]}}, r"panel\.eras\.365\.soviet'.*expected \[start, end\]"),
+        ({"USSR": {"soviet": [1922, 1991]}}, r"panel\.eras'.*'USSR' is not a COW state code"),
+    ],
+)
 def test_bad_eras_name_file_and_key(spells, eras, message):
     with pytest.raises(ConfigError, match=r"config file 'x\.yaml': key '" + message):
         panel.check_eras(eras, spells, where="config file 'x.yaml'")

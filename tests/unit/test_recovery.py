@@ -5,7 +5,6 @@ interval in at least 8 of 10 simulations (issue: models, done-when)."""
 import numpy as np
 import pandas as pd
 import pytest
-
 from alliance_models.models.bayes import fit_bayes
 from alliance_models.models.matrix import build_model_data
 from alliance_models.models.spec import ModelSpec
@@ -34,7 +33,9 @@ def test_bernoulli_recovery():
         eta = truth["alpha_orig"] + truth["x"] * x + truth["t"] * t
         y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
         spec = ModelSpec(name=f"rec{sim}", data="x.csv", outcome="y", formula="y ~ x + t")
-        idata = fit_bayes(build_model_data(spec, pd.DataFrame({"y": y, "x": x, "t": t})), SAMPLING, seed=sim, prior_draws=10)
+        idata = fit_bayes(
+            build_model_data(spec, pd.DataFrame({"y": y, "x": x, "t": t})), SAMPLING, seed=sim, prior_draws=10
+        )
         for k, v in truth.items():
             lo, hi = _interval(idata, "alpha_orig") if k == "alpha_orig" else _interval(idata, "beta_orig", {"coef": k})
             hits[k] += lo < v < hi
@@ -44,8 +45,8 @@ def test_bernoulli_recovery():
 @pytest.mark.slow
 def test_categorical_recovery():
     cats = ["a", "b", "c"]
-    alpha = np.array([0.3, -0.4])          # b, c vs a
-    beta = np.array([[1.0, -0.7]])         # slope of x for b, c
+    alpha = np.array([0.3, -0.4])  # b, c vs a
+    beta = np.array([[1.0, -0.7]])  # slope of x for b, c
     hits = {"alpha_b": 0, "alpha_c": 0, "x_b": 0, "x_c": 0}
     for sim in range(N_SIMS):
         rng = np.random.default_rng(2000 + sim)
@@ -55,8 +56,9 @@ def test_categorical_recovery():
         p = np.exp(eta) / np.exp(eta).sum(axis=1, keepdims=True)
         y = np.array([rng.choice(3, p=pi) for pi in p])
         df = pd.DataFrame({"y": np.array(cats)[y], "x": x})
-        spec = ModelSpec(name=f"cat{sim}", data="x.csv", outcome="y", formula="y ~ x", family="categorical",
-                         categories=cats)
+        spec = ModelSpec(
+            name=f"cat{sim}", data="x.csv", outcome="y", formula="y ~ x", family="categorical", categories=cats
+        )
         idata = fit_bayes(build_model_data(spec, df), SAMPLING, seed=sim, prior_draws=10)
         for j, c in enumerate(["b", "c"]):
             lo, hi = _interval(idata, "alpha_orig", {"category_free": c})
@@ -73,8 +75,8 @@ def test_centred_group_recovery():
     group terms): each group's own intercept and slope, and the common
     coefficient, inside their 90% intervals."""
     levels = [f"g{j}" for j in range(6)]
-    a = np.array([-0.8, -0.3, 0.0, 0.2, 0.4, 0.5])     # group intercept deviations
-    b = np.array([0.3, -0.2, 0.1, 0.0, -0.4, 0.2])     # group slope deviations of x
+    a = np.array([-0.8, -0.3, 0.0, 0.2, 0.4, 0.5])  # group intercept deviations
+    b = np.array([0.3, -0.2, 0.1, 0.0, -0.4, 0.2])  # group slope deviations of x
     alpha, beta_x, beta_t = -0.5, 0.7, -1.0
     hits = {"t": 0, **{f"int_{g}": 0 for g in levels}, **{f"x_{g}": 0 for g in levels}}
     for sim in range(N_SIMS):
@@ -85,8 +87,13 @@ def test_centred_group_recovery():
         eta = alpha + a[g] + (beta_x + b[g]) * x + beta_t * t
         y = (rng.random(g.size) < 1 / (1 + np.exp(-eta))).astype(int)
         df = pd.DataFrame({"y": y, "x": x, "t": t, "grp": np.array(levels)[g]})
-        spec = ModelSpec(name=f"grp{sim}", data="x.csv", outcome="y", formula="y ~ x + t",
-                         group=[{"by": "grp", "intercept": True, "slopes": ["x"], "parameterization": "centered"}])
+        spec = ModelSpec(
+            name=f"grp{sim}",
+            data="x.csv",
+            outcome="y",
+            formula="y ~ x + t",
+            group=[{"by": "grp", "intercept": True, "slopes": ["x"], "parameterization": "centered"}],
+        )
         md = build_model_data(spec, df)
         idata = fit_bayes(md, SAMPLING, seed=sim, prior_draws=10)
         post = idata.posterior
@@ -98,8 +105,7 @@ def test_centred_group_recovery():
         for j, lev in enumerate(levels):
             # original scale: slope = (beta + b_g) / sd(x); intercept = alpha + a_g - sum(slope * mean)
             slope = (post["beta"].sel(coef="x") + post["b_grp_x"].sel(grp_level=lev)) / sx
-            inter = (post["alpha"] + post["a_grp"].sel(grp_level=lev) - slope * mx
-                     - post["beta"].sel(coef="t") / st * mt)
+            inter = post["alpha"] + post["a_grp"].sel(grp_level=lev) - slope * mx - post["beta"].sel(coef="t") / st * mt
             for key, da, v in ((f"x_{lev}", slope, beta_x + b[j]), (f"int_{lev}", inter, alpha + a[j])):
                 q = np.quantile(da.values.ravel(), [0.05, 0.95])
                 hits[key] += q[0] < v < q[1]

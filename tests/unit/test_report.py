@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _report_fixture import SETTINGS, shared_project
+from alliance_models import claims as cl
+from alliance_models import registry, report
 from markupsafe import escape
 from PIL import Image
-
-from _report_fixture import SETTINGS, shared_project
-
-from alliance_models import claims as cl, registry, report
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,7 +52,7 @@ def test_registry_declares_each_file_once_with_its_caption():
         assert len(stems) == len(set(stems))
         assert {e.scope for e in entries} <= set(registry.SCOPES)
     for f in registry.FIGURES:
-        assert f.caption_file().is_file(), f.key                  # the one caption, an rst file
+        assert f.caption_file().is_file(), f.key  # the one caption, an rst file
         assert f.rule_caption() == f"../report/{f.caption}"
         assert (ROOT / "workflow" / "rules" / f.rule_caption()).resolve() == f.caption_file()
     assert registry.table("verdicts").caption_file().is_file()
@@ -74,13 +73,13 @@ def test_registry_names_real_frame_and_plot_functions():
 
 def test_rules_and_report_read_the_registry():
     """No figure, table or caption list of its own in the rules or report.py."""
-    smk = (ROOT / "workflow" / "rules" / "report.smk").read_text()
+    smk = "".join((ROOT / "workflow" / "rules" / f).read_text() for f in ("plan.smk", "report.smk"))
     assert "registry.figures(" in smk and "registry.tables(" in smk and "shown_in_full" in smk
     assert not re.search(r'caption\s*=\s*"\.\./report/', smk)
     assert "FIGURE_CAPTIONS" not in smk and "MODEL_TABLES" not in smk
     src = (ROOT / "workflow" / "alliance_models" / "report.py").read_text()
-    assert "Standardized effects: posterior mean" not in src    # the captions live in the rst files only
-    assert "<table" not in src and "<figure" not in src and "<h2" not in src   # the markup is the templates'
+    assert "Standardized effects: posterior mean" not in src  # the captions live in the rst files only
+    assert "<table" not in src and "<figure" not in src and "<h2" not in src  # the markup is the templates'
 
 
 def test_every_caption_renders_as_snakemake_report_does():
@@ -108,8 +107,18 @@ def test_captions_render_in_snakemake_report():
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)
     for e in [*registry.FIGURES, registry.table("verdicts")]:
-        sm = Snakemake(InputFiles(), OutputFiles(), Params(), Wildcards(fromdict={"model": "some_model-cinc"}), 1, {},
-                       Log(), config, "rule", None)
+        sm = Snakemake(
+            InputFiles(),
+            OutputFiles(),
+            Params(),
+            Wildcards(fromdict={"model": "some_model-cinc"}),
+            1,
+            {},
+            Log(),
+            config,
+            "rule",
+            None,
+        )
         rst = env.from_string(e.caption_file().read_text()).render(snakemake=sm, categories=[], files=[])
         body = publish_parts(rst, writer_name="html", settings_overrides={"report_level": 2, "halt_level": 2})["body"]
         assert body.startswith("<p>") and "{{" not in body, e.key
@@ -182,12 +191,21 @@ def test_findings_come_first(project, html):
     text = _text(html)
     anchors = re.findall(r'<section id="([^"]+)">', text)
     assert anchors[:2] == ["findings", "verdicts"]
-    assert {"balancing", "different", "surface", "cases", "oos", "models", "diagnostics", "appendix",
-            "provenance"} <= set(anchors)
+    assert {
+        "balancing",
+        "different",
+        "surface",
+        "cases",
+        "oos",
+        "models",
+        "diagnostics",
+        "appendix",
+        "provenance",
+    } <= set(anchors)
     findings = _section(html, "findings")
     ids = re.findall(r'<p class="finding" id="finding-([^"]+)">', findings)
-    assert ids == ["disparity", "threat", "narrowing", "balancing", "ussr_different"]    # verdict-table order
-    assert "<b>depends on measure</b>" in findings and "**" not in findings             # markdown bold -> <b>
+    assert ids == ["disparity", "threat", "narrowing", "balancing", "ussr_different"]  # verdict-table order
+    assert "<b>depends on measure</b>" in findings and "**" not in findings  # markdown bold -> <b>
     md = project["md"].read_text()
     assert md.startswith("# alliance-models: summary\n\n## Findings\n")
     assert md.index("## Findings") < md.index("## Verdicts") < md.index("## Out of sample")
@@ -212,9 +230,9 @@ def test_verdict_table(html):
     assert len(secondary) == 2 and all("the seeds&#39; own coding, checked" in s for s in secondary)
     assert "b-not-supported" in secondary[0] and "b-supported" in secondary[1]
     # the decision rule, from the claims module, with this run's settings
-    assert "depends on sample" in sec and "<tt class=\"docutils literal\">prob</tt> = 0.95" in sec
-    assert "<tt class=\"docutils literal\">min_decisions</tt> = 10" in sec
-    assert "One disparity measure" not in sec             # the fixture has two
+    assert "depends on sample" in sec and '<tt class="docutils literal">prob</tt> = 0.95' in sec
+    assert '<tt class="docutils literal">min_decisions</tt> = 10' in sec
+    assert "One disparity measure" not in sec  # the fixture has two
 
 
 def test_robustness_strips(html):
@@ -222,11 +240,11 @@ def test_robustness_strips(html):
     strips = dict(re.findall(r'<h4 id="strip-([^"]+)">.*?<tbody>(.*?)</tbody>', sec, re.S))
     assert set(strips) == {"disparity", "threat", "narrowing"}
     d = strips["disparity"]
-    assert d.count("<tr") == 11                          # 9 cells of evidence + 2 of the seeds' coding
-    assert "without the largest multilateral cluster" in d and "<b>FIT FAILED</b>" in d   # a failed fit, marked
-    assert 'class="missing-row"' in d and "not fitted" in d                               # a fit not there
+    assert d.count("<tr") == 11  # 9 cells of evidence + 2 of the seeds' coding
+    assert "without the largest multilateral cluster" in d and "<b>FIT FAILED</b>" in d  # a failed fit, marked
+    assert 'class="missing-row"' in d and "not fitted" in d  # a fit not there
     assert "[+0.14, +0.74]" in d and "negative" in d
-    assert re.search(r"<th>P\(&lt; 0\)</th>", sec)       # narrowing expects a negative sign: P(< 0)
+    assert re.search(r"<th>P\(&lt; 0\)</th>", sec)  # narrowing expects a negative sign: P(< 0)
 
 
 def test_one_measure_note():
@@ -234,8 +252,15 @@ def test_one_measure_note():
     assert report.measures_of(strips) == ["latent"]
     env = report.environment()
     out = env.get_template("sections/verdicts.html.j2").render(
-        claims=[], rule="", labels=[], one_measure=True, measures=["latent"], verdict_caption="",
-        secondary_label=report.SECONDARY, interval="90%")
+        claims=[],
+        rule="",
+        labels=[],
+        one_measure=True,
+        measures=["latent"],
+        verdict_caption="",
+        secondary_label=report.SECONDARY,
+        interval="90%",
+    )
     assert "One disparity measure (latent) in this run" in out and "cannot show that the measures disagree" in out
 
 
@@ -251,10 +276,10 @@ def test_balancing_section(html):
     sec = _section(html, "balancing")
     assert "<h2>Threat without balancing: RUS (Soviet era) and CHN</h2>" in sec
     assert "14 (11 new, 3 deepening) in 410 dyad-years, from 12 decisions" in sec
-    assert "USA 1960, UKG 1964, FRN 1971, JPN 1978" in sec          # partners named from COW
+    assert "USA 1960, UKG 1964, FRN 1971, JPN 1978" in sec  # partners named from COW
     assert "1962 (2 onsets with adversaries)" in sec and "toy-case-07 (290, 1966)" in sec
     assert "P(replicated ≥ observed) 0.64" in sec and "b-supported" in sec
-    assert "1954</td><td>0.5" in sec                                 # the recomputed threat scores
+    assert "1954</td><td>0.5" in sec  # the recomputed threat scores
 
 
 def test_difference_section(html):
@@ -269,13 +294,13 @@ def test_out_of_sample_section(project, html):
     scores = pd.read_csv(project["tables"] / "oos_scores.csv")
     assert list(scores["model"]) == ["ussr_onset_oos", *project["forecasts"]]
     for r in scores.itertuples():
-        assert str(escape(r.reading)) in sec                      # the generated sentence per model
+        assert str(escape(r.reading)) in sec  # the generated sentence per model
     assert sec.count("<tr><td>ussr_") == 3 and "0.81 [0.74, 0.88]" in sec
-    fc = sec[sec.index('<h3 id="forecast">'):]
+    fc = sec[sec.index('<h3 id="forecast">') :]
     assert fc.startswith('<h3 id="forecast">Yu&#39;s forecast for post-Soviet Russia</h3>')  # from the description
     assert "Does the framework carry over" in fc and fc.count("<h4>") == 2
     assert "over-predicted" in fc and "under-predicted" in fc and "onsets expected" in fc
-    assert "b-not-supported" in fc                                         # carries_over, as a badge
+    assert "b-not-supported" in fc  # carries_over, as a badge
 
 
 def test_model_sections_and_diagnostics(project, html):
@@ -289,7 +314,7 @@ def test_model_sections_and_diagnostics(project, html):
     for col in ("attempts", "ladder", "leapfrog_steps", "nuts_s", "n_decisions", "reasons"):
         assert f">{col}</th>" in diag, col
     assert all(m in diag for m in project["refits"]) and diag.count('class="failed-row"') >= 2
-    assert "0.9: failed; 0.99: failed" in diag and ">15<" in diag        # the ladder and the telemetry
+    assert "0.9: failed; 0.99: failed" in diag and ">15<" in diag  # the ladder and the telemetry
     prov = _section(html, "provenance")
     assert "config sha256" in prov and "run time" in prov and "Sampler seeds per model" in prov
 
@@ -310,15 +335,26 @@ def test_another_focal_state_is_named_from_the_configuration(project):
 
 
 def test_status_line_says_when_chains_were_continued():
-    base = {"status": "ok", "max_rhat": 1.002, "min_ess_bulk": 431.0, "min_ess_tail": 980.0, "divergences": 0,
-            "chains": 2, "n_obs": 14666, "reasons": [], "n_events": 54, "n_decisions": 12}
+    base = {
+        "status": "ok",
+        "max_rhat": 1.002,
+        "min_ess_bulk": 431.0,
+        "min_ess_tail": 980.0,
+        "divergences": 0,
+        "chains": 2,
+        "n_obs": 14666,
+        "reasons": [],
+        "n_events": 54,
+        "n_decisions": 12,
+    }
     line = report.fit_status({**base, "draws": 2650, "draws_first": 1000})
     assert line["ok"] and "2 chains x 2650 draws, continued from 1000 until the gate passed; 14666 rows" in line["text"]
     assert "54 events from 12 decisions" in line["text"]
     assert "continued" not in report.fit_status({**base, "draws": 1000, "draws_first": 1000})["text"]
-    assert "continued" not in report.fit_status({**base, "draws": 1000})["text"]          # older diagnostics.json
-    failed = report.fit_status({**base, "status": "failed", "reasons": ["min bulk ESS 310 < 400"], "draws": 4000,
-                                "draws_first": 1000})
+    assert "continued" not in report.fit_status({**base, "draws": 1000})["text"]  # older diagnostics.json
+    failed = report.fit_status(
+        {**base, "status": "failed", "reasons": ["min bulk ESS 310 < 400"], "draws": 4000, "draws_first": 1000}
+    )
     assert not failed["ok"] and "failed the convergence gate" in failed["text"] and "min bulk ESS 310" in failed["text"]
 
 
@@ -331,4 +367,4 @@ def test_model_tables(project):
     fb = pd.read_csv(t / "cases_allied-cinc-freqbayes.csv", keep_default_na=False, na_values=[""])
     assert {"Intercept", "log_cinc_ratio", "threat_high"} <= set(fb["term"]) and fb["freq_estimate"].notna().all()
     cal = pd.read_csv(t / "cases_category-calibration.csv")
-    assert cal.empty and "observed_rate" in cal.columns            # a categorical model has no calibration bins
+    assert cal.empty and "observed_rate" in cal.columns  # a categorical model has no calibration bins

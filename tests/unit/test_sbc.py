@@ -4,7 +4,6 @@ seeds, settings checks, and one real simulation per model."""
 import numpy as np
 import pandas as pd
 import pytest
-
 from alliance_models.errors import ConfigError
 from alliance_models.sbc import (
     batch_sims,
@@ -21,15 +20,35 @@ from alliance_models.sbc import (
 )
 
 SETTINGS = {
-    "models": ["logit_varying_intercept", "categorical"], "n_sims": 200, "n_batches": 20, "n_obs": 200,
-    "n_groups": 10, "n_predictors": 2, "n_categories": 3, "draws": 500, "tune": 500, "chains": 2,
-    "target_accept": 0.9, "n_ranks": 99, "n_bins": 20, "seed_offset": 0,
+    "models": ["logit_varying_intercept", "categorical"],
+    "n_sims": 200,
+    "n_batches": 20,
+    "n_obs": 200,
+    "n_groups": 10,
+    "n_predictors": 2,
+    "n_categories": 3,
+    "draws": 500,
+    "tune": 500,
+    "chains": 2,
+    "target_accept": 0.9,
+    "n_ranks": 99,
+    "n_bins": 20,
+    "seed_offset": 0,
 }
 
 
 def _ranks_table(ranks, L=99, name="theta"):
-    return pd.DataFrame({"model": "toy", "sim": range(len(ranks)), "parameter": name, "rank": ranks, "n_ranks": L,
-                         "divergences": 0, "min_ess_bulk": 1000.0})
+    return pd.DataFrame(
+        {
+            "model": "toy",
+            "sim": range(len(ranks)),
+            "parameter": name,
+            "rank": ranks,
+            "n_ranks": L,
+            "divergences": 0,
+            "min_ess_bulk": 1000.0,
+        }
+    )
 
 
 def _conjugate_ranks(post_sd_factor: float, n_sims=400, L=99, seed=1):
@@ -94,13 +113,16 @@ def test_batches_cover_every_simulation_once_and_seeds_do_not_depend_on_batching
     assert a[0] != a[1]
 
 
-@pytest.mark.parametrize("change,key", [
-    ({"n_bins": 7}, "sbc.n_bins"),
-    ({"draws": 40}, "sbc.draws"),
-    ({"n_batches": 300}, "sbc.n_batches"),
-    ({"models": ["poisson"]}, "sbc.models"),
-    ({"n_groups": 500}, "sbc.n_groups"),
-])
+@pytest.mark.parametrize(
+    "change,key",
+    [
+        ({"n_bins": 7}, "sbc.n_bins"),
+        ({"draws": 40}, "sbc.draws"),
+        ({"n_batches": 300}, "sbc.n_batches"),
+        ({"models": ["poisson"]}, "sbc.models"),
+        ({"n_groups": 500}, "sbc.n_groups"),
+    ],
+)
 def test_settings_errors_name_the_key(change, key):
     check_sbc_settings(SETTINGS)
     with pytest.raises(ConfigError, match=rf"key '{key}'"):
@@ -125,14 +147,19 @@ def test_design_is_the_model_the_pipeline_builds():
     assert md.groups[0]["by"] == "g" and len(md.groups[0]["levels"]) == 4
     md2 = sbc_model_data("logit_varying_intercept", {**SETTINGS, "n_obs": 40, "n_groups": 4}, design_seed=3)
     assert np.array_equal(md.X.to_numpy(), md2.X.to_numpy())
-    mc = sbc_model_data("categorical", {**SETTINGS, "n_obs": 30}, priors={"coefficients": {"dist": "normal", "sigma": 0.5}})
+    mc = sbc_model_data(
+        "categorical", {**SETTINGS, "n_obs": 30}, priors={"coefficients": {"dist": "normal", "sigma": 0.5}}
+    )
     assert mc.categories == ["c0", "c1", "c2"] and mc.spec.priors["coefficients"]["sigma"] == 0.5
 
 
-@pytest.mark.parametrize("model,labels", [
-    ("logit_varying_intercept", {"alpha", "beta[x1]", "beta[x2]", "sd_a_g", "a_g[g0]", "a_g[g1]", "a_g[g2]"}),
-    ("categorical", {"alpha[c1]", "alpha[c2]", "beta[x1, c1]", "beta[x1, c2]", "beta[x2, c1]", "beta[x2, c2]"}),
-])
+@pytest.mark.parametrize(
+    "model,labels",
+    [
+        ("logit_varying_intercept", {"alpha", "beta[x1]", "beta[x2]", "sd_a_g", "a_g[g0]", "a_g[g1]", "a_g[g2]"}),
+        ("categorical", {"alpha[c1]", "alpha[c2]", "beta[x1, c1]", "beta[x1, c2]", "beta[x2, c1]", "beta[x2, c2]"}),
+    ],
+)
 def test_one_simulation_ranks_every_scalar_parameter(model, labels):
     s = {**SETTINGS, "n_obs": 30, "n_groups": 3, "draws": 60, "tune": 60, "n_ranks": 19, "n_bins": 4}
     md = sbc_model_data(model, s, design_seed=5)

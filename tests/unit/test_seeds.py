@@ -9,7 +9,6 @@ from pathlib import Path
 import pandas as pd
 import pyreadr
 import pytest
-
 from alliance_models.errors import PipelineError, SourceFormatError
 from alliance_models.seeds import (
     OUTPUT_COLUMNS,
@@ -37,9 +36,7 @@ def small_state_year(mirror: Path) -> pd.DataFrame:
     mad = pd.concat([chn, sun])
     mad = mad[mad["year"].between(1940, 1980)]
     mad = mad.assign(ccode=mad["ccode"].astype("int64"), gdp=mad["gdppc"] * mad["pop"] / 1000)
-    sy = nmc[["ccode", "year", "milex", "tpop"]].merge(
-        mad[["ccode", "year", "gdp"]], on=["ccode", "year"], how="outer"
-    )
+    sy = nmc[["ccode", "year", "milex", "tpop"]].merge(mad[["ccode", "year", "gdp"]], on=["ccode", "year"], how="outer")
     sy["milex_currency"] = ["GBP_thousands" if y < 1914 else "USD_thousands_current" for y in sy["year"]]
     return sy.sort_values(["ccode", "year"]).reset_index(drop=True)
 
@@ -129,7 +126,10 @@ def test_paper_levels_reproduce_printed_figures_within_rounding(result):
         ("Table 2", T2_RATIO, "1954", 8, 100 * 35.00 / 441.60),
         ("Table 2", T2_RATIO, "1957", 9, 100 * 59.72 / 629.00),
         (
-            "Table 3", "1960", "China growth", 101,
+            "Table 3",
+            "1960",
+            "China growth",
+            101,
             100 * ((11.34 * 59.72) / (15.08 * 22.32) - 1),
         ),
         ("Table 3", "1970", "USSR growth", 72, 100 * ((13.00 * 1000.00) / (12.00 * 629.00) - 1)),
@@ -281,10 +281,10 @@ def test_formula_may_only_reference_levels(tmp_path):
     replace_line(
         path,
         '"100 * gdp_nominal[710, 1955] / gdp_nominal[365, 1955]"',
-        '"__import__(\'os\').getcwd()"',
+        "\"__import__('os').getcwd()\"",
     )
     with pytest.raises(SeedTableError, match=r"moura_derivations\.csv.*field 'formula'.*not allowed"):
         load_seed_tables(seeds)
-    replace_line(path, '"__import__(\'os\').getcwd()"', '"100 * gdp_nominal[710, 1954] / gdp_nominal[365, 1954]"')
+    replace_line(path, "\"__import__('os').getcwd()\"", '"100 * gdp_nominal[710, 1954] / gdp_nominal[365, 1954]"')
     with pytest.raises(SeedTableError, match=r"field 'formula'.*gdp_nominal\[710, 1954\] is not a printed level"):
         load_seed_tables(seeds)

@@ -6,7 +6,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from alliance_models.models.firth import firth_logit
 from alliance_models.models.separation import detect_separation
 

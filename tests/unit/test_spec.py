@@ -3,7 +3,6 @@
 import pandas as pd
 import pytest
 import yaml
-
 from alliance_models.errors import ConfigError
 from alliance_models.models.spec import check_columns, load_model_specs, select_rows
 
@@ -53,7 +52,9 @@ def test_impossible_prior(tmp_path):
 
 
 def test_formula_outcome_mismatch_and_syntax(tmp_path):
-    with pytest.raises(ConfigError, match=r"model 'm1': field 'formula': left-hand side 'y' is not the outcome 'allied'"):
+    with pytest.raises(
+        ConfigError, match=r"model 'm1': field 'formula': left-hand side 'y' is not the outcome 'allied'"
+    ):
         load_model_specs(_write(tmp_path, [dict(BASE, formula="y ~ x")]))
     with pytest.raises(ConfigError, match=r"model 'm1': field 'formula': cannot parse"):
         load_model_specs(_write(tmp_path, [dict(BASE, formula="allied ~ x +* (")]))
@@ -99,8 +100,13 @@ def test_columns_checked_at_load_for_pipeline_tables_and_user_files(tmp_path):
     csv.write_text("y,x\n0,1\n1,2\n")
     models = [
         dict(BASE, name="on_cases", formula="allied ~ log_cinc_ratio + not_a_column"),
-        dict(BASE, name="on_panel", data="dyad_year_ussr", outcome="atop_any_onset",
-             formula="atop_any_onset ~ log_cinc_ratio + I(conttype == 1) + missing_one"),
+        dict(
+            BASE,
+            name="on_panel",
+            data="dyad_year_ussr",
+            outcome="atop_any_onset",
+            formula="atop_any_onset ~ log_cinc_ratio + I(conttype == 1) + missing_one",
+        ),
         dict(BASE, name="on_csv", data=str(csv), outcome="y", formula="y ~ x + z"),
     ]
     specs = load_model_specs(_write(tmp_path, models))
@@ -117,11 +123,14 @@ def test_columns_checked_at_load_for_pipeline_tables_and_user_files(tmp_path):
     assert len(lines) == 3 and all(l.strip().startswith("models file 'config/mine.yaml': model '") for l in lines)
 
 
-@pytest.mark.parametrize("field,extra", [
-    ("formula", {"formula": "allied ~ $disparity + threat_high"}),
-    ("subset", {"subset": "year >= $start"}),
-    ("drop", {"drop": {"threat": ["$threat"]}}),
-])
+@pytest.mark.parametrize(
+    "field,extra",
+    [
+        ("formula", {"formula": "allied ~ $disparity + threat_high"}),
+        ("subset", {"subset": "year >= $start"}),
+        ("drop", {"drop": {"threat": ["$threat"]}}),
+    ],
+)
 def test_placeholder_without_variants_is_named(tmp_path, field, extra):
     with pytest.raises(ConfigError) as err:
         load_model_specs(_write(tmp_path, [dict(BASE, **extra)]))
@@ -131,8 +140,12 @@ def test_placeholder_without_variants_is_named(tmp_path, field, extra):
 
 
 def test_drop_adds_reduced_models(tmp_path):
-    m = dict(BASE, formula="allied ~ $d * t", variants={"d": {"cinc": "log_cinc"}},
-             drop={"disparity": ["$d", "$d:t"], "threat": ["t", "$d:t"]})
+    m = dict(
+        BASE,
+        formula="allied ~ $d * t",
+        variants={"d": {"cinc": "log_cinc"}},
+        drop={"disparity": ["$d", "$d:t"], "threat": ["t", "$d:t"]},
+    )
     specs = {s.name: s for s in load_model_specs(_write(tmp_path, [m]))}
     assert set(specs) == {"m1-cinc", "m1-cinc--drop-disparity", "m1-cinc--drop-threat"}
     r = specs["m1-cinc--drop-disparity"]
@@ -146,7 +159,6 @@ def test_drop_adds_reduced_models(tmp_path):
 
 def test_reduced_model_keeps_the_full_models_rows(tmp_path):
     import numpy as np
-
     from alliance_models.models.matrix import build_model_data
 
     m = dict(BASE, formula="allied ~ x + t", drop={"x": ["x"]})
@@ -167,8 +179,14 @@ def test_formula_may_use_bare_log(tmp_path):
 
 
 def _user_frame():
-    return pd.DataFrame({"allied": [0, 1, 1, 0, 1], "x": [0.5, -1.25, 2.0, 3.5, 0.0],
-                         "t": [1, 0, 1, 1, 0], "partner": ["a", "b", "a", "c", "b"]})
+    return pd.DataFrame(
+        {
+            "allied": [0, 1, 1, 0, 1],
+            "x": [0.5, -1.25, 2.0, 3.5, 0.0],
+            "t": [1, 0, 1, 1, 0],
+            "partner": ["a", "b", "a", "c", "b"],
+        }
+    )
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".tsv", ".parquet", ".dta", ".rda", ".rds"])
@@ -176,11 +194,9 @@ def test_user_data_in_common_formats_is_read_checked_and_fitted(tmp_path, suffix
     """A model may point at a CSV, TSV, parquet, Stata or R file: its columns
     are checked when the models file loads and the fit reads the same rows."""
     import pyreadr
-
-    from alliance_models.models.matrix import build_model_data
     from alliance_models.models.checks import check_all_columns
-    from alliance_models.models.spec import read_user_table
-    from alliance_models.models.spec import load_model_frame
+    from alliance_models.models.matrix import build_model_data
+    from alliance_models.models.spec import load_model_frame, read_user_table
 
     df = _user_frame()
     path = tmp_path / f"mine{suffix}"
@@ -205,8 +221,7 @@ def test_user_data_in_common_formats_is_read_checked_and_fitted(tmp_path, suffix
     md = build_model_data(specs[0], got)
     assert md.coef_names == ["x", "t"] and len(md.y) == 5 and md.groups[0]["levels"] == ["a", "b", "c"]
     with pytest.raises(ConfigError, match=rf"model 'm1': field 'formula': column 'zz' is not in '{path.name}'"):
-        check_all_columns(load_model_specs(_write(tmp_path, [dict(BASE, data=path.name,
-                                                                   formula="allied ~ x + zz")])))
+        check_all_columns(load_model_specs(_write(tmp_path, [dict(BASE, data=path.name, formula="allied ~ x + zz")])))
 
 
 def test_unreadable_user_data_names_model_field_and_file(tmp_path, monkeypatch):
@@ -226,17 +241,29 @@ def test_unreadable_user_data_names_model_field_and_file(tmp_path, monkeypatch):
         load_model_frame(specs[0], "gone.dta")
 
 
-@pytest.mark.parametrize("model,message", [
-    (dict(formula="allied ~ x + c"),
-     r"field 'formula': on the 5 rows fitted, the design matrix has rank 2 < 3 columns: column\(s\) 'c'"),
-    (dict(formula="allied ~ x + I(2 * x)"), r"field 'formula': .*column\(s\) 'I\(2 \* x\)' are all zero or linear"),
-    (dict(outcome="t3", formula="t3 ~ x"),
-     r"field 'outcome': bernoulli needs 0/1 values in 't3', found 2 at row 2 \(1 such row\(s\)\)"),
-    (dict(formula="allied ~ x", subset="partner > 3"), r"field 'subset': cannot evaluate 'partner > 3' on the data"),
-    (dict(formula="allied ~ x", subset="x > 100"), r"field 'data': no complete rows left"),
-    (dict(outcome="partner", formula="partner ~ x", family="categorical", categories=["a", "b"]),
-     r"field 'outcome': value 'c' at row 3 is not among categories \['a', 'b'\]"),
-])
+@pytest.mark.parametrize(
+    "model,message",
+    [
+        (
+            dict(formula="allied ~ x + c"),
+            r"field 'formula': on the 5 rows fitted, the design matrix has rank 2 < 3 columns: column\(s\) 'c'",
+        ),
+        (dict(formula="allied ~ x + I(2 * x)"), r"field 'formula': .*column\(s\) 'I\(2 \* x\)' are all zero or linear"),
+        (
+            dict(outcome="t3", formula="t3 ~ x"),
+            r"field 'outcome': bernoulli needs 0/1 values in 't3', found 2 at row 2 \(1 such row\(s\)\)",
+        ),
+        (
+            dict(formula="allied ~ x", subset="partner > 3"),
+            r"field 'subset': cannot evaluate 'partner > 3' on the data",
+        ),
+        (dict(formula="allied ~ x", subset="x > 100"), r"field 'data': no complete rows left"),
+        (
+            dict(outcome="partner", formula="partner ~ x", family="categorical", categories=["a", "b"]),
+            r"field 'outcome': value 'c' at row 3 is not among categories \['a', 'b'\]",
+        ),
+    ],
+)
 def test_a_user_file_model_that_cannot_be_fitted_fails_when_the_workflow_loads(tmp_path, monkeypatch, model, message):
     """A user's file exists before the run, so its models are built at load
     time: the error names the models file, the model and the field, and no
@@ -253,8 +280,12 @@ def test_a_user_file_model_that_cannot_be_fitted_fails_when_the_workflow_loads(t
 def test_config_variants_keep_only_the_labels_asked_for(tmp_path):
     """config `variants`: a model with that dimension keeps those labels (and
     their reduced models); models without it are untouched."""
-    m = dict(BASE, formula="allied ~ $d + t", variants={"d": {"cinc": "x", "gdp": "x2", "milex": "x3"}},
-             drop={"disparity": ["$d"]})
+    m = dict(
+        BASE,
+        formula="allied ~ $d + t",
+        variants={"d": {"cinc": "x", "gdp": "x2", "milex": "x3"}},
+        drop={"disparity": ["$d"]},
+    )
     plain = dict(BASE, name="m2")
     path = _write(tmp_path, [m, plain])
     names = sorted(s.name for s in load_model_specs(path, {"d": ["cinc", "milex"]}))
@@ -283,25 +314,45 @@ def test_quick_config_is_valid_and_fits_every_model_under_the_primary_measure(ro
     cfg = validate_config(cfg, root / "config" / "config.schema.json")
     specs = load_model_specs(root / "config" / "models.yaml", cfg["variants"])
     full = load_model_specs(root / "config" / "models.yaml")
-    assert {s.base for s in full} - {s.base for s in specs} == {"cases_category"}     # categorical: no latent
-    assert all(s.variant in ({}, {"disparity": "latent"}, {"change": "cinc"}, {"disparity": "latent", "type": "defense"},
-                             {"disparity": "latent", "type": "any"}) for s in specs)
+    assert {s.base for s in full} - {s.base for s in specs} == {"cases_category"}  # categorical: no latent
+    assert all(
+        s.variant
+        in (
+            {},
+            {"disparity": "latent"},
+            {"change": "cinc"},
+            {"disparity": "latent", "type": "defense"},
+            {"disparity": "latent", "type": "any"},
+        )
+        for s in specs
+    )
     assert len(specs) == 23 and len(full) == 93
 
 
 def test_common_sample_refits_each_variant_on_the_rows_every_measure_has(tmp_path):
-    m = dict(BASE, formula="allied ~ $d + t", sample="common", drop={"d": ["$d"]},
-             variants={"d": {"cinc": "log_cinc", "gdp": "np.log(gdp)"}})
+    m = dict(
+        BASE,
+        formula="allied ~ $d + t",
+        sample="common",
+        drop={"d": ["$d"]},
+        variants={"d": {"cinc": "log_cinc", "gdp": "np.log(gdp)"}},
+    )
     specs = {s.name: s for s in load_model_specs(_write(tmp_path, [m]))}
     assert set(specs) == {"m1-cinc", "m1-gdp", "m1-cinc--drop-d", "m1-gdp--drop-d", "m1-cinc-common", "m1-gdp-common"}
     common = specs["m1-cinc-common"]
     assert common.complete_on == ["gdp", "log_cinc"] and common.variant == {"d": "cinc", "sample": "common"}
     assert common.drop == {} and specs["m1-cinc"].complete_on == []
-    frame = pd.DataFrame({"allied": [1, 0, 1, 0, 1, 0, 1], "log_cinc": [0.1, 0.2, None, 0.3, 0.5, 0.7, 0.2],
-                          "gdp": [1.0, None, 2.0, 3.0, 2.5, 1.5, 4.0], "t": [0, 1, 0, 1, 1, 0, 0]})
+    frame = pd.DataFrame(
+        {
+            "allied": [1, 0, 1, 0, 1, 0, 1],
+            "log_cinc": [0.1, 0.2, None, 0.3, 0.5, 0.7, 0.2],
+            "gdp": [1.0, None, 2.0, 3.0, 2.5, 1.5, 4.0],
+            "t": [0, 1, 0, 1, 1, 0, 0],
+        }
+    )
     from alliance_models.models.matrix import build_model_data
 
-    assert list(build_model_data(common, frame).rows) == [0, 3, 4, 5, 6]          # both measures present
+    assert list(build_model_data(common, frame).rows) == [0, 3, 4, 5, 6]  # both measures present
     assert list(build_model_data(specs["m1-cinc"], frame).rows) == [0, 1, 3, 4, 5, 6]
     with pytest.raises(ConfigError, match=r"model 'm2': field 'sample': 'common' needs variants"):
         load_model_specs(_write(tmp_path, [dict(BASE, name="m2", sample="common")]))

@@ -3,7 +3,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-
 from alliance_models.data import maddison, nmc, states
 from alliance_models.data.state_year import COLUMNS, build_state_year
 from alliance_models.errors import SourceFormatError
@@ -62,9 +61,7 @@ def test_one_row_per_cow_state_year(state_year, raw):
     # NMC 7.0 has one row per system member-year: the two must agree exactly
     n7 = raw["nmc7"]
     assert len(state_year) == len(n7)
-    assert set(zip(state_year.ccode, state_year.year)) == set(
-        zip(n7.ccode.astype(int), n7.year.astype(int))
-    )
+    assert set(zip(state_year.ccode, state_year.year)) == set(zip(n7.ccode.astype(int), n7.year.astype(int)))
 
 
 def test_ussr_and_russia_mapping(state_year, raw):

@@ -4,9 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from _report_fixture import MODELS_YAML, TRUTH, fake_idata, toy_cases, toy_dyads, toy_table4
-
 from alliance_models import summaries as sm
 
 
@@ -56,7 +54,7 @@ def test_ame_matches_a_direct_computation(specs, cases):
     direct = (p(X_hi) - p(X_lo)).mean(axis=1)
     row = ame[ame["factor"] == "disparity"].iloc[0]
     assert row["ame_mean"] == pytest.approx(direct.mean(), rel=1e-9)
-    assert row["ame_lo"] > 0 and row["p_positive"] == 1.0          # known positive sign
+    assert row["ame_lo"] > 0 and row["p_positive"] == 1.0  # known positive sign
     assert row["draws"] == 200 and row["n_rows"] == len(cases)
     # the threat AME moves threat_high 0 -> 1
     assert "threat_high 0->1 (p25->p75)" in ame[ame["factor"] == "threat"].iloc[0]["shift"]
@@ -74,8 +72,11 @@ def test_ame_categorical_sums_to_zero(specs, cases):
 def test_effect_factors_fallback_skips_polynomial_families(specs):
     from dataclasses import replace
 
-    s = replace(specs["ussr_onset_oos"], drop={},
-                formula="y ~ log_cinc_ratio + mid_prior + spell + spell_sq + spell_cu + I(conttype == 1)")
+    s = replace(
+        specs["ussr_onset_oos"],
+        drop={},
+        formula="y ~ log_cinc_ratio + mid_prior + spell + spell_sq + spell_cu + I(conttype == 1)",
+    )
     f = sm.effect_factors(s, ["log_cinc_ratio", "mid_prior", "spell", "spell_sq", "spell_cu", "conttype"])
     assert f == {"log_cinc_ratio": ["log_cinc_ratio"], "mid_prior": ["mid_prior"]}
 
@@ -91,15 +92,17 @@ def test_loo_prefers_the_model_with_the_real_effect(specs, cases):
     red_spec = specs["cases_allied-cinc--drop-threat"]
     md = build_model_data(red_spec, cases)
     red = fake_idata(md, {"alpha": 1.0, "beta": {}}, rng, draws=400)
-    loo = sm.loo_comparison(full.name, full.idata, "ok", [{"label": "threat", "name": red_spec.name,
-                                                          "idata": red, "status": "ok"}])
+    loo = sm.loo_comparison(
+        full.name, full.idata, "ok", [{"label": "threat", "name": red_spec.name, "idata": red, "status": "ok"}]
+    )
     row = loo.iloc[0]
     assert row["delta_elpd"] < -2 * row["delta_se"] < 0
     assert row["n_obs"] == len(cases) and row["draws"] == 800
     assert row["k_bad_full"] >= 0 and np.isfinite(row["k_max_full"])
     # a failed reduced fit is flagged
-    loo2 = sm.loo_comparison(full.name, full.idata, "ok", [{"label": "threat", "name": red_spec.name,
-                                                           "idata": red, "status": "failed"}])
+    loo2 = sm.loo_comparison(
+        full.name, full.idata, "ok", [{"label": "threat", "name": red_spec.name, "idata": red, "status": "failed"}]
+    )
     assert "not a finding" in loo2.iloc[0]["note"]
 
 
@@ -117,7 +120,7 @@ def test_calibration_bins_and_jeffreys_bounds():
     y[-3:] = 1
     cal = sm.calibration_bins(p, y, bins=10)
     assert len(cal) == 10 and cal["n"].sum() == 100 and cal["events"].sum() == 3
-    assert (cal.loc[cal["events"] == 0, "rate_lo"] == 0).all()          # the bound at an observed 0
+    assert (cal.loc[cal["events"] == 0, "rate_lo"] == 0).all()  # the bound at an observed 0
     assert (cal["rate_lo"] <= cal["observed_rate"]).all() and (cal["observed_rate"] <= cal["rate_hi"]).all()
 
 
@@ -134,7 +137,11 @@ def test_group_slope_contrast_recovers_the_known_difference(specs):
     c = sm.group_slope_contrasts(fit.idata, fit.spec, 365)
     row = c[c["term"] == "log_cinc_ratio"].iloc[0]
     assert row["diff_mean"] == pytest.approx(1.0, abs=0.05) and row["p_positive"] == 1.0
-    assert c[c["term"] == "common_mid_states"].iloc[0]["diff_lo"] < 0 < c[c["term"] == "common_mid_states"].iloc[0]["diff_hi"]
+    assert (
+        c[c["term"] == "common_mid_states"].iloc[0]["diff_lo"]
+        < 0
+        < c[c["term"] == "common_mid_states"].iloc[0]["diff_hi"]
+    )
     assert sm.group_slope_contrasts(fit.idata, fit.spec, 999).empty
     slopes = sm.group_slopes(fit.idata, fit.spec)
     assert set(slopes["level"]) == {"2", "200", "365", "710"}
@@ -164,7 +171,7 @@ def test_surface_and_case_predictions(specs, cases):
     g = sm.surface_grid(fit, "log_cinc_ratio", "threat_high", n=10, max_draws=50)
     assert len(g) == 20 and set(g["y"]) == {0.0, 1.0} and g["draws"].iloc[0] == 50
     hi = g[g["y"] == 1].sort_values("x")["p_mean"].to_numpy()
-    assert (np.diff(hi) > 0).all()                                  # known positive disparity effect
+    assert (np.diff(hi) > 0).all()  # known positive disparity effect
     pred = sm.case_predictions(fit, {710: "CHN"}, {"ccode1": 365, "ccode2": 710, "years": [1950, 1954, 1957, 1969]})
     assert pred["p_mean"].is_monotonic_increasing and len(pred) == len(cases)
     assert pred["annotated"].sum() == 4

@@ -43,8 +43,21 @@ YU_CELLS = {
 }
 
 CASE_COLUMNS = [
-    "case_id", "file", "item", "focal", "partners", "year", "end_year", "event", "allied",
-    "threat", "expert_disparity", "expert_threat", "expert_note", "category", "sources",
+    "case_id",
+    "file",
+    "item",
+    "focal",
+    "partners",
+    "year",
+    "end_year",
+    "event",
+    "allied",
+    "threat",
+    "expert_disparity",
+    "expert_threat",
+    "expert_note",
+    "category",
+    "sources",
 ]
 
 
@@ -63,8 +76,10 @@ def _construct_mapping(loader, node, deep=False):
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                "while constructing a mapping", node.start_mark,
-                f"found duplicate key '{key}' (first at line {seen[key] + 1})", key_node.start_mark,
+                "while constructing a mapping",
+                node.start_mark,
+                f"found duplicate key '{key}' (first at line {seen[key] + 1})",
+                key_node.start_mark,
             )
         seen[key] = key_node.start_mark.line
     return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
@@ -254,7 +269,12 @@ def validate_case_files(
             both = [c for c in threat if c in partners]
             if both:
                 bad("threat", f"{', '.join(map(str, both))} also named as a partner")
-            if ok("category") and ok("event") and case["category"] == "no_alliance" and EVENTS_ALLIED[case["event"]] == 1:
+            if (
+                ok("category")
+                and ok("event")
+                and case["category"] == "no_alliance"
+                and EVENTS_ALLIED[case["event"]] == 1
+            ):
                 bad(
                     "category",
                     f"no_alliance contradicts event '{case['event']}' (an alliance was made, held or "
@@ -274,23 +294,25 @@ def validate_case_files(
                         )
             if len(problems) == n_before:
                 expert = case["expert"]
-                rows.append({
-                    "case_id": case["id"],
-                    "file": str(path),
-                    "item": n,
-                    "focal": int(focal),
-                    "partners": [int(c) for c in partners],
-                    "year": int(year),
-                    "end_year": int(case["end_year"]) if case.get("end_year") is not None else pd.NA,
-                    "event": case["event"],
-                    "allied": EVENTS_ALLIED[case["event"]],
-                    "threat": [int(c) for c in threat],
-                    "expert_disparity": expert["disparity"],
-                    "expert_threat": expert["threat"],
-                    "expert_note": expert["note"],
-                    "category": case["category"],
-                    "sources": list(case["sources"]),
-                })
+                rows.append(
+                    {
+                        "case_id": case["id"],
+                        "file": str(path),
+                        "item": n,
+                        "focal": int(focal),
+                        "partners": [int(c) for c in partners],
+                        "year": int(year),
+                        "end_year": int(case["end_year"]) if case.get("end_year") is not None else pd.NA,
+                        "event": case["event"],
+                        "allied": EVENTS_ALLIED[case["event"]],
+                        "threat": [int(c) for c in threat],
+                        "expert_disparity": expert["disparity"],
+                        "expert_threat": expert["threat"],
+                        "expert_note": expert["note"],
+                        "category": case["category"],
+                        "sources": list(case["sources"]),
+                    }
+                )
     if problems:
         raise CaseError(
             f"{len(problems)} problem(s) in the case files; nothing downstream is run until they are fixed:\n  "
@@ -324,11 +346,7 @@ def case_partner_rows(cases: pd.DataFrame) -> pd.DataFrame:
 
 def case_threat_rows(cases: pd.DataFrame) -> pd.DataFrame:
     """One row per (case, named threat): case_id, ccode1 (focal), ccode2 (threat), year."""
-    rows = [
-        (r.case_id, int(r.focal), int(t), int(r.year))
-        for r in cases.itertuples(index=False)
-        for t in r.threat
-    ]
+    rows = [(r.case_id, int(r.focal), int(t), int(r.year)) for r in cases.itertuples(index=False) for t in r.threat]
     out = pd.DataFrame(rows, columns=["case_id", "ccode1", "ccode2", "year"])
     for c in ("ccode1", "ccode2", "year"):
         out[c] = out[c].astype("int64")
@@ -397,18 +415,24 @@ ENCODED_DOCS = {
     "threat_cinc_ccode": "named threat with the largest CINC",
     "threat_mid": "threat measure (iii): 1 if any named threat had a MID with the focal state in the prior window",
     "threat_mid_hostlev": "threat measure (iii): highest hostility level (1-5) of those MIDs, 0 if none",
-    "threat_tss_rival": "threat measure (iv): 1 if any named threat is a TSS strategic rival of the focal state in the year",
+    "threat_tss_rival": (
+        "threat measure (iv): 1 if any named threat is a TSS strategic rival of the focal state in the year"
+    ),
     "power_cinc_rel": "Walt aggregate power: partner/focal CINC",
     "power_gdp_rel": "Walt aggregate power: partner/focal Maddison GDP",
     "power_tpop_rel": "Walt aggregate power: partner/focal population",
     "conttype": "Walt proximity: COW direct contiguity type (0 none, 1 land, 2-5 water up to 12/24/150/400 miles)",
     "mindist": "Walt proximity: minimum distance in km (cshapes; from 1886)",
-    "milex2_growth5": "Walt offensive capability: partner milex growth over 5 years (t-5 to t); NaN across the 1914 currency change",
+    "milex2_growth5": (
+        "Walt offensive capability: partner milex growth over 5 years (t-5 to t); NaN across the 1914 currency change"
+    ),
     "milex1_growth5": "focal milex growth over 5 years, for comparison",
     "mid_prior": "1 if focal and partner had a MID in the prior window",
     "mid_prior_count": "number of such MIDs",
     "mid_prior_hostlev": "highest hostility level of such MIDs, 0 if none",
-    "mid_prior_init2": "Walt offensive intentions: MIDs the partner initiated against the focal state in the prior window",
+    "mid_prior_init2": (
+        "Walt offensive intentions: MIDs the partner initiated against the focal state in the prior window"
+    ),
     "mid_prior_init2_hostlev": "Walt offensive intentions: highest hostility level of those, 0 if none",
     "tss_rival": "1 if focal and partner are TSS strategic rivals in the year",
     "atop_defense": "ATOP defence obligation in force between focal and partner in the year",
@@ -421,11 +445,28 @@ ENCODED_DOCS = {
 
 # Indicators whose missing values are counted (identifiers and codes are never missing).
 INDICATORS = [
-    "cinc_ratio", "gdp_ratio", "milex_ratio", "seed_gdp_ratio",
-    "threat_cinc", "threat_cinc_rel", "threat_mid", "threat_mid_hostlev", "threat_tss_rival",
-    "cinc2", "gdp2", "tpop2", "power_cinc_rel", "power_gdp_rel", "power_tpop_rel",
-    "conttype", "mindist", "milex2", "milex2_growth5",
-    "mid_prior_init2", "mid_prior_init2_hostlev", "atop_any",
+    "cinc_ratio",
+    "gdp_ratio",
+    "milex_ratio",
+    "seed_gdp_ratio",
+    "threat_cinc",
+    "threat_cinc_rel",
+    "threat_mid",
+    "threat_mid_hostlev",
+    "threat_tss_rival",
+    "cinc2",
+    "gdp2",
+    "tpop2",
+    "power_cinc_rel",
+    "power_gdp_rel",
+    "power_tpop_rel",
+    "conttype",
+    "mindist",
+    "milex2",
+    "milex2_growth5",
+    "mid_prior_init2",
+    "mid_prior_init2_hostlev",
+    "atop_any",
 ]
 THREAT_INDICATORS = ["threat_cinc", "threat_cinc_rel", "threat_mid", "threat_mid_hostlev", "threat_tss_rival"]
 
@@ -451,13 +492,15 @@ def seed_gdp_levels(seed_dir: str | os.PathLike) -> pd.DataFrame:
         return pd.DataFrame(columns=SEED_GDP_COLUMNS)
     df = pd.concat(printed, ignore_index=True)
     df = df[(df["variable"] == SEED_GDP_VARIABLE) & (df["kind"] == "level") & df["value"].notna()]
-    out = pd.DataFrame({
-        "ccode": df["country"].astype("int64").to_numpy(),
-        "year": df["year"].astype("int64").to_numpy(),
-        "seed_gdp": df["value"].astype("float64").to_numpy(),
-        "seed_gdp_unit": df["unit"].astype("str").to_numpy(),
-        "seed_gdp_label": [_seed_short_label(s, t) for s, t in zip(df["source"], df["table"])],
-    })
+    out = pd.DataFrame(
+        {
+            "ccode": df["country"].astype("int64").to_numpy(),
+            "year": df["year"].astype("int64").to_numpy(),
+            "seed_gdp": df["value"].astype("float64").to_numpy(),
+            "seed_gdp_unit": df["unit"].astype("str").to_numpy(),
+            "seed_gdp_label": [_seed_short_label(s, t) for s, t in zip(df["source"], df["table"])],
+        }
+    )
     dup = out.duplicated(["ccode", "year"])
     if dup.any():
         log.warning("seed GDP: %d (ccode, year) printed by more than one table; the first is used", int(dup.sum()))
@@ -472,9 +515,11 @@ def _match_seed_gdp(frame: pd.DataFrame, levels: pd.DataFrame | None, max_gap: i
     """
     n = len(frame)
     out = {
-        "seed_gdp1": np.full(n, np.nan), "seed_gdp2": np.full(n, np.nan),
+        "seed_gdp1": np.full(n, np.nan),
+        "seed_gdp2": np.full(n, np.nan),
         "seed_gdp_year": np.full(n, np.nan),
-        "seed_gdp_label": np.array([""] * n, dtype=object), "seed_gdp_unit": np.array([""] * n, dtype=object),
+        "seed_gdp_label": np.array([""] * n, dtype=object),
+        "seed_gdp_unit": np.array([""] * n, dtype=object),
     }
     if levels is None or levels.empty:
         return out
@@ -626,25 +671,30 @@ def encode_cases(
     the case year (nearest; ties to the earlier year).
     """
     pairs = case_partner_rows(cases)
-    measured = measure_dyads(pairs, state_year, mids=mids, tss=tss, contdir=contdir, mindist=mindist,
-                             atop=atop, window=window)
+    measured = measure_dyads(
+        pairs, state_year, mids=mids, tss=tss, contdir=contdir, mindist=mindist, atop=atop, window=window
+    )
     seed = _match_seed_gdp(pairs, seed_gdp, seed_gdp_max_gap)
     threats = measure_threats(cases, state_year, mids=mids, tss=tss, window=window)
 
     meta = cases.set_index("case_id")
     ids = pairs["case_id"]
-    out = pd.DataFrame({
-        "case_id": ids.astype("str"),
-        "ccode1": pairs["ccode1"], "ccode2": pairs["ccode2"], "year": pairs["year"],
-        "end_year": pd.array(meta["end_year"].reindex(ids).to_numpy(), dtype="Int64"),
-        "partner_no": pairs["partner_no"],
-        "n_partners": meta["partners"].map(len).reindex(ids).astype("int64").to_numpy(),
-        "event": meta["event"].reindex(ids).to_numpy(),
-        "allied": meta["allied"].reindex(ids).astype("int64").to_numpy(),
-        "category": meta["category"].reindex(ids).to_numpy(),
-        "expert_disparity": meta["expert_disparity"].reindex(ids).to_numpy(),
-        "expert_threat": meta["expert_threat"].reindex(ids).to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "case_id": ids.astype("str"),
+            "ccode1": pairs["ccode1"],
+            "ccode2": pairs["ccode2"],
+            "year": pairs["year"],
+            "end_year": pd.array(meta["end_year"].reindex(ids).to_numpy(), dtype="Int64"),
+            "partner_no": pairs["partner_no"],
+            "n_partners": meta["partners"].map(len).reindex(ids).astype("int64").to_numpy(),
+            "event": meta["event"].reindex(ids).to_numpy(),
+            "allied": meta["allied"].reindex(ids).astype("int64").to_numpy(),
+            "category": meta["category"].reindex(ids).to_numpy(),
+            "expert_disparity": meta["expert_disparity"].reindex(ids).to_numpy(),
+            "expert_threat": meta["expert_threat"].reindex(ids).to_numpy(),
+        }
+    )
     out["expert_cell"] = [YU_CELLS[(d, t)] for d, t in zip(out["expert_disparity"], out["expert_threat"])]
     # 0/1 versions of the expert codes, for model formulas
     out["threat_high"] = (out["expert_threat"] == "high").astype("int64")
@@ -653,9 +703,25 @@ def encode_cases(
     out["n_threats"] = meta["threat"].map(len).reindex(ids).astype("int64").to_numpy()
     out["file"] = meta["file"].reindex(ids).to_numpy()
     out["sources"] = meta["sources"].map(lambda s: " | ".join(s)).reindex(ids).to_numpy()
-    for c in ("cinc1", "cinc2", "cinc_ratio", "log_cinc_ratio", "cinc_prop", "bremer_cat",
-              "gdp1", "gdp2", "gdp_ratio", "log_gdp_ratio",
-              "milex1", "milex2", "milex_ratio", "log_milex_ratio", "milex_currency", "tpop1", "tpop2"):
+    for c in (
+        "cinc1",
+        "cinc2",
+        "cinc_ratio",
+        "log_cinc_ratio",
+        "cinc_prop",
+        "bremer_cat",
+        "gdp1",
+        "gdp2",
+        "gdp_ratio",
+        "log_gdp_ratio",
+        "milex1",
+        "milex2",
+        "milex_ratio",
+        "log_milex_ratio",
+        "milex_currency",
+        "tpop1",
+        "tpop2",
+    ):
         out[c] = measured[c].to_numpy()
     if latent is not None:
         from .data import dyads
@@ -666,24 +732,52 @@ def encode_cases(
     out["seed_gdp1"], out["seed_gdp2"] = seed["seed_gdp1"], seed["seed_gdp2"]
     out["seed_gdp_ratio"] = _safe_ratio(seed["seed_gdp1"], seed["seed_gdp2"])
     out["log_seed_gdp_ratio"] = np.log(out["seed_gdp_ratio"])
-    out["seed_gdp_year"] = pd.array(
-        [pd.NA if np.isnan(v) else int(v) for v in seed["seed_gdp_year"]], dtype="Int64")
+    out["seed_gdp_year"] = pd.array([pd.NA if np.isnan(v) else int(v) for v in seed["seed_gdp_year"]], dtype="Int64")
     out["seed_gdp_label"] = pd.Series(seed["seed_gdp_label"], dtype="str")
     out["seed_gdp_unit"] = pd.Series(seed["seed_gdp_unit"], dtype="str")
     t = threats.set_index("case_id").reindex(ids)
-    for c in ("threat_cinc", "threat_cinc_rel", "threat_cinc_ccode", "threat_mid", "threat_mid_hostlev",
-              "threat_tss_rival"):
+    for c in (
+        "threat_cinc",
+        "threat_cinc_rel",
+        "threat_cinc_ccode",
+        "threat_mid",
+        "threat_mid_hostlev",
+        "threat_tss_rival",
+    ):
         out[c] = t[c].to_numpy()
     out["threat_cinc_ccode"] = out["threat_cinc_ccode"].astype("Int64")
-    for c in ("power_cinc_rel", "power_gdp_rel", "power_tpop_rel", "conttype", "mindist",
-              "milex2_growth5", "milex1_growth5", "mid_prior", "mid_prior_count", "mid_prior_hostlev",
-              "mid_prior_init2", "mid_prior_init2_hostlev", "tss_rival"):
+    for c in (
+        "power_cinc_rel",
+        "power_gdp_rel",
+        "power_tpop_rel",
+        "conttype",
+        "mindist",
+        "milex2_growth5",
+        "milex1_growth5",
+        "mid_prior",
+        "mid_prior_count",
+        "mid_prior_hostlev",
+        "mid_prior_init2",
+        "mid_prior_init2_hostlev",
+        "tss_rival",
+    ):
         out[c] = measured[c].to_numpy()
     if atop is not None:
         for c in ("atop_defense", "atop_offense", "atop_neutral", "atop_nonagg", "atop_consul", "atop_any"):
             out[c] = measured[c].to_numpy()
-    for c in ("case_id", "event", "category", "expert_disparity", "expert_threat", "expert_cell",
-              "threat_codes", "file", "sources", "bremer_cat", "milex_currency"):
+    for c in (
+        "case_id",
+        "event",
+        "category",
+        "expert_disparity",
+        "expert_threat",
+        "expert_cell",
+        "threat_codes",
+        "file",
+        "sources",
+        "bremer_cat",
+        "milex_currency",
+    ):
         out[c] = out[c].astype("str")
     out.loc[out["cinc_ratio"].isna(), "bremer_cat"] = pd.NA
     log.info("encoded %d case-partner rows from %d cases", len(out), out["case_id"].nunique())
@@ -710,15 +804,17 @@ def missing_counts(encoded: pd.DataFrame) -> pd.DataFrame:
             note = "the seed tables print nominal GDP for few states and years only"
         elif c == "milex2_growth5":
             note = "NaN also across the 1914 milex currency change"
-        rows.append({
-            "indicator": c,
-            "description": ENCODED_DOCS.get(c, ""),
-            "n_rows": int(len(encoded)),
-            "n_missing": int(miss.sum()),
-            "share_missing": float(miss.mean()) if len(encoded) else float("nan"),
-            "n_cases_missing": int(encoded.loc[miss, "case_id"].nunique()),
-            "note": note,
-        })
+        rows.append(
+            {
+                "indicator": c,
+                "description": ENCODED_DOCS.get(c, ""),
+                "n_rows": int(len(encoded)),
+                "n_missing": int(miss.sum()),
+                "share_missing": float(miss.mean()) if len(encoded) else float("nan"),
+                "n_cases_missing": int(encoded.loc[miss, "case_id"].nunique()),
+                "note": note,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -775,8 +871,9 @@ def measured_threat(encoded: pd.DataFrame, rules: Mapping) -> pd.Series:
 
 
 def _cell(disparity: pd.Series, threat: pd.Series) -> pd.Series:
-    vals = [YU_CELLS.get((d, t)) if isinstance(d, str) and isinstance(t, str) else None
-            for d, t in zip(disparity, threat)]
+    vals = [
+        YU_CELLS.get((d, t)) if isinstance(d, str) and isinstance(t, str) else None for d, t in zip(disparity, threat)
+    ]
     return pd.Series(vals, dtype="str")
 
 
@@ -800,11 +897,27 @@ def typology_table(encoded: pd.DataFrame, thresholds: Mapping) -> tuple[pd.DataF
     """
     disp = thresholds["disparity_ratio"]
     symmetric = thresholds.get("symmetric", True)
-    per = encoded[["case_id", "ccode1", "ccode2", "year", "event", "allied", "category",
-                   "expert_disparity", "expert_threat", "expert_cell"]].reset_index(drop=True).copy()
+    per = (
+        encoded[
+            [
+                "case_id",
+                "ccode1",
+                "ccode2",
+                "year",
+                "event",
+                "allied",
+                "category",
+                "expert_disparity",
+                "expert_threat",
+                "expert_cell",
+            ]
+        ]
+        .reset_index(drop=True)
+        .copy()
+    )
     expert_threat = per["expert_threat"]
     cell_cols = []
-    for m, (col, label) in DISPARITY_MEASURES.items():
+    for m, (col, _label) in DISPARITY_MEASURES.items():
         ratio = encoded[col].reset_index(drop=True)
         per[f"ratio_{m}"] = ratio.to_numpy("float64")
         per[f"disparity_{m}"] = disparity_level(ratio, disp[m], symmetric)
@@ -817,7 +930,8 @@ def typology_table(encoded: pd.DataFrame, thresholds: Mapping) -> tuple[pd.DataF
     per["n_measures"] = cells.notna().sum(axis=1).astype("int64")
     per["cells_differ"] = cells.apply(lambda r: r.dropna().nunique() > 1, axis=1).astype(bool)
     per["differs_from_expert"] = cells.apply(
-        lambda r: bool((r.dropna() != per.loc[r.name, "expert_cell"]).any()), axis=1).astype(bool)
+        lambda r: bool((r.dropna() != per.loc[r.name, "expert_cell"]).any()), axis=1
+    ).astype(bool)
     per["category_is_expert_cell"] = (per["category"] == per["expert_cell"]).astype(bool)
 
     rows = []
@@ -825,7 +939,10 @@ def typology_table(encoded: pd.DataFrame, thresholds: Mapping) -> tuple[pd.DataF
         ex = encoded.drop_duplicates("case_id")
         ex = ex[ex["expert_cell"] == cell]
         row = {
-            "disparity": d, "threat": t, "cell": cell, "yu_label": YU_LABELS[cell],
+            "disparity": d,
+            "threat": t,
+            "cell": cell,
+            "yu_label": YU_LABELS[cell],
             "n_cases_expert": int(len(ex)),
             "n_allied_expert": int(ex["allied"].sum()),
             "cases_expert": "; ".join(sorted(ex["case_id"])),
@@ -835,15 +952,27 @@ def typology_table(encoded: pd.DataFrame, thresholds: Mapping) -> tuple[pd.DataF
             row[f"n_rows_{m}"] = int((per[f"cell_{m}"] == cell).sum())
         row["n_rows_cinc_measured_threat"] = int((per["cell_cinc_measured_threat"] == cell).sum())
         rows.append(row)
-    na = {"disparity": "", "threat": "", "cell": "(not placed: indicator missing)", "yu_label": "",
-          "n_cases_expert": 0, "n_allied_expert": 0, "cases_expert": "", "n_cases_category": 0}
+    na = {
+        "disparity": "",
+        "threat": "",
+        "cell": "(not placed: indicator missing)",
+        "yu_label": "",
+        "n_cases_expert": 0,
+        "n_allied_expert": 0,
+        "cases_expert": "",
+        "n_cases_category": 0,
+    }
     for m in DISPARITY_MEASURES:
         na[f"n_rows_{m}"] = int(per[f"cell_{m}"].isna().sum())
     na["n_rows_cinc_measured_threat"] = int(per["cell_cinc_measured_threat"].isna().sum())
     rows.append(na)
     cells_df = pd.DataFrame(rows)
-    log.info("typology: %d case-partner rows, %d placed differently by the measures, %d differ from the expert cell",
-             len(per), int(per["cells_differ"].sum()), int(per["differs_from_expert"].sum()))
+    log.info(
+        "typology: %d case-partner rows, %d placed differently by the measures, %d differ from the expert cell",
+        len(per),
+        int(per["cells_differ"].sum()),
+        int(per["differs_from_expert"].sum()),
+    )
     return cells_df, per
 
 
@@ -854,8 +983,12 @@ def typology_table(encoded: pd.DataFrame, thresholds: Mapping) -> tuple[pd.DataF
 PILLARS = ["Aggregate power", "Proximity", "Offensive capabilities", "Offensive intentions", "Conclusion"]
 SIGNS = {"+", "-", "+/-"}
 TABLE4_COLUMNS = ["source", "table", "row", "column", "year", "focal", "partner", "printed", "citation", "note"]
-_POWER_COLUMNS = {"cinc": "power_cinc_rel", "gdp": "power_gdp_rel", "tpop": "power_tpop_rel",
-                  "seed_gdp": "seed_gdp_rel"}
+_POWER_COLUMNS = {
+    "cinc": "power_cinc_rel",
+    "gdp": "power_gdp_rel",
+    "tpop": "power_tpop_rel",
+    "seed_gdp": "seed_gdp_rel",
+}
 
 
 def load_moura_table4(path: str | os.PathLike) -> pd.DataFrame:
@@ -904,8 +1037,10 @@ def _sign_power(r: Mapping, rules: Mapping) -> tuple[str | None, str]:
 
 def _sign_proximity(r: Mapping, rules: Mapping) -> tuple[str | None, str]:
     ct, md = r.get("conttype", np.nan), r.get("mindist", np.nan)
-    ev = f"conttype {'n/a' if pd.isna(ct) else int(ct)}, mindist {'n/a' if pd.isna(md) else f'{md:.0f} km'}; " \
-         f"+ when 1 <= conttype <= {rules['proximity_conttype_max']}"
+    ev = (
+        f"conttype {'n/a' if pd.isna(ct) else int(ct)}, mindist {'n/a' if pd.isna(md) else f'{md:.0f} km'}; "
+        f"+ when 1 <= conttype <= {rules['proximity_conttype_max']}"
+    )
     if pd.isna(ct):
         return None, ev
     return ("+" if 1 <= ct <= rules["proximity_conttype_max"] else "-"), ev
@@ -914,8 +1049,10 @@ def _sign_proximity(r: Mapping, rules: Mapping) -> tuple[str | None, str]:
 def _sign_capability(r: Mapping, rules: Mapping) -> tuple[str | None, str]:
     g2, g1 = r.get("milex2_growth5", np.nan), r.get("milex1_growth5", np.nan)
     fmt = lambda v: "n/a" if pd.isna(v) else f"{100 * v:.0f}%"  # noqa: E731
-    ev = f"5-year milex growth partner {fmt(g2)} vs focal {fmt(g1)}; + when partner's exceeds focal's " \
-         f"by more than {rules['capability_growth_margin']}"
+    ev = (
+        f"5-year milex growth partner {fmt(g2)} vs focal {fmt(g1)}; + when partner's exceeds focal's "
+        f"by more than {rules['capability_growth_margin']}"
+    )
     if pd.isna(g2) or pd.isna(g1):
         return None, ev
     return ("+" if g2 - g1 > rules["capability_growth_margin"] else "-"), ev
@@ -923,9 +1060,11 @@ def _sign_capability(r: Mapping, rules: Mapping) -> tuple[str | None, str]:
 
 def _sign_intentions(r: Mapping, rules: Mapping) -> tuple[str | None, str]:
     n, h = r.get("mid_prior_init2", np.nan), r.get("mid_prior_init2_hostlev", np.nan)
-    ev = f"MIDs initiated by partner against focal in prior window: {'n/a' if pd.isna(n) else int(n)}" \
-         f" (highest hostility {'n/a' if pd.isna(h) else int(h)}); + when >= 1 at hostility >= " \
-         f"{rules['intentions_hostlev_min']}"
+    ev = (
+        f"MIDs initiated by partner against focal in prior window: {'n/a' if pd.isna(n) else int(n)}"
+        f" (highest hostility {'n/a' if pd.isna(h) else int(h)}); + when >= 1 at hostility >= "
+        f"{rules['intentions_hostlev_min']}"
+    )
     if pd.isna(n):
         return None, ev
     return ("+" if n >= 1 and h >= rules["intentions_hostlev_min"] else "-"), ev
@@ -964,10 +1103,17 @@ def moura_table4(indicators: pd.DataFrame, thresholds: Mapping, printed: pd.Data
         ind = ind.assign(seed_gdp_rel=1.0 / ind["seed_gdp_ratio"])
     printed_map = {}
     if printed is not None:
-        printed_map = {(r["row"], int(r["year"])): r["printed"] for r in printed.to_dict("records")
-                       if int(r["focal"]) == focal and int(r["partner"]) == partner}
-    funcs = {"Aggregate power": _sign_power, "Proximity": _sign_proximity,
-             "Offensive capabilities": _sign_capability, "Offensive intentions": _sign_intentions}
+        printed_map = {
+            (r["row"], int(r["year"])): r["printed"]
+            for r in printed.to_dict("records")
+            if int(r["focal"]) == focal and int(r["partner"]) == partner
+        }
+    funcs = {
+        "Aggregate power": _sign_power,
+        "Proximity": _sign_proximity,
+        "Offensive capabilities": _sign_capability,
+        "Offensive intentions": _sign_intentions,
+    }
     score = {"+": 1.0, "+/-": 0.5, "-": 0.0}
     rows = []
     for y in years:
@@ -980,10 +1126,15 @@ def moura_table4(indicators: pd.DataFrame, thresholds: Mapping, printed: pd.Data
         known = [score[s] for s in signs if s is not None]
         share = float(np.mean(known)) if known else np.nan
         concl = None if not known else ("+" if share >= rules["conclusion_plus_share_min"] else "-")
-        rows.append({"pillar": "Conclusion", "year": y,
-                     "evidence": f"mean pillar score {share:.2f} over {len(known)} pillar(s); + when >= "
-                                 f"{rules['conclusion_plus_share_min']}",
-                     "computed": concl})
+        rows.append(
+            {
+                "pillar": "Conclusion",
+                "year": y,
+                "evidence": f"mean pillar score {share:.2f} over {len(known)} pillar(s); + when >= "
+                f"{rules['conclusion_plus_share_min']}",
+                "computed": concl,
+            }
+        )
     out = pd.DataFrame(rows)
     out.insert(2, "focal", focal)
     out.insert(3, "partner", partner)
@@ -995,10 +1146,20 @@ def moura_table4(indicators: pd.DataFrame, thresholds: Mapping, printed: pd.Data
     for y in years + [None]:
         sub = out if y is None else out[out["year"] == y]
         comp = sub["agree"].dropna()
-        summary.append({"pillar": "Agreement", "year": y if y is not None else pd.NA, "focal": focal,
-                        "partner": partner, "evidence": "all years" if y is None else f"year {y}",
-                        "computed": None, "printed": None, "agree": None,
-                        "n_agree": int(sum(comp)), "n_compared": int(len(comp))})
+        summary.append(
+            {
+                "pillar": "Agreement",
+                "year": y if y is not None else pd.NA,
+                "focal": focal,
+                "partner": partner,
+                "evidence": "all years" if y is None else f"year {y}",
+                "computed": None,
+                "printed": None,
+                "agree": None,
+                "n_agree": int(sum(comp)),
+                "n_compared": int(len(comp)),
+            }
+        )
     out = pd.concat([out, pd.DataFrame(summary)], ignore_index=True)
     out["year"] = out["year"].astype("Int64")
     out["n_agree"] = out["n_agree"].astype("Int64")
@@ -1017,8 +1178,9 @@ def moura_indicators(state_year: pd.DataFrame, thresholds: Mapping, **sources) -
     Independent of the case files, so the table can be made from any case set.
     """
     rules = thresholds["moura"]
-    frame = pd.DataFrame({"ccode1": int(rules["focal"]), "ccode2": int(rules["partner"]),
-                          "year": [int(y) for y in rules["years"]]}).astype("int64")
+    frame = pd.DataFrame(
+        {"ccode1": int(rules["focal"]), "ccode2": int(rules["partner"]), "year": [int(y) for y in rules["years"]]}
+    ).astype("int64")
     seed_gdp = sources.pop("seed_gdp", None)
     gap = sources.pop("seed_gdp_max_gap", thresholds.get("seed_gdp_max_gap", 2))
     sources.setdefault("window", thresholds.get("mid_window", 5))
@@ -1034,8 +1196,12 @@ def moura_indicators(state_year: pd.DataFrame, thresholds: Mapping, **sources) -
 
 # rule input name -> source name in config/sources.yaml
 CASE_INPUT_SOURCES = {
-    "cow_states": "cow_states", "atop": "atop", "contiguity": "contiguity", "mindist": "mindist",
-    "mids": "cow_mid_directed", "tss": "tss_rivalries",
+    "cow_states": "cow_states",
+    "atop": "atop",
+    "contiguity": "contiguity",
+    "mindist": "mindist",
+    "mids": "cow_mid_directed",
+    "tss": "tss_rivalries",
 }
 
 
@@ -1046,8 +1212,12 @@ def read_dyad_sources(inputs: Mapping, sources: Mapping) -> dict[str, pd.DataFra
     def read(name):
         return read_source(inputs[name], sources[CASE_INPUT_SOURCES[name]])
 
-    out = {"tss": read("tss"), "contdir": read("contiguity"), "mindist": read("mindist"),
-           "mids": load_mids(read("mids"), "cow", str(inputs["mids"]))}
+    out = {
+        "tss": read("tss"),
+        "contdir": read("contiguity"),
+        "mindist": read("mindist"),
+        "mids": load_mids(read("mids"), "cow", str(inputs["mids"])),
+    }
     if "atop" in inputs:
         out["atop"] = read("atop")
     return out

@@ -50,12 +50,26 @@ DEPENDS_SPEC = "depends on specification"
 TOO_FEW = "too few decisions to tell"
 NO_VERDICT = "no verdict (fit failed)"
 NOT_FITTED = "no verdict (model not fitted)"
-LABELS = (SUPPORTED, NOT_SUPPORTED, OPPOSITE, DEPENDS_MEASURE, DEPENDS_SAMPLE, DEPENDS_TYPE, DEPENDS_SPEC,
-          TOO_FEW, NO_VERDICT, NOT_FITTED)
+LABELS = (
+    SUPPORTED,
+    NOT_SUPPORTED,
+    OPPOSITE,
+    DEPENDS_MEASURE,
+    DEPENDS_SAMPLE,
+    DEPENDS_TYPE,
+    DEPENDS_SPEC,
+    TOO_FEW,
+    NO_VERDICT,
+    NOT_FITTED,
+)
 
 # robustness axes, in the order a split names the verdict
-AXES = {"measure": DEPENDS_MEASURE, "sample": DEPENDS_SAMPLE, "alliance type": DEPENDS_TYPE,
-        "specification": DEPENDS_SPEC}
+AXES = {
+    "measure": DEPENDS_MEASURE,
+    "sample": DEPENDS_SAMPLE,
+    "alliance type": DEPENDS_TYPE,
+    "specification": DEPENDS_SPEC,
+}
 
 POSITIVE, NEGATIVE, UNCLEAR = "positive", "negative", "unclear"
 FAILED, MISSING, FEW = "fit failed", "not fitted", "too few decisions"
@@ -99,8 +113,9 @@ class Cell:
         """'+0.42 [-0.10, +0.95], P(>0) 0.93, 12 decisions' (or why not)."""
         if self.status in ("missing", None) or self.p_positive != self.p_positive:
             return "not fitted"
-        s = (f"{fmt(self.median)} [{fmt(self.lo)}, {fmt(self.hi)}], P(>0) {self.p_positive:.2f}"
-             + (f", {self.n_decisions} decisions" if self.n_decisions is not None else ""))
+        s = f"{fmt(self.median)} [{fmt(self.lo)}, {fmt(self.hi)}], P(>0) {self.p_positive:.2f}" + (
+            f", {self.n_decisions} decisions" if self.n_decisions is not None else ""
+        )
         return ("FIT FAILED (not a finding): " + s) if self.status != "ok" else s
 
     def as_row(self, prob: float = 0.95, min_decisions: int = 10) -> dict:
@@ -158,8 +173,9 @@ def _sample_split(cells: list[Cell], prob: float, min_decisions: int) -> tuple[b
     return diff, "; ".join(parts)
 
 
-def directional_verdict(primary: Cell, strip: list[Cell], expected: int, prob: float = 0.95,
-                        min_decisions: int = 10) -> Verdict:
+def directional_verdict(
+    primary: Cell, strip: list[Cell], expected: int, prob: float = 0.95, min_decisions: int = 10
+) -> Verdict:
     """The verdict on "the effect has sign ``expected``" (+1 / -1).
 
     ``primary``: the claim's primary cell; ``strip``: the robustness cells
@@ -188,20 +204,35 @@ def directional_verdict(primary: Cell, strip: list[Cell], expected: int, prob: f
     if call == MISSING:
         return Verdict(NOT_FITTED, f"{primary.model} was not fitted", splits, notes)
     if call == FEW:
-        return Verdict(TOO_FEW, f"{primary.model}: {primary.n_events} events from {primary.n_decisions} decisions "
-                                f"(fewer than {min_decisions})", splits, notes)
+        return Verdict(
+            TOO_FEW,
+            f"{primary.model}: {primary.n_events} events from {primary.n_decisions} decisions "
+            f"(fewer than {min_decisions})",
+            splits,
+            notes,
+        )
     base = SUPPORTED if call == want else NOT_SUPPORTED if call == UNCLEAR else OPPOSITE
-    why = {SUPPORTED: f"{call} in {primary.model} (P = {max(primary.p_positive, 1 - primary.p_positive):.2f})",
-           NOT_SUPPORTED: f"the interval includes 0 in {primary.model}",
-           OPPOSITE: f"{call}, not {want}, in {primary.model}"}[base]
+    why = {
+        SUPPORTED: f"{call} in {primary.model} (P = {max(primary.p_positive, 1 - primary.p_positive):.2f})",
+        NOT_SUPPORTED: f"the interval includes 0 in {primary.model}",
+        OPPOSITE: f"{call}, not {want}, in {primary.model}",
+    }[base]
     if splits:
         first = next(iter(splits))
         return Verdict(AXES[first], f"{why}; but {first}: {splits[first]}", splits, notes)
     return Verdict(base, why, splits, notes)
 
 
-def difference_verdict(elpd_diff: float, elpd_se: float, p_outside: float, status: str, prob: float = 0.95,
-                       z: float = 2.0, outside: float = 0.9, level: str = "the focal state") -> Verdict:
+def difference_verdict(
+    elpd_diff: float,
+    elpd_se: float,
+    p_outside: float,
+    status: str,
+    prob: float = 0.95,
+    z: float = 2.0,
+    outside: float = 0.9,
+    level: str = "the focal state",
+) -> Verdict:
     """Is the USSR different from the other major powers?
 
     Two joint quantities: ``elpd_diff`` (PSIS-LOO expected log predictive
@@ -220,18 +251,28 @@ def difference_verdict(elpd_diff: float, elpd_se: float, p_outside: float, statu
         return Verdict(NO_VERDICT, "a fit behind the comparison failed the convergence gate")
     better = elpd_diff > z * elpd_se
     far = p_outside == p_outside and p_outside >= outside
-    text = (f"ΔELPD {elpd_diff:+.1f} (SE {elpd_se:.1f}) for slopes specific to {level}; "
-            f"P({level} outside the central 90% of the powers' slopes) {p_outside:.2f}")
+    text = (
+        f"ΔELPD {elpd_diff:+.1f} (SE {elpd_se:.1f}) for slopes specific to {level}; "
+        f"P({level} outside the central 90% of the powers' slopes) {p_outside:.2f}"
+    )
     if better and far:
         return Verdict(SUPPORTED, text)
     short = [w for w, ok in ((f"ΔELPD within {z:g} SE", better), (f"P(outside) below {outside:g}", far)) if not ok]
     return Verdict(NOT_SUPPORTED, f"{text} ({' and '.join(short)})")
 
 
-def balancing_verdict(rising: bool, excess_p: float, rate_p: float, status: str, n_decisions: int | None,
-                      prob: float = 0.95, min_decisions: int = 10, focal: str = "the focal state",
-                      threat: str = "the threat state") -> Verdict:
-    """"The USSR perceived a rising threat from China but did not balance."
+def balancing_verdict(
+    rising: bool,
+    excess_p: float,
+    rate_p: float,
+    status: str,
+    n_decisions: int | None,
+    prob: float = 0.95,
+    min_decisions: int = 10,
+    focal: str = "the focal state",
+    threat: str = "the threat state",
+) -> Verdict:
+    """ "The USSR perceived a rising threat from China but did not balance."
 
     ``rising``: the recomputed threat score rose; ``excess_p``: P(replicated
     onsets with China's adversaries >= observed) under the baseline model
@@ -249,14 +290,24 @@ def balancing_verdict(rising: bool, excess_p: float, rate_p: float, status: str,
     model = excess_p == excess_p and excess_p <= 1 - prob
     raw = rate_p == rate_p and rate_p >= prob
     if model or raw:
-        why = [w for w, f in ((f"more onsets with {threat}'s adversaries than the no-threat baseline predicts", model),
-                              ("a higher onset rate with them than with other partners", raw)) if f]
+        why = [
+            w
+            for w, f in (
+                (f"more onsets with {threat}'s adversaries than the no-threat baseline predicts", model),
+                ("a higher onset rate with them than with other partners", raw),
+            )
+            if f
+        ]
         return Verdict(NOT_SUPPORTED, f"threat rose and {focal} balanced: " + " and ".join(why))
     if n_decisions is not None and n_decisions < min_decisions:
-        return Verdict(TOO_FEW, f"no balancing detected, but the onsets behind the comparison come from "
-                                f"{n_decisions} decisions")
-    return Verdict(SUPPORTED, f"threat rose; no more onsets with {threat}'s adversaries than the no-threat "
-                              "baseline predicts, and no higher rate than with other partners")
+        return Verdict(
+            TOO_FEW, f"no balancing detected, but the onsets behind the comparison come from {n_decisions} decisions"
+        )
+    return Verdict(
+        SUPPORTED,
+        f"threat rose; no more onsets with {threat}'s adversaries than the no-threat "
+        "baseline predicts, and no higher rate than with other partners",
+    )
 
 
 # --------------------------------------------------------------------------
@@ -267,41 +318,52 @@ def balancing_verdict(rising: bool, excess_p: float, rate_p: float, status: str,
 CLAIMS = {
     "disparity": {
         "claim": "Wider power disparity makes a Soviet alliance more likely (Yu's Table 1); the abstract states "
-                 "the opposite",
-        "seed": "Yu, Table 1 vs abstract", "expected": +1,
+        "the opposite",
+        "seed": "Yu, Table 1 vs abstract",
+        "expected": +1,
         "reads": "the disparity coefficient in the Soviet-era defence-pact onset model: > 0 is Table 1's sign (the "
-                 "USSR much stronger -> alliance), < 0 the abstract's (opposite sign)",
+        "USSR much stronger -> alliance), < 0 the abstract's (opposite sign)",
     },
     "threat": {
         "claim": "An imminent external threat makes a Soviet alliance more likely",
-        "seed": "Yu, abstract and section 3", "expected": +1,
+        "seed": "Yu, abstract and section 3",
+        "expected": +1,
         "reads": "the side-aware common-enemy coefficient in the Soviet-era onset model: > 0 supports the claim",
     },
     "narrowing": {
         "claim": "A narrowing power gap breaks Soviet alliances",
-        "seed": "Yu, section 3 (Yugoslavia, China)", "expected": -1,
+        "seed": "Yu, section 3 (Yugoslavia, China)",
+        "expected": -1,
         "reads": "the coefficient of the 5-year change in the log capability ratio on a pledge's end: < 0 supports "
-                 "the claim (a falling ratio, a narrowing gap where the USSR is the stronger, raises the hazard)",
+        "the claim (a falling ratio, a narrowing gap where the USSR is the stronger, raises the hazard)",
     },
     "balancing": {
         "claim": "The USSR perceived a rising threat from China but did not balance against it",
-        "seed": "Moura, Table 4 and conclusion", "expected": 0,
+        "seed": "Moura, Table 4 and conclusion",
+        "expected": 0,
         "reads": "threat: the recomputed Walt-pillar score rises; balancing: new or deepened Soviet obligations "
-                 "with China's adversaries beyond a model without the China-threat terms",
+        "with China's adversaries beyond a model without the China-threat terms",
     },
     "ussr_different": {
         "claim": "The USSR's alliance behaviour differs from the other major powers'",
-        "seed": "Yu, introduction", "expected": 0,
+        "seed": "Yu, introduction",
+        "expected": 0,
         "reads": "PSIS-LOO of the major-power model with USSR-specific slopes against the one without, and the "
-                 "probability that the USSR's slopes lie outside the central 90% of the powers' slopes",
+        "probability that the USSR's slopes lie outside the central 90% of the powers' slopes",
     },
 }
 
 
 def _cell_spec(spec, term: str, axis: str, label: str, measure: str) -> dict:
     t = spec.variant_terms.get(term[1:], term) if term.startswith("$") else term
-    return {"model": spec.name, "term": t, "axis": axis, "label": label, "measure": measure,
-            "sample": spec.variant.get("sample", "own")}
+    return {
+        "model": spec.name,
+        "term": t,
+        "axis": axis,
+        "label": label,
+        "measure": measure,
+        "sample": spec.variant.get("sample", "own"),
+    }
 
 
 def _measure_of(spec, dims=("disparity", "change")) -> str:
@@ -320,14 +382,29 @@ def plan_directional(specs, cfg: dict, measure: str) -> dict:
     term = cfg.get("term", "$disparity")
 
     def fits(base, sample=None, meas=None):
-        return [s for s in full if s.base == base and (sample is None or s.variant.get("sample", "own") == sample)
-                and (meas is None or _measure_of(s) in (meas, ""))]
+        return [
+            s
+            for s in full
+            if s.base == base
+            and (sample is None or s.variant.get("sample", "own") == sample)
+            and (meas is None or _measure_of(s) in (meas, ""))
+        ]
 
     measure = cfg.get("measure", measure)
     prim = fits(cfg["model"], "own", measure)
-    out = {"primary": _cell_spec(prim[0], term, "primary", f"{measure}", measure) if prim else
-           {"model": f"{cfg['model']}-{measure}", "term": term, "axis": "primary", "label": measure,
-            "measure": measure, "sample": "own"}, "strip": []}
+    out = {
+        "primary": _cell_spec(prim[0], term, "primary", f"{measure}", measure)
+        if prim
+        else {
+            "model": f"{cfg['model']}-{measure}",
+            "term": term,
+            "axis": "primary",
+            "label": measure,
+            "measure": measure,
+            "sample": "own",
+        },
+        "strip": [],
+    }
     for s in fits(cfg["model"], "common"):
         m = _measure_of(s)
         out["strip"].append(_cell_spec(s, term, "measure", f"{m}, common sample", m))
@@ -343,16 +420,23 @@ def plan_directional(specs, cfg: dict, measure: str) -> dict:
     for item in cfg.get("specification") or []:
         item = {"model": item} if isinstance(item, str) else item
         for s in fits(item["model"], "own", measure):
-            out["strip"].append(_cell_spec(s, item.get("term", term), "specification",
-                                           item.get("label", s.base.replace("_", " ")), measure))
+            out["strip"].append(
+                _cell_spec(
+                    s, item.get("term", term), "specification", item.get("label", s.base.replace("_", " ")), measure
+                )
+            )
     return out
 
 
 def _fitted_name(specs, base: str, measure: str, suffix: str = "") -> str | None:
     """The fit of ``base`` under ``measure`` (own sample), plus a drop suffix."""
     for s in specs:
-        if s.base == base and not s.reduced_from and s.variant.get("sample", "own") == "own" \
-                and _measure_of(s) in (measure, ""):
+        if (
+            s.base == base
+            and not s.reduced_from
+            and s.variant.get("sample", "own") == "own"
+            and _measure_of(s) in (measure, "")
+        ):
             name = s.name + suffix
             return name if any(x.name == name for x in specs) else None
     return None
@@ -378,11 +462,16 @@ def plan_claims(specs, cfg: dict) -> dict:
             out[cid] = plan
         elif cid == "balancing":
             models = c["model"] if isinstance(c["model"], list) else [c["model"]]
-            out[cid] = {**c, "baselines": [n for n in (_fitted_name(specs, m, measure, "--drop-threat")
-                                                       for m in models) if n]}
+            out[cid] = {
+                **c,
+                "baselines": [n for n in (_fitted_name(specs, m, measure, "--drop-threat") for m in models) if n],
+            }
         else:
-            out[cid] = {**c, "slopes_model": _fitted_name(specs, c["slopes"], measure),
-                        "specific_model": _fitted_name(specs, c["specific"], measure)}
+            out[cid] = {
+                **c,
+                "slopes_model": _fitted_name(specs, c["slopes"], measure),
+                "specific_model": _fitted_name(specs, c["specific"], measure),
+            }
     return out
 
 
@@ -417,30 +506,45 @@ def read_cell(spec: dict, summary, diag: dict | None, interval: float = 0.9) -> 
 # the verdict table, the strips and the findings
 
 
-def assess_directional(cid: str, plan: dict, read, prob: float = 0.95, min_decisions: int = 10,
-                       interval: float = 0.9) -> tuple[dict, list[dict]]:
+def assess_directional(
+    cid: str, plan: dict, read, prob: float = 0.95, min_decisions: int = 10, interval: float = 0.9
+) -> tuple[dict, list[dict]]:
     """One directional claim: its verdict row and its strip rows.
 
     ``read(model)`` returns (summary DataFrame, diagnostics dict), or (None,
     None) for a fit that is not there."""
+
     def cells(p):
         return [read_cell(c, *read(c["model"]), interval=interval) for c in [p["primary"], *p["strip"]]]
 
     main = cells(plan)
     v = directional_verdict(main[0], main[1:], CLAIMS[cid]["expected"], prob, min_decisions)
     strip = [dict(c.as_row(prob, min_decisions), claim_id=cid, role="primary evidence") for c in main]
-    row = {"claim_id": cid, "claim": CLAIMS[cid]["claim"], "seed": CLAIMS[cid]["seed"], "verdict": v.label,
-           "why": v.reason, "primary": f"{main[0].model}, {main[0].term}", "estimate": main[0].text(),
-           "n_events": main[0].n_events, "n_decisions": main[0].n_decisions,
-           "splits": "; ".join(f"{a}: {t}" for a, t in v.splits.items()), "note": "; ".join(v.notes),
-           "reads": CLAIMS[cid]["reads"]}
+    row = {
+        "claim_id": cid,
+        "claim": CLAIMS[cid]["claim"],
+        "seed": CLAIMS[cid]["seed"],
+        "verdict": v.label,
+        "why": v.reason,
+        "primary": f"{main[0].model}, {main[0].term}",
+        "estimate": main[0].text(),
+        "n_events": main[0].n_events,
+        "n_decisions": main[0].n_decisions,
+        "splits": "; ".join(f"{a}: {t}" for a, t in v.splits.items()),
+        "note": "; ".join(v.notes),
+        "reads": CLAIMS[cid]["reads"],
+    }
     if plan.get("secondary"):
         sec = cells(plan["secondary"])
         sv = directional_verdict(sec[0], sec[1:], CLAIMS[cid]["expected"], prob, min_decisions)
-        row.update({"secondary_verdict": sv.label, "secondary": f"{sec[0].model}, {sec[0].term}: {sec[0].text()}",
-                    "secondary_why": sv.reason})
-        strip += [dict(c.as_row(prob, min_decisions), claim_id=cid, role="the seeds' own coding, checked")
-                  for c in sec]
+        row.update(
+            {
+                "secondary_verdict": sv.label,
+                "secondary": f"{sec[0].model}, {sec[0].term}: {sec[0].text()}",
+                "secondary_why": sv.reason,
+            }
+        )
+        strip += [dict(c.as_row(prob, min_decisions), claim_id=cid, role="the seeds' own coding, checked") for c in sec]
     return row, strip
 
 
@@ -459,9 +563,11 @@ def finding(row: dict, strip: list[dict]) -> str:
     decisions behind it, how the robustness strip reads, what would change
     it, and the seeds' own coding beside it."""
     cid, label = row["claim_id"], row["verdict"]
-    text = (f"**{CLAIMS[cid]['claim']}** ({CLAIMS[cid]['seed']}): **{label}**. "
-            f"Primary evidence: {row['primary']}, {row['estimate']} (standardized coefficient, median and 90% "
-            f"interval; {row['n_events']} events).")
+    text = (
+        f"**{CLAIMS[cid]['claim']}** ({CLAIMS[cid]['seed']}): **{label}**. "
+        f"Primary evidence: {row['primary']}, {row['estimate']} (standardized coefficient, median and 90% "
+        f"interval; {row['n_events']} events)."
+    )
     strip_text = _strip_sentence(strip, cid)
     if strip_text:
         text += f" Robustness: {strip_text}."
@@ -469,17 +575,19 @@ def finding(row: dict, strip: list[dict]) -> str:
         SUPPORTED: "It would change if a robustness cell with enough decisions lost the sign.",
         OPPOSITE: "It would change if a robustness cell with enough decisions lost the sign.",
         NOT_SUPPORTED: "More independent decisions, or a sharper measure, could give the interval a sign; none of "
-                       "the robustness cells with enough decisions has one" if "positive" not in strip_text
-                       and "negative" not in strip_text else "Some robustness cells show a sign (above): the "
-                       "primary evidence does not",
+        "the robustness cells with enough decisions has one"
+        if "positive" not in strip_text and "negative" not in strip_text
+        else "Some robustness cells show a sign (above): the primary evidence does not",
         TOO_FEW: "It needs more independent decisions than the era offers",
         NO_VERDICT: "A fit that passes the convergence gate would give one",
         NOT_FITTED: "Fitting the primary model would give one",
     }.get(label, f"It turns on the {label.removeprefix('depends on ')}: {row['splits']}")
     text += f" {change.rstrip('.')}."
     if row.get("secondary_verdict"):
-        text += (f" The seeds' own case coding, checked: {row['secondary_verdict']} ({row['secondary']}); the "
-                 "cases were coded by authors who knew the outcomes and are not the basis of the verdict.")
+        text += (
+            f" The seeds' own case coding, checked: {row['secondary_verdict']} ({row['secondary']}); the "
+            "cases were coded by authors who knew the outcomes and are not the basis of the verdict."
+        )
     return text
 
 
@@ -493,7 +601,7 @@ def report_fits(specs, plan: dict, measure: str) -> list[str]:
     is the ``robustness`` target."""
     names = {s.name for s in specs}
     need: set[str] = set()
-    for cid, p in plan.items():
+    for _cid, p in plan.items():
         if "primary" in p:
             need |= {c["model"] for c in cells_of(p)}
         need |= set(p.get("baselines", []))
@@ -506,9 +614,10 @@ def report_fits(specs, plan: dict, measure: str) -> list[str]:
         if not s.reduced_from and s.variant.get("sample", "own") == "own":
             by_base.setdefault(s.base, []).append(s)
     shown = set()
-    for base, fits in by_base.items():
-        primary = [s for s in fits if _measure_of(s) == measure] or \
-                  [s for s in fits if _measure_of(s) == "cinc"] or fits[:1]
+    for _base, fits in by_base.items():
+        primary = (
+            [s for s in fits if _measure_of(s) == measure] or [s for s in fits if _measure_of(s) == "cinc"] or fits[:1]
+        )
         shown |= {s.name for s in primary}
     specific = plan.get("ussr_different", {}).get("specific_model")
     need |= shown | {s.name for s in specs if s.reduced_from in shown | {specific}}
@@ -526,15 +635,18 @@ def threat_rose(scores) -> bool:
 
 
 def balancing_text(r: dict) -> str:
-    return (f"{r['outcome']}: {r['onsets_adv']} onsets with the threat's adversaries ({r['onsets_adv_new']} new, "
-            f"{r['onsets_adv_deepening']} deepening) in {r['n_adv']} dyad-years; the no-threat baseline expects "
-            f"{r['expected_adv_mean']:.1f} (90% [{r['rep_adv_lo']:.0f}, {r['rep_adv_hi']:.0f}], P(rep >= obs) "
-            f"{r['p_rep_ge_obs']:.2f}); other partners {r['onsets_other']}/{r['n_other']}; multilateral "
-            f"conferences left out: {r['multilateral_years'] or 'none'}")
+    return (
+        f"{r['outcome']}: {r['onsets_adv']} onsets with the threat's adversaries ({r['onsets_adv_new']} new, "
+        f"{r['onsets_adv_deepening']} deepening) in {r['n_adv']} dyad-years; the no-threat baseline expects "
+        f"{r['expected_adv_mean']:.1f} (90% [{r['rep_adv_lo']:.0f}, {r['rep_adv_hi']:.0f}], P(rep >= obs) "
+        f"{r['p_rep_ge_obs']:.2f}); other partners {r['onsets_other']}/{r['n_other']}; multilateral "
+        f"conferences left out: {r['multilateral_years'] or 'none'}"
+    )
 
 
-def assess_balancing(b: dict, scores, numbers: list[dict], statuses: list[str], names: dict,
-                     prob: float = 0.95, min_decisions: int = 10) -> tuple[dict, list[dict], str]:
+def assess_balancing(
+    b: dict, scores, numbers: list[dict], statuses: list[str], names: dict, prob: float = 0.95, min_decisions: int = 10
+) -> tuple[dict, list[dict], str]:
     """The balancing claim from its numbers: ``scores`` (the recomputed
     threat score per year), ``numbers`` (summaries.balancing_numbers per
     baseline, one per alliance type) and the baselines' gate statuses.
@@ -545,29 +657,52 @@ def assess_balancing(b: dict, scores, numbers: list[dict], statuses: list[str], 
     rising = threat_rose(scores)
     rows = []
     for nums, st in zip(numbers, statuses):
-        v = balancing_verdict(rising, nums["p_rep_ge_obs"], nums["p_rate_adv_gt_other"], st,
-                              nums["decisions_adv"] or None, prob, min_decisions, focal, threat)
+        v = balancing_verdict(
+            rising,
+            nums["p_rep_ge_obs"],
+            nums["p_rate_adv_gt_other"],
+            st,
+            nums["decisions_adv"] or None,
+            prob,
+            min_decisions,
+            focal,
+            threat,
+        )
         rows.append({**nums, "verdict": v.label, "why": v.reason})
     score_text = " -> ".join(f"{int(y)}: {v:.2f}" for y, v in zip(scores["year"], scores["score"]))
     labels = {r["verdict"] for r in rows}
     label = labels.pop() if len(labels) == 1 else DEPENDS_TYPE
     first = rows[0] if rows else {}
-    row = {"claim_id": "balancing", "claim": CLAIMS["balancing"]["claim"], "seed": CLAIMS["balancing"]["seed"],
-           "verdict": label, "why": " | ".join(f"{r['outcome']}: {r['why']}" for r in rows),
-           "primary": ", ".join(b["baselines"]) + " (baselines without the threat terms)",
-           "estimate": " | ".join(balancing_text(r) for r in rows),
-           "n_events": first.get("onsets_adv"), "n_decisions": first.get("decisions_adv"), "splits": "",
-           "note": f"recomputed threat score {score_text}", "reads": CLAIMS["balancing"]["reads"]}
-    parts = [f"{r['outcome'].replace('_onset', '').replace('atop_', '')} obligations: {r['onsets_adv']} onsets with "
-             f"{threat}'s adversaries against {r['expected_adv_mean']:.1f} expected by a model without the threat "
-             f"terms ({'more than' if r['p_rep_ge_obs'] <= 1 - prob else 'not more than'} it predicts)" for r in rows]
-    text = (f"**{row['claim']}** ({row['seed']}): **{label}**. The recomputed Walt-pillar threat score "
-            f"{'rose' if rising else 'did not rise'} ({score_text}); " + "; ".join(parts) + ". " + row["why"] + ".")
+    row = {
+        "claim_id": "balancing",
+        "claim": CLAIMS["balancing"]["claim"],
+        "seed": CLAIMS["balancing"]["seed"],
+        "verdict": label,
+        "why": " | ".join(f"{r['outcome']}: {r['why']}" for r in rows),
+        "primary": ", ".join(b["baselines"]) + " (baselines without the threat terms)",
+        "estimate": " | ".join(balancing_text(r) for r in rows),
+        "n_events": first.get("onsets_adv"),
+        "n_decisions": first.get("decisions_adv"),
+        "splits": "",
+        "note": f"recomputed threat score {score_text}",
+        "reads": CLAIMS["balancing"]["reads"],
+    }
+    parts = [
+        f"{r['outcome'].replace('_onset', '').replace('atop_', '')} obligations: {r['onsets_adv']} onsets with "
+        f"{threat}'s adversaries against {r['expected_adv_mean']:.1f} expected by a model without the threat "
+        f"terms ({'more than' if r['p_rep_ge_obs'] <= 1 - prob else 'not more than'} it predicts)"
+        for r in rows
+    ]
+    text = (
+        f"**{row['claim']}** ({row['seed']}): **{label}**. The recomputed Walt-pillar threat score "
+        f"{'rose' if rising else 'did not rise'} ({score_text}); " + "; ".join(parts) + ". " + row["why"] + "."
+    )
     return row, rows, text
 
 
-def assess_different(d: dict, p_outside: dict, loo, statuses: list[str], names: dict,
-                     prob: float = 0.95) -> tuple[dict, dict, str]:
+def assess_different(
+    d: dict, p_outside: dict, loo, statuses: list[str], names: dict, prob: float = 0.95
+) -> tuple[dict, dict, str]:
     """The focal state against the other powers: ``p_outside``
     (summaries.outside_population of the varying-slopes model), ``loo`` (the
     LOO table of the level-specific model against its drop refit, or None)
@@ -583,15 +718,24 @@ def assess_different(d: dict, p_outside: dict, loo, statuses: list[str], names: 
         statuses += [r["full_status"], r["reduced_status"]]
     worst = "missing" if not statuses else "ok" if all(x == "ok" for x in statuses) else "failed"
     v = difference_verdict(elpd, se, p_outside["p_outside"], worst, prob, level=lname)
-    rule = (f"supported when slopes specific to {lname} improve the expected log predictive density (PSIS-LOO) by "
-            f"more than twice its standard error and {lname}'s slopes lie outside the central 90% of the powers' "
-            "slopes with probability at least 0.9 (a typical power: about 0.1)")
-    row = {"claim_id": "ussr_different", "claim": CLAIMS["ussr_different"]["claim"],
-           "seed": CLAIMS["ussr_different"]["seed"], "verdict": v.label, "why": v.reason,
-           "primary": f"{d.get('specific_model')} vs its drop refit; {d.get('slopes_model')}",
-           "estimate": f"ΔELPD {elpd:+.1f} (SE {se:.1f}); P(outside) {p_outside['p_outside']:.2f} "
-                       f"({p_outside['terms']})",
-           "n_events": None, "n_decisions": None, "splits": "", "note": f"rule: {rule}",
-           "reads": CLAIMS["ussr_different"]["reads"]}
-    text = (f"**{row['claim']}** ({row['seed']}): **{v.label}**. {v.reason}. The rule: {rule}.")
+    rule = (
+        f"supported when slopes specific to {lname} improve the expected log predictive density (PSIS-LOO) by "
+        f"more than twice its standard error and {lname}'s slopes lie outside the central 90% of the powers' "
+        "slopes with probability at least 0.9 (a typical power: about 0.1)"
+    )
+    row = {
+        "claim_id": "ussr_different",
+        "claim": CLAIMS["ussr_different"]["claim"],
+        "seed": CLAIMS["ussr_different"]["seed"],
+        "verdict": v.label,
+        "why": v.reason,
+        "primary": f"{d.get('specific_model')} vs its drop refit; {d.get('slopes_model')}",
+        "estimate": f"ΔELPD {elpd:+.1f} (SE {se:.1f}); P(outside) {p_outside['p_outside']:.2f} ({p_outside['terms']})",
+        "n_events": None,
+        "n_decisions": None,
+        "splits": "",
+        "note": f"rule: {rule}",
+        "reads": CLAIMS["ussr_different"]["reads"],
+    }
+    text = f"**{row['claim']}** ({row['seed']}): **{v.label}**. {v.reason}. The rule: {rule}."
     return row, {"elpd_diff": elpd, "elpd_se": se, **p_outside}, text

@@ -12,7 +12,7 @@ and report jobs, not a fit.
 from __future__ import annotations
 
 import ast
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 PACKAGE = "alliance_models"
@@ -25,7 +25,7 @@ def _module_path(name: str) -> Path | None:
     if parts[0] != PACKAGE:
         return None
     base = ROOT.joinpath(*parts[1:])
-    for p in ((base / "__init__.py",) if len(parts) == 1 else (base.with_suffix(".py"), base / "__init__.py")):
+    for p in (base / "__init__.py",) if len(parts) == 1 else (base.with_suffix(".py"), base / "__init__.py"):
         if p.is_file():
             return p
     return None
@@ -52,7 +52,7 @@ def _imports(name: str, path: Path) -> set[str]:
     return {m for m in out if _module_path(m)}
 
 
-@lru_cache(maxsize=None)
+@cache
 def module_files(name: str) -> tuple[str, ...]:
     """Every package file module ``name`` runs (itself included, and each
     package's ``__init__.py`` on the way), sorted, as paths relative to the

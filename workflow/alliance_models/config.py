@@ -115,8 +115,9 @@ def config_where(path, files, overrides=None, where: str = "config") -> str:
     return f"{where} file '{src}'" if src else where
 
 
-def validate_config(config: dict, schema_path: str | os.PathLike, where: str = "config",
-                    files=None, overrides=None) -> dict:
+def validate_config(
+    config: dict, schema_path: str | os.PathLike, where: str = "config", files=None, overrides=None
+) -> dict:
     """Validate ``config`` against the JSON schema; return a copy with defaults.
 
     Raises ConfigError listing every problem, each naming the key and, when

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import io, plots, registry, summaries as sm
+from . import io, plots, registry
+from . import summaries as sm
 from .models.matrix import build_model_data
 from .models.spec import ModelSpec
 
@@ -31,8 +32,16 @@ class _Lazy(dict):
         return value
 
 
-def write_model_figures(model: str, fit, frequentist: str, reduced: list[dict], settings: dict, fig_dir: str,
-                        table_dir: str, case: dict | None = None) -> None:
+def write_model_figures(
+    model: str,
+    fit,
+    frequentist: str,
+    reduced: list[dict],
+    settings: dict,
+    fig_dir: str,
+    table_dir: str,
+    case: dict | None = None,
+) -> None:
     """Every per-model frame (reports/tables/models/) and figure (PNG and SVG)
     that the registry declares for the model's scope (``model``; plus
     ``case model`` when ``case`` is given).
@@ -54,8 +63,15 @@ def write_model_figures(model: str, fit, frequentist: str, reduced: list[dict], 
             rdiag = json.loads(Path(r["diagnostics"]).read_text())
             rspec = ModelSpec.from_json(r["spec"]) if r.get("spec") else None
             rows = build_model_data(rspec, fit.frame).rows if rspec else None
-            out.append({"label": r["label"], "name": r["name"], "idata": sm.open_idata(r["nc"]),
-                        "status": rdiag["status"], "rows": rows})
+            out.append(
+                {
+                    "label": r["label"],
+                    "name": r["name"],
+                    "idata": sm.open_idata(r["nc"]),
+                    "status": rdiag["status"],
+                    "rows": rows,
+                }
+            )
         return out
 
     def freqbayes():
@@ -72,36 +88,42 @@ def write_model_figures(model: str, fit, frequentist: str, reduced: list[dict], 
         return g
 
     def predictions():
-        pred = sm.case_predictions(fit, v["names"], settings.get("annotate"), max_draws=settings["loo_draws"],
-                                   interval=iv)
+        pred = sm.case_predictions(
+            fit, v["names"], settings.get("annotate"), max_draws=settings["loo_draws"], interval=iv
+        )
         pred.attrs["interval"] = iv
         return pred
 
-    v = _Lazy({
-        # frames, by the summaries function that builds them
-        "coefficient_table": lambda: sm.coefficient_table(fit, iv),
-        "average_marginal_effects": lambda: sm.average_marginal_effects(fit, max_draws=draws, interval=iv),
-        "loo_comparison": lambda: sm.loo_comparison(model, fit.idata, fit.status, reduced_fits(),
-                                                    max_draws=settings["loo_draws"], full_rows=fit.md.rows),
-        "ppc_frames": lambda: sm.ppc_frames(fit, max_draws=settings["loo_draws"], interval=iv),
-        "frequentist_vs_bayes": freqbayes,
-        "group_slopes": lambda: sm.group_slopes(fit.idata, spec, iv, fit.status),
-        "idata": lambda: fit.idata,
-        "names": names,
-        "surface_grid": grid,
-        "case_points": lambda: sm.case_points(fit, case["x"], case["y"], v["names"], settings.get("annotate")),
-        "case_predictions": predictions,
-        # title fields and keyword arguments
-        "model": lambda: model,
-        "ref": lambda: f" (each category vs '{fit.md.categories[0]}')" if spec.family == "categorical" else "",
-        "ame_draws": lambda: v["average_marginal_effects"]["draws"].max() if len(v["average_marginal_effects"]) else 0,
-        "loo_draws": lambda: int(v["loo_comparison"]["draws"].iloc[0]),
-        "grid_draws": lambda: int(v["surface_grid"]["draws"].iloc[0]),
-        "what": lambda: "P(each category)" if spec.family == "categorical" else f"P({spec.outcome} = 1)",
-        "x": lambda: case["x"],
-        "y": lambda: case["y"],
-        "outcome_names": lambda: {0: f"{spec.outcome} = 0 (observed)"},
-    })
+    v = _Lazy(
+        {
+            # frames, by the summaries function that builds them
+            "coefficient_table": lambda: sm.coefficient_table(fit, iv),
+            "average_marginal_effects": lambda: sm.average_marginal_effects(fit, max_draws=draws, interval=iv),
+            "loo_comparison": lambda: sm.loo_comparison(
+                model, fit.idata, fit.status, reduced_fits(), max_draws=settings["loo_draws"], full_rows=fit.md.rows
+            ),
+            "ppc_frames": lambda: sm.ppc_frames(fit, max_draws=settings["loo_draws"], interval=iv),
+            "frequentist_vs_bayes": freqbayes,
+            "group_slopes": lambda: sm.group_slopes(fit.idata, spec, iv, fit.status),
+            "idata": lambda: fit.idata,
+            "names": names,
+            "surface_grid": grid,
+            "case_points": lambda: sm.case_points(fit, case["x"], case["y"], v["names"], settings.get("annotate")),
+            "case_predictions": predictions,
+            # title fields and keyword arguments
+            "model": lambda: model,
+            "ref": lambda: f" (each category vs '{fit.md.categories[0]}')" if spec.family == "categorical" else "",
+            "ame_draws": lambda: (
+                v["average_marginal_effects"]["draws"].max() if len(v["average_marginal_effects"]) else 0
+            ),
+            "loo_draws": lambda: int(v["loo_comparison"]["draws"].iloc[0]),
+            "grid_draws": lambda: int(v["surface_grid"]["draws"].iloc[0]),
+            "what": lambda: "P(each category)" if spec.family == "categorical" else f"P({spec.outcome} = 1)",
+            "x": lambda: case["x"],
+            "y": lambda: case["y"],
+            "outcome_names": lambda: {0: f"{spec.outcome} = 0 (observed)"},
+        }
+    )
     scopes = (registry.MODEL, registry.CASE) if case else (registry.MODEL,)
     for t in registry.tables(*scopes):
         frame = v[t.frame].get(t.part) if t.part else v[t.frame]
@@ -109,9 +131,8 @@ def write_model_figures(model: str, fit, frequentist: str, reduced: list[dict], 
             frame = sm.calibration_bins([], []) if t.part == "calibration" else pd.DataFrame()
         io.write_csv(frame, t.path(table_dir, model=model))
     for f in registry.figures(*scopes):
-        fig = getattr(plots, f.plot)(*[v[n] for n in f.frames], f.title.format_map(v), failed,
-                                     **{k: v[name] for k, name in f.kwargs})
+        fig = getattr(plots, f.plot)(
+            *[v[n] for n in f.frames], f.title.format_map(v), failed, **{k: v[name] for k, name in f.kwargs}
+        )
         plots.save(fig, Path(f.pattern(fig_dir).format(model=model)))
     log.info("model %s: figures and tables written (status %s)", model, fit.status)
-
-

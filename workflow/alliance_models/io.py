@@ -13,8 +13,8 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 import pyarrow as pa
@@ -91,8 +91,9 @@ def write_idata(idata, path: str | os.PathLike) -> None:
     with atomic_path(path) as tmp:
         idata.to_netcdf(str(tmp), engine="h5netcdf", groups=[g for g in groups if g != "log_likelihood"])
         if "log_likelihood" in groups:
-            idata.to_netcdf(str(tmp), engine="h5netcdf", groups=["log_likelihood"], compress=False,
-                            overwrite_existing=False)
+            idata.to_netcdf(
+                str(tmp), engine="h5netcdf", groups=["log_likelihood"], compress=False, overwrite_existing=False
+            )
 
 
 def read_parquet(path: str | os.PathLike) -> pd.DataFrame:

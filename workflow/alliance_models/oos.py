@@ -28,9 +28,8 @@ equal-count split can put rows with the same prediction into different bins.
 
 from __future__ import annotations
 
-import math
 import warnings
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -41,9 +40,18 @@ EPS = 1e-12
 MIN_CLUSTERS = 5  # fewer decisions with an event than this: "too few decisions to tell"
 
 # Scores that get a bootstrap interval (keys of score_holdout's dict).
-BOOT_METRICS = ("auc", "brier", "log_score", "brier_skill_test_rate", "log_skill_test_rate",
-                "brier_skill_train_rate", "log_skill_train_rate", "expected_observed",
-                "calibration_slope", "calibration_intercept")
+BOOT_METRICS = (
+    "auc",
+    "brier",
+    "log_score",
+    "brier_skill_test_rate",
+    "log_skill_test_rate",
+    "brier_skill_train_rate",
+    "log_skill_train_rate",
+    "expected_observed",
+    "calibration_slope",
+    "calibration_intercept",
+)
 
 
 # --------------------------------------------------------------------------
@@ -132,8 +140,12 @@ def calibration_fit(p, y, eps: float = EPS, start: dict | None = None) -> dict:
     import statsmodels.api as smapi
 
     p, y = np.asarray(p, float), np.asarray(y, float)
-    out = {"calibration_slope": float("nan"), "calibration_intercept": float("nan"),
-           "calibration_slope_note": "", "calibration_intercept_note": ""}
+    out = {
+        "calibration_slope": float("nan"),
+        "calibration_intercept": float("nan"),
+        "calibration_slope_note": "",
+        "calibration_intercept_note": "",
+    }
     k, n = y.sum(), len(y)
     if k == 0 or k == n:
         note = "no events" if k == 0 else "no non-events"
@@ -176,8 +188,9 @@ def calibration_fit(p, y, eps: float = EPS, start: dict | None = None) -> dict:
     return out
 
 
-def _scores(p: np.ndarray, y: np.ndarray, b: np.ndarray, eps: float, calibration: bool = True,
-            start: dict | None = None) -> dict:
+def _scores(
+    p: np.ndarray, y: np.ndarray, b: np.ndarray, eps: float, calibration: bool = True, start: dict | None = None
+) -> dict:
     """Every point score of one set of rows (also each bootstrap resample)."""
     n, k = len(y), float(y.sum())
     rate = k / n
@@ -189,24 +202,38 @@ def _scores(p: np.ndarray, y: np.ndarray, b: np.ndarray, eps: float, calibration
     ls_test = _log_score(np.full(n, rate), y, eps) if 0 < k < n else float("nan")
     brier_train = float(np.mean((b - y) ** 2))
     ls_train = _log_score(b, y, eps)
-    out = {"events": int(k), "expected": expected,
-           "expected_observed": expected / k if k > 0 else float("inf"),
-           "observed_expected": k / expected if expected > 0 else float("nan"),
-           "test_base_rate": rate, "train_base_rate": float(np.mean(b)),
-           "brier": brier, "log_score": ls, "auc": auc(p, y),
-           "brier_test_rate": brier_test, "log_score_test_rate": ls_test,
-           "brier_train_rate": brier_train, "log_score_train_rate": ls_train,
-           "brier_skill_test_rate": _skill(brier, brier_test) if 0 < k < n else float("nan"),
-           "log_skill_test_rate": _skill(ls, ls_test),
-           "brier_skill_train_rate": _skill(brier, brier_train),
-           "log_skill_train_rate": _skill(ls, ls_train)}
+    out = {
+        "events": int(k),
+        "expected": expected,
+        "expected_observed": expected / k if k > 0 else float("inf"),
+        "observed_expected": k / expected if expected > 0 else float("nan"),
+        "test_base_rate": rate,
+        "train_base_rate": float(np.mean(b)),
+        "brier": brier,
+        "log_score": ls,
+        "auc": auc(p, y),
+        "brier_test_rate": brier_test,
+        "log_score_test_rate": ls_test,
+        "brier_train_rate": brier_train,
+        "log_score_train_rate": ls_train,
+        "brier_skill_test_rate": _skill(brier, brier_test) if 0 < k < n else float("nan"),
+        "log_skill_test_rate": _skill(ls, ls_test),
+        "brier_skill_train_rate": _skill(brier, brier_train),
+        "log_skill_train_rate": _skill(ls, ls_train),
+    }
     if calibration:
         out.update(calibration_fit(p, y, eps, start))
     return out
 
 
-def score_holdout(df: pd.DataFrame, cluster: str = "decision_year", n_boot: int = 2000, seed: int = 0,
-                  interval: float = INTERVAL, eps: float = EPS) -> dict:
+def score_holdout(
+    df: pd.DataFrame,
+    cluster: str = "decision_year",
+    n_boot: int = 2000,
+    seed: int = 0,
+    interval: float = INTERVAL,
+    eps: float = EPS,
+) -> dict:
     """Out-of-sample scores of one model with cluster-bootstrap intervals.
 
     ``df``: one row per held-out observation with ``observed`` (0/1),
@@ -255,12 +282,15 @@ def score_holdout(df: pd.DataFrame, cluster: str = "decision_year", n_boot: int 
         raise ValueError("'observed' must be 0 or 1")
     if not (np.isfinite(p).all() and (p >= 0).all() and (p <= 1).all()):
         raise ValueError("'p_mean' must be probabilities in [0, 1]")
-    b = (df["train_base_rate"].to_numpy(float) if "train_base_rate" in df.columns
-         else np.full(len(df), np.nan))
+    b = df["train_base_rate"].to_numpy(float) if "train_base_rate" in df.columns else np.full(len(df), np.nan)
     codes = _cluster_codes(df[cluster])
 
-    out = {"cluster": cluster, "n": len(y), "clusters": int(codes.max()) + 1,
-           "event_clusters": int(len(np.unique(codes[y == 1])))}
+    out = {
+        "cluster": cluster,
+        "n": len(y),
+        "clusters": int(codes.max()) + 1,
+        "event_clusters": int(len(np.unique(codes[y == 1]))),
+    }
     point = _scores(p, y, b, eps)
     start = {"intercept": point["calibration_intercept"], "slope": point.pop("_slope_params", None)}
     out.update(point)
@@ -277,8 +307,9 @@ def score_holdout(df: pd.DataFrame, cluster: str = "decision_year", n_boot: int 
     for m in BOOT_METRICS:
         v = np.asarray(draws[m], float)
         v = v[np.isfinite(v)]
-        out[f"{m}_lo"], out[f"{m}_hi"] = ((float(np.quantile(v, lo_q)), float(np.quantile(v, hi_q)))
-                                          if len(v) else (float("nan"), float("nan")))
+        out[f"{m}_lo"], out[f"{m}_hi"] = (
+            (float(np.quantile(v, lo_q)), float(np.quantile(v, hi_q))) if len(v) else (float("nan"), float("nan"))
+        )
         out[f"{m}_boot_n"] = int(len(v))
     out.update({"n_boot": int(n_boot), "seed": int(seed), "interval": float(interval), "boot_no_event": no_event})
     return out
@@ -311,9 +342,19 @@ def calibration_table(df: pd.DataFrame, bins: int = 10, interval: float = INTERV
         g = which == j
         k, n = y[g].sum(), int(g.sum())
         lo, hi = _jeffreys(k, n, interval)
-        rows.append({"bin": len(rows) + 1, "n": n, "events": int(k), "p_mean": float(p[g].mean()),
-                     "observed_rate": k / n, "rate_lo": float(lo), "rate_hi": float(hi),
-                     "p_min": float(p[g].min()), "p_max": float(p[g].max())})
+        rows.append(
+            {
+                "bin": len(rows) + 1,
+                "n": n,
+                "events": int(k),
+                "p_mean": float(p[g].mean()),
+                "observed_rate": k / n,
+                "rate_lo": float(lo),
+                "rate_hi": float(hi),
+                "p_min": float(p[g].min()),
+                "p_max": float(p[g].max()),
+            }
+        )
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -382,15 +423,19 @@ def reading(scores: dict, name: str) -> str:
     pct = f"{100 * s.get('interval', INTERVAL):.0f}%"
     O, E, c = int(s["events"]), float(s["expected"]), int(s["event_clusters"])
     if O == 0:
-        return (f"{name}: no held-out events, so neither ranking nor calibration can be scored "
-                f"(it expected {_num(E)} events).")
+        return (
+            f"{name}: no held-out events, so neither ranking nor calibration can be scored "
+            f"(it expected {_num(E)} events)."
+        )
     if c < MIN_CLUSTERS:
         dec = "decision" if c == 1 else "decisions"
-        return (f"{name}: too few decisions to tell: the {O} held-out events come from only {c} {dec} "
-                f"(fewer than {MIN_CLUSTERS}), so neither ranking nor calibration can be judged; as point "
-                f"estimates it expected {_num(E)} events ({_num(s['expected_observed'])}x observed), "
-                f"AUC {_num(s['auc'])} and log-score skill {_num(s['log_skill_test_rate'])} "
-                f"against the test period's own rate.")
+        return (
+            f"{name}: too few decisions to tell: the {O} held-out events come from only {c} {dec} "
+            f"(fewer than {MIN_CLUSTERS}), so neither ranking nor calibration can be judged; as point "
+            f"estimates it expected {_num(E)} events ({_num(s['expected_observed'])}x observed), "
+            f"AUC {_num(s['auc'])} and log-score skill {_num(s['log_skill_test_rate'])} "
+            f"against the test period's own rate."
+        )
 
     a = f"AUC {_num(s['auc'])}, {pct} {_iv(s, 'auc')}"
     side = _side(s, "auc", 0.5)
@@ -438,8 +483,11 @@ def partner_errors(df: pd.DataFrame, names: dict | None = None, k: int = 5) -> p
     (``ccode2``), observed onsets, expected (sum of p_mean) and observed
     minus expected; the ``k`` most over-predicted (most negative) and the
     ``k`` most under-predicted (most positive)."""
-    g = df.groupby("ccode2").agg(rows=("observed", "size"), observed=("observed", "sum"),
-                                 expected=("p_mean", "sum")).reset_index()
+    g = (
+        df.groupby("ccode2")
+        .agg(rows=("observed", "size"), observed=("observed", "sum"), expected=("p_mean", "sum"))
+        .reset_index()
+    )
     g["observed_minus_expected"] = g["observed"] - g["expected"]
     g["partner"] = [names.get(int(c), str(int(c))) if names else str(int(c)) for c in g["ccode2"]]
     over = g.nsmallest(k, "observed_minus_expected").assign(side="over-predicted")
@@ -460,8 +508,9 @@ def carries_over(scores: dict) -> str:
     cal = _side(scores, "expected_observed", 1.0) == "within"
     if ranks and cal:
         return "supported"
-    why = [w for w, ok in (("does not rank better than chance", ranks), ("is not calibrated in the large", cal))
-           if not ok]
+    why = [
+        w for w, ok in (("does not rank better than chance", ranks), ("is not calibrated in the large", cal)) if not ok
+    ]
     return "not supported (" + " and ".join(why) + ")"
 
 
@@ -480,8 +529,14 @@ def score_models(holdouts: list[dict], names: dict | None = None, n_boot: int = 
         if "p_mean" not in df:
             continue
         s = score_holdout(df, cluster="decision" if "decision" in df else "year", n_boot=n_boot, seed=seed)
-        s = {"model": name, "fit_status": h["status"], **s, "reading": reading(s, name),
-             "carries_over": carries_over(s), "description": h.get("description", "")}
+        s = {
+            "model": name,
+            "fit_status": h["status"],
+            **s,
+            "reading": reading(s, name),
+            "carries_over": carries_over(s),
+            "description": h.get("description", ""),
+        }
         if h["status"] != "ok":
             s["reading"] = "FIT FAILED (not a finding): " + s["reading"]
         scores.append(s)

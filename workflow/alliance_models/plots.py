@@ -19,14 +19,33 @@ BLUE, ORANGE, GREY, RED = "#1f5fa8", "#d9731a", "#888888", "#b2182b"
 
 # svg.fonttype none: text stays text in the SVG (smaller, much faster to write;
 # the viewer's sans-serif font draws it, nothing is fetched)
-plt.rcParams.update({"font.size": 9, "axes.titlesize": 10, "axes.spines.top": False, "axes.spines.right": False,
-                     "svg.hashsalt": "alliance-models", "svg.fonttype": "none", "figure.dpi": 100})
+plt.rcParams.update(
+    {
+        "font.size": 9,
+        "axes.titlesize": 10,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "svg.hashsalt": "alliance-models",
+        "svg.fonttype": "none",
+        "figure.dpi": 100,
+    }
+)
 
 
 def _stamp_failed(fig, failed: bool):
     if failed:
-        fig.text(0.5, 0.5, FAILED_NOTE, ha="center", va="center", fontsize=14, color="red",
-                 alpha=0.35, rotation=20, transform=fig.transFigure)
+        fig.text(
+            0.5,
+            0.5,
+            FAILED_NOTE,
+            ha="center",
+            va="center",
+            fontsize=14,
+            color="red",
+            alpha=0.35,
+            rotation=20,
+            transform=fig.transFigure,
+        )
 
 
 def _empty(title: str, message: str, failed: bool = False) -> plt.Figure:
@@ -56,8 +75,16 @@ def forest(coefs: pd.DataFrame, title: str, failed: bool = False) -> plt.Figure:
     ax.axvline(0, color="grey", lw=0.8, ls="--")
     ax.set_yticks(y, _rows_label(s))
     for yi, p in zip(y, s["p_positive"]):
-        ax.annotate(f"P(>0)={p:.2f}", (1.0, yi), xycoords=("axes fraction", "data"), xytext=(4, 0),
-                    textcoords="offset points", va="center", fontsize=7.5, color="#444")
+        ax.annotate(
+            f"P(>0)={p:.2f}",
+            (1.0, yi),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=7.5,
+            color="#444",
+        )
     iv = int(round(100 * float(s["interval"].iloc[0])))
     ax.set_xlabel(f"log-odds change per 1 SD of the predictor (posterior mean, {iv}% interval)")
     ax.set_title(title)
@@ -71,7 +98,7 @@ def _log_ticks(ax, max_ticks: int = 9):
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
     lo, hi = ax.get_xlim()
-    cands = [m * 10.0 ** e for e in range(-12, 13) for m in (1, 2, 5)]
+    cands = [m * 10.0**e for e in range(-12, 13) for m in (1, 2, 5)]
     ticks = [t for t in cands if lo <= t <= hi]
     while len(ticks) > max_ticks:
         ticks = [t for t in ticks if np.isclose(np.log10(t) % 1, 0)] if len(ticks) > 2 * max_ticks else ticks[::2]
@@ -87,8 +114,9 @@ def posterior_densities(idata, title: str, failed: bool = False) -> plt.Figure:
     n = int(np.prod([beta.sizes[d] for d in beta.dims if d not in ("chain", "draw")]))
     cols = min(3, n)
     rows = int(np.ceil(n / cols))
-    axes = az.plot_posterior(idata, var_names=["beta"], hdi_prob=0.9, ref_val=0, textsize=8,
-                             figsize=(3.6 * cols, 2.3 * rows + 0.5))
+    axes = az.plot_posterior(
+        idata, var_names=["beta"], hdi_prob=0.9, ref_val=0, textsize=8, figsize=(3.6 * cols, 2.3 * rows + 0.5)
+    )
     fig = np.atleast_1d(axes).ravel()[0].figure
     fig.suptitle(title, fontsize=10)
     _stamp_failed(fig, failed)
@@ -113,12 +141,21 @@ def odds_ratios(coefs: pd.DataFrame, title: str, failed: bool = False) -> plt.Fi
     ax.set_xscale("log")
     _log_ticks(ax)
     ax.set_yticks(y, _rows_label(c))
+
     def f(v):
         return f"{v:.5f}" if abs(v - 1) < 0.01 else f"{v:.3g}"
 
     for yi, (m, lo, hi) in zip(y, c[["or_unit_median", "or_unit_lo", "or_unit_hi"]].to_numpy()):
-        ax.annotate(f"per unit {f(m)} [{f(lo)}, {f(hi)}]", (1.0, yi), xycoords=("axes fraction", "data"),
-                    xytext=(4, 0), textcoords="offset points", va="center", fontsize=7, color="#444")
+        ax.annotate(
+            f"per unit {f(m)} [{f(lo)}, {f(hi)}]",
+            (1.0, yi),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=7,
+            color="#444",
+        )
     iv = int(round(100 * float(c["interval"].iloc[0])))
     ax.set_xlabel(f"odds ratio per 1 SD of the predictor (median, {iv}% interval; log scale)")
     ax.set_title(title)
@@ -140,9 +177,17 @@ def marginal_effects(ame: pd.DataFrame, title: str, failed: bool = False) -> plt
     ax.axvline(0, color="grey", lw=0.8, ls="--")
     labels = [f"{f}" + (f" [{c}]" if c != "P(y=1)" else "") for f, c in zip(a["factor"], a["category"])]
     ax.set_yticks(y, labels)
-    for yi, (sh, p) in zip(y, a[["shift", "p_positive"]].to_numpy()):
-        ax.annotate(f"P(>0)={p:.2f}", (1.0, yi), xycoords=("axes fraction", "data"), xytext=(4, 0),
-                    textcoords="offset points", va="center", fontsize=7.5, color="#444")
+    for yi, (_sh, p) in zip(y, a[["shift", "p_positive"]].to_numpy()):
+        ax.annotate(
+            f"P(>0)={p:.2f}",
+            (1.0, yi),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=7.5,
+            color="#444",
+        )
     import textwrap
 
     shifts = "moved: " + "; ".join(dict.fromkeys(a["shift"].iloc[::-1]))
@@ -163,7 +208,9 @@ def loo_deltas(loo: pd.DataFrame, title: str, failed: bool = False) -> plt.Figur
     fig, ax = plt.subplots(figsize=(7, 0.75 * len(d) + 1.6))
     y = np.arange(len(d))
     ok = d["delta_elpd"].notna().to_numpy()
-    ax.hlines(y[ok], (d["delta_elpd"] - 2 * d["delta_se"])[ok], (d["delta_elpd"] + 2 * d["delta_se"])[ok], color=BLUE, lw=2.2)
+    ax.hlines(
+        y[ok], (d["delta_elpd"] - 2 * d["delta_se"])[ok], (d["delta_elpd"] + 2 * d["delta_se"])[ok], color=BLUE, lw=2.2
+    )
     ax.scatter(d["delta_elpd"][ok], y[ok], color=BLUE, zorder=3)
     ax.axvline(0, color="grey", lw=0.8, ls="--")
     ax.set_yticks(y, [f"drop {x}" for x in d["dropped"]])
@@ -172,8 +219,16 @@ def loo_deltas(loo: pd.DataFrame, title: str, failed: bool = False) -> plt.Figur
     for yi, (note, st) in zip(y, d[["note", "reduced_status"]].fillna("").to_numpy()):
         text = ("reduced fit FAILED; " if st != "ok" else "") + str(note)
         if text:
-            ax.annotate(textwrap.fill(text, 95), (0.0, yi), xycoords=("axes fraction", "data"), xytext=(0, 7),
-                        textcoords="offset points", fontsize=6.5, color=RED, va="bottom")
+            ax.annotate(
+                textwrap.fill(text, 95),
+                (0.0, yi),
+                xycoords=("axes fraction", "data"),
+                xytext=(0, 7),
+                textcoords="offset points",
+                fontsize=6.5,
+                color=RED,
+                va="bottom",
+            )
     ax.set_xlabel("ΔELPD (PSIS-LOO): reduced minus full model, ±2 SE   (< 0: the factor improves prediction)")
     ax.set_title(title)
     ax.margins(y=0.2)
@@ -202,9 +257,15 @@ def ppc(frames: dict, title: str, failed: bool = False) -> plt.Figure:
         ax = axes[-1]
         hi = float(max(cal["p_mean"].max(), cal["rate_hi"].max(), 1e-3)) * 1.1
         ax.plot([0, hi], [0, hi], color="grey", lw=0.8, ls="--")
-        ax.errorbar(cal["p_mean"], cal["observed_rate"],
-                    yerr=[cal["observed_rate"] - cal["rate_lo"], cal["rate_hi"] - cal["observed_rate"]],
-                    fmt="o", color=BLUE, ms=4, lw=1)
+        ax.errorbar(
+            cal["p_mean"],
+            cal["observed_rate"],
+            yerr=[cal["observed_rate"] - cal["rate_lo"], cal["rate_hi"] - cal["observed_rate"]],
+            fmt="o",
+            color=BLUE,
+            ms=4,
+            lw=1,
+        )
         ax.set_xlim(0, hi)
         ax.set_ylim(0, hi)
         ax.set_xlabel("fitted P(y=1), bin mean")
@@ -227,7 +288,9 @@ def rank_plot(idata, title: str, failed: bool = False, max_panels: int = 16) -> 
             break
         keep.append(v)
         total += s
-    axes = az.plot_rank(idata, var_names=keep, kind="bars", figsize=(10, 2.0 * int(np.ceil(min(total, max_panels) / 3)) + 0.8))
+    axes = az.plot_rank(
+        idata, var_names=keep, kind="bars", figsize=(10, 2.0 * int(np.ceil(min(total, max_panels) / 3)) + 0.8)
+    )
     fig = np.atleast_1d(axes).ravel()[0].figure
     for ax in np.atleast_1d(axes).ravel():
         ax.title.set_fontsize(8)
@@ -292,8 +355,9 @@ def _dedupe_points(points: pd.DataFrame) -> pd.DataFrame:
     """Merge cases at identical positions with identical outcome into one labelled point."""
     keys = ["x", "y", "outcome"]
     g = points.groupby(keys, sort=False, dropna=False)
-    out = g.agg(label=("label", lambda s: " / ".join(dict.fromkeys(s))), annotated=("annotated", "max"),
-                n=("label", "size")).reset_index()
+    out = g.agg(
+        label=("label", lambda s: " / ".join(dict.fromkeys(s))), annotated=("annotated", "max"), n=("label", "size")
+    ).reset_index()
     return out
 
 
@@ -322,9 +386,17 @@ def _surface_panel(ax, grid: pd.DataFrame, points: pd.DataFrame, binary_y: bool,
     ann = pts["annotated"].to_numpy(bool)
     for xv, yv, lab, a, h in zip(pts["x"], py, pts["label"], ann, hl):
         if h or a:
-            ax.annotate(lab, (xv, yv), xytext=(4, 2), textcoords="offset points", fontsize=7 if a else 6.2,
-                        color="#ff9d9d" if a else "white", fontweight="bold" if a else "normal", zorder=4,
-                        path_effects=_halo())
+            ax.annotate(
+                lab,
+                (xv, yv),
+                xytext=(4, 2),
+                textcoords="offset points",
+                fontsize=7 if a else 6.2,
+                color="#ff9d9d" if a else "white",
+                fontweight="bold" if a else "normal",
+                zorder=4,
+                path_effects=_halo(),
+            )
     return mesh, pts, py
 
 
@@ -340,8 +412,9 @@ def _halo():
     return [pe.withStroke(linewidth=1.6, foreground="black")]
 
 
-def surface(grid: pd.DataFrame, points: pd.DataFrame, title: str, failed: bool = False,
-            outcome_names: dict | None = None) -> plt.Figure:
+def surface(
+    grid: pd.DataFrame, points: pd.DataFrame, title: str, failed: bool = False, outcome_names: dict | None = None
+) -> plt.Figure:
     """The disparity x threat surface: posterior P(alliance), or P(each
     category), over a grid, with every observed case placed on it.
 
@@ -352,15 +425,24 @@ def surface(grid: pd.DataFrame, points: pd.DataFrame, title: str, failed: bool =
     x_var, y_var = grid["x_var"].iloc[0], grid["y_var"].iloc[0]
     binary_y = set(np.round(grid["y"].unique(), 9)) <= {0.0, 1.0}
     cats = list(dict.fromkeys(grid["category"]))
-    ylabels = (["low (0)", "high (1)"] if binary_y else None)
+    ylabels = ["low (0)", "high (1)"] if binary_y else None
     if len(cats) == 1:
-        fig, (ax, ax2) = plt.subplots(2, 1, figsize=(10, 9), gridspec_kw={"height_ratios": [1.6, 1]},
-                                      layout="constrained")
+        fig, (ax, ax2) = plt.subplots(
+            2, 1, figsize=(10, 9), gridspec_kw={"height_ratios": [1.6, 1]}, layout="constrained"
+        )
         mesh, pts, py = _surface_panel(ax, grid, points, binary_y)
         no = pts["outcome"].astype(float).to_numpy() == 0
         if no.any():
-            ax.scatter(pts["x"][no], py[no], marker="x", s=34, c=RED, lw=1.6, zorder=5,
-                       label=(outcome_names or {}).get(0, "observed y = 0"))
+            ax.scatter(
+                pts["x"][no],
+                py[no],
+                marker="x",
+                s=34,
+                c=RED,
+                lw=1.6,
+                zorder=5,
+                label=(outcome_names or {}).get(0, "observed y = 0"),
+            )
             ax.legend(loc="upper left", fontsize=7, framealpha=0.85)
         fig.colorbar(mesh, ax=[ax, ax2], label="posterior mean P(y=1) (heat map)", fraction=0.04, pad=0.01)
         if binary_y:
@@ -423,9 +505,15 @@ def case_predictions(pred: pd.DataFrame, title: str, failed: bool = False) -> pl
         ax.scatter(np.where(hit, 1.02, -0.02), y, marker="s", s=12, color=col, clip_on=False, zorder=3)
         from matplotlib.lines import Line2D
 
-        ax.legend(handles=[Line2D([], [], color=BLUE, marker="o", label="allied (observed 1)"),
-                           Line2D([], [], color=ORANGE, marker="o", label="not allied (observed 0)")],
-                  loc="lower right", fontsize=7.5, frameon=True)
+        ax.legend(
+            handles=[
+                Line2D([], [], color=BLUE, marker="o", label="allied (observed 1)"),
+                Line2D([], [], color=ORANGE, marker="o", label="not allied (observed 0)"),
+            ],
+            loc="lower right",
+            fontsize=7.5,
+            frameon=True,
+        )
     labels = [f"{lab}" + ("" if binary else f" → {o}") for lab, o in zip(p["label"], p["observed"])]
     ax.set_yticks(y, labels, fontsize=6.5)
     for t, ann in zip(ax.get_yticklabels(), p["annotated"]):
@@ -433,8 +521,16 @@ def case_predictions(pred: pd.DataFrame, title: str, failed: bool = False) -> pl
             t.set_color(RED)
             t.set_fontweight("bold")
     for yi in y[p["annotated"].to_numpy(bool)]:
-        ax.annotate("◀", (1.0, yi), xycoords=("axes fraction", "data"), xytext=(10, 0), textcoords="offset points",
-                    va="center", color=RED, fontsize=8)
+        ax.annotate(
+            "◀",
+            (1.0, yi),
+            xycoords=("axes fraction", "data"),
+            xytext=(10, 0),
+            textcoords="offset points",
+            va="center",
+            color=RED,
+            fontsize=8,
+        )
     ax.set_xlim(-0.05, 1.05)
     ax.set_ylim(-1, n)
     iv = int(round(100 * float(p.attrs.get("interval", 0.9))))
@@ -445,13 +541,20 @@ def case_predictions(pred: pd.DataFrame, title: str, failed: bool = False) -> pl
     return fig
 
 
-def group_slopes(slopes: pd.DataFrame, level: str, title: str, names: dict | None = None, failed: bool = False) -> plt.Figure:
+def group_slopes(
+    slopes: pd.DataFrame, level: str, title: str, names: dict | None = None, failed: bool = False
+) -> plt.Figure:
     """Each group level's total slope per varying term; ``level`` highlighted."""
     if slopes.empty:
         return _empty(title, "no varying slopes in this model", failed)
     terms = list(dict.fromkeys(slopes["term"]))
-    fig, axes = plt.subplots(1, len(terms), figsize=(3.6 * len(terms) + 0.5, 0.35 * slopes["level"].nunique() + 1.8),
-                             squeeze=False, sharey=True)
+    fig, axes = plt.subplots(
+        1,
+        len(terms),
+        figsize=(3.6 * len(terms) + 0.5, 0.35 * slopes["level"].nunique() + 1.8),
+        squeeze=False,
+        sharey=True,
+    )
     for ax, term in zip(axes.ravel(), terms):
         d = slopes[slopes["term"] == term].reset_index(drop=True)
         y = np.arange(len(d))
@@ -485,12 +588,24 @@ def oos_calibration(bins: dict[str, pd.DataFrame], scores: pd.DataFrame, title: 
         ax.axhline(s["test_base_rate"], color=ORANGE, lw=1, ls=":", label="test period's own rate")
         if s.get("train_base_rate") == s.get("train_base_rate"):
             ax.axhline(s["train_base_rate"], color="grey", lw=1, ls="-.", label="training rate")
-        ax.errorbar(cal["p_mean"], cal["observed_rate"],
-                    yerr=[cal["observed_rate"] - cal["rate_lo"], cal["rate_hi"] - cal["observed_rate"]],
-                    fmt="o", color=BLUE, ms=4, lw=1, label="model (90% Jeffreys)")
+        ax.errorbar(
+            cal["p_mean"],
+            cal["observed_rate"],
+            yerr=[cal["observed_rate"] - cal["rate_lo"], cal["rate_hi"] - cal["observed_rate"]],
+            fmt="o",
+            color=BLUE,
+            ms=4,
+            lw=1,
+            label="model (90% Jeffreys)",
+        )
         for r in cal.itertuples():
-            ax.annotate(f"{int(r.events)}/{int(r.n)}", (r.p_mean, r.observed_rate), fontsize=6, xytext=(3, 3),
-                        textcoords="offset points")
+            ax.annotate(
+                f"{int(r.events)}/{int(r.n)}",
+                (r.p_mean, r.observed_rate),
+                fontsize=6,
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
         ax.set_xlim(0, hi)
         ax.set_ylim(0, hi)
         ax.set_xlabel("predicted probability (bin mean)")
@@ -499,13 +614,28 @@ def oos_calibration(bins: dict[str, pd.DataFrame], scores: pd.DataFrame, title: 
         def iv(k):
             return f"{s[k]:.2f} [{s.get(k + '_lo', float('nan')):.2f}, {s.get(k + '_hi', float('nan')):.2f}]"
 
-        txt = "\n".join([f"n={int(s['n'])}, events={int(s['events'])} from {int(s['event_clusters'])} decisions",
-                         f"expected {s['expected']:.1f} (E/O {iv('expected_observed')})", f"AUC {iv('auc')}",
-                         f"log-score skill vs test rate {iv('log_skill_test_rate')}"])
-        ax.text(0.03, 0.97, txt, transform=ax.transAxes, va="top", fontsize=7,
-                bbox=dict(boxstyle="round", fc="white", ec="#ccc"))
-        ax.set_title(name + ("  [FIT FAILED: not a finding]" if s["fit_status"] != "ok" else ""), fontsize=9,
-                     color=RED if s["fit_status"] != "ok" else "black")
+        txt = "\n".join(
+            [
+                f"n={int(s['n'])}, events={int(s['events'])} from {int(s['event_clusters'])} decisions",
+                f"expected {s['expected']:.1f} (E/O {iv('expected_observed')})",
+                f"AUC {iv('auc')}",
+                f"log-score skill vs test rate {iv('log_skill_test_rate')}",
+            ]
+        )
+        ax.text(
+            0.03,
+            0.97,
+            txt,
+            transform=ax.transAxes,
+            va="top",
+            fontsize=7,
+            bbox=dict(boxstyle="round", fc="white", ec="#ccc"),
+        )
+        ax.set_title(
+            name + ("  [FIT FAILED: not a finding]" if s["fit_status"] != "ok" else ""),
+            fontsize=9,
+            color=RED if s["fit_status"] != "ok" else "black",
+        )
         ax.legend(fontsize=6, loc="lower right", frameon=False)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -519,7 +649,7 @@ def latent_capability(series: pd.DataFrame, ratios: pd.DataFrame, title: str) ->
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(12, 4.6), gridspec_kw={"width_ratios": [2.2, 1]})
     for (state, g), color in zip(series.groupby("state", sort=False), plt.cm.tab10.colors):
         g = g.sort_values("year").set_index("year")
-        g = g.reindex(range(int(g.index.min()), int(g.index.max()) + 1)).reset_index()   # gaps stay gaps
+        g = g.reindex(range(int(g.index.min()), int(g.index.max()) + 1)).reset_index()  # gaps stay gaps
         ax.plot(g["year"], g["mean"], color=color, lw=1.2, label=state)
         ax.fill_between(g["year"], g["lo"], g["hi"], color=color, alpha=0.18, lw=0)
     ax.set_xlabel("year")
@@ -527,14 +657,26 @@ def latent_capability(series: pd.DataFrame, ratios: pd.DataFrame, title: str) ->
     ax.legend(fontsize=7, ncol=3, frameon=False)
     ax.set_title("latent capability, posterior mean and 90% band", fontsize=9)
     x = np.arange(len(ratios))
-    marks = [("log_cinc_ratio", "CINC", "o"), ("log_gdp_ratio", "PPP GDP", "s"), ("log_milex_ratio", "milex", "^"),
-             ("log_seed_nominal_gdp_ratio", "seed nominal GDP", "D")]
+    marks = [
+        ("log_cinc_ratio", "CINC", "o"),
+        ("log_gdp_ratio", "PPP GDP", "s"),
+        ("log_milex_ratio", "milex", "^"),
+        ("log_seed_nominal_gdp_ratio", "seed nominal GDP", "D"),
+    ]
     for k, (col, lab, m) in enumerate(marks):
         if col in ratios:
             bx.scatter(x + 0.08 * (k - 1.5), ratios[col], marker=m, s=22, label=lab, zorder=3)
-    bx.errorbar(x, ratios["log_latent_ratio"], yerr=[ratios["log_latent_ratio"] - ratios["latent_lo"],
-                                                     ratios["latent_hi"] - ratios["log_latent_ratio"]],
-                fmt="_", color="black", ms=14, lw=1.5, label="latent (90%)", zorder=4)
+    bx.errorbar(
+        x,
+        ratios["log_latent_ratio"],
+        yerr=[ratios["log_latent_ratio"] - ratios["latent_lo"], ratios["latent_hi"] - ratios["log_latent_ratio"]],
+        fmt="_",
+        color="black",
+        ms=14,
+        lw=1.5,
+        label="latent (90%)",
+        zorder=4,
+    )
     bx.axhline(0, color="grey", lw=0.6)
     bx.set_xticks(x, [str(int(y)) for y in ratios["year"]])
     bx.set_ylabel("log ratio (focal / partner)")
@@ -559,8 +701,13 @@ def save(fig: plt.Figure, stem, dpi: int = 100) -> list[str]:
     for ext in ("png", "svg"):
         target = f"{stem}.{ext}"
         with atomic_path(target) as tmp:
-            fig.savefig(tmp, format=ext, dpi=dpi, bbox_inches=bbox,
-                        metadata={"Date": None} if ext == "svg" else {"Software": None})
+            fig.savefig(
+                tmp,
+                format=ext,
+                dpi=dpi,
+                bbox_inches=bbox,
+                metadata={"Date": None} if ext == "svg" else {"Software": None},
+            )
         paths.append(target)
     plt.close(fig)
     return paths

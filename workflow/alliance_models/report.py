@@ -26,27 +26,53 @@ import json
 import logging
 import math
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
 
-from . import claims as cl, registry
+from . import claims as cl
+from . import registry
 
 log = logging.getLogger(__name__)
 
 SECONDARY = "the seeds' own coding, checked"
 # the columns of verdicts.csv (claims rule); a missing one reads as empty
-VERDICT_COLUMNS = dict.fromkeys(("claim_id", "claim", "seed", "verdict", "why", "primary", "estimate", "n_events",
-                                 "n_decisions", "splits", "note", "reads", "secondary_verdict", "secondary",
-                                 "secondary_why"), "")
+VERDICT_COLUMNS = dict.fromkeys(
+    (
+        "claim_id",
+        "claim",
+        "seed",
+        "verdict",
+        "why",
+        "primary",
+        "estimate",
+        "n_events",
+        "n_decisions",
+        "splits",
+        "note",
+        "reads",
+        "secondary_verdict",
+        "secondary",
+        "secondary_why",
+    ),
+    "",
+)
 PRIMARY = "primary evidence"
 
 # a badge class for every verdict label of the claims module
-BADGES = {cl.SUPPORTED: "supported", cl.NOT_SUPPORTED: "not-supported", cl.OPPOSITE: "opposite",
-          cl.DEPENDS_MEASURE: "depends-measure", cl.DEPENDS_SAMPLE: "depends-sample",
-          cl.DEPENDS_TYPE: "depends-type", cl.DEPENDS_SPEC: "depends-spec", cl.TOO_FEW: "too-few",
-          cl.NO_VERDICT: "fit-failed", cl.NOT_FITTED: "not-fitted"}
+BADGES = {
+    cl.SUPPORTED: "supported",
+    cl.NOT_SUPPORTED: "not-supported",
+    cl.OPPOSITE: "opposite",
+    cl.DEPENDS_MEASURE: "depends-measure",
+    cl.DEPENDS_SAMPLE: "depends-sample",
+    cl.DEPENDS_TYPE: "depends-type",
+    cl.DEPENDS_SPEC: "depends-spec",
+    cl.TOO_FEW: "too-few",
+    cl.NO_VERDICT: "fit-failed",
+    cl.NOT_FITTED: "not-fitted",
+}
 
 # (anchor, title, template); titles are formatted with the state names
 SECTIONS = (
@@ -104,7 +130,7 @@ def num(x, fmt: str = "{:.3g}") -> str:
     if isinstance(x, float):
         if math.isinf(x):
             return "inf" if x > 0 else "-inf"
-        if fmt == "{:.3g}" and abs(x) >= 1000:         # no exponent for an ESS or a row count
+        if fmt == "{:.3g}" and abs(x) >= 1000:  # no exponent for an ESS or a row count
             return f"{x:.0f}"
         return fmt.format(x)
     try:
@@ -137,8 +163,7 @@ def badge_class(label) -> str:
     return "b-not-fitted"
 
 
-def frame_table(df: pd.DataFrame, columns=None, max_rows: int = 60, fmt: str = "{:.3g}",
-                row_class=None) -> dict:
+def frame_table(df: pd.DataFrame, columns=None, max_rows: int = 60, fmt: str = "{:.3g}", row_class=None) -> dict:
     """A frame as plain rows for the table macro: header, cells as text, a
     class per column (numbers right-aligned), the rows left out."""
     if df is None or df.empty:
@@ -147,6 +172,7 @@ def frame_table(df: pd.DataFrame, columns=None, max_rows: int = 60, fmt: str = "
         df = df[[c for c in columns if c in df.columns]]
     shown = df.head(max_rows)
     numeric = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
+
     def cell(v):
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             return num(v, fmt)
@@ -154,8 +180,13 @@ def frame_table(df: pd.DataFrame, columns=None, max_rows: int = 60, fmt: str = "
 
     rows = [[cell(v) for v in r] for r in shown.itertuples(index=False)]
     classes = [row_class(r) if row_class else "" for r in shown.to_dict("records")]
-    return {"columns": [str(c) for c in df.columns], "rows": rows, "more": max(len(df) - max_rows, 0),
-            "numeric": numeric, "classes": classes}
+    return {
+        "columns": [str(c) for c in df.columns],
+        "rows": rows,
+        "more": max(len(df) - max_rows, 0),
+        "numeric": numeric,
+        "classes": classes,
+    }
 
 
 def data_uri(path) -> str:
@@ -177,12 +208,20 @@ def md_bold(text) -> str:
 _TOKEN = "MODELTOKENZQ"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _rst_html(rst: str) -> str:
     from docutils.core import publish_parts
 
-    return publish_parts(rst, writer_name="html", settings_overrides={
-        "report_level": 5, "halt_level": 5, "input_encoding": "unicode", "output_encoding": "unicode"})["body"]
+    return publish_parts(
+        rst,
+        writer_name="html",
+        settings_overrides={
+            "report_level": 5,
+            "halt_level": 5,
+            "input_encoding": "unicode",
+            "output_encoding": "unicode",
+        },
+    )["body"]
 
 
 def render_caption(entry, settings: dict, model: str = "") -> str:
@@ -198,7 +237,7 @@ def render_caption(entry, settings: dict, model: str = "") -> str:
     text = _caption_cache.get(key)
     if text is None:
         snakemake = {"wildcards": {"model": _TOKEN}, "config": {"report": settings}, "params": {}, "rule": ""}
-        env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)     # snakemake --report's settings
+        env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)  # snakemake --report's settings
         rst = env.from_string(raw).render(snakemake=snakemake)
         text = _caption_cache[key] = _rst_html(rst)
     return text.replace(_TOKEN, html.escape(model))
@@ -211,9 +250,14 @@ def figure(entry, settings: dict, directory, model: str = "", alt: str = "") -> 
     """One figure for the figure macro: its data URI (None when the file is
     missing), its file name and its caption (HTML from the rst)."""
     path = Path(entry.path(directory, model=model))
-    return {"uri": data_uri(path) if path.is_file() else None, "name": path.name,
-            "alt": alt or (f"{model}: {entry.label}" if model else entry.label),
-            "caption": render_caption(entry, settings, model), "key": entry.key, "placement": entry.placement}
+    return {
+        "uri": data_uri(path) if path.is_file() else None,
+        "name": path.name,
+        "alt": alt or (f"{model}: {entry.label}" if model else entry.label),
+        "caption": render_caption(entry, settings, model),
+        "key": entry.key,
+        "placement": entry.placement,
+    }
 
 
 def decision_rule(settings: dict) -> str:
@@ -226,9 +270,11 @@ def decision_rule(settings: dict) -> str:
     rst = "\n\n".join(paras[start:end])
     rst = re.sub(r":\w+:`~?([^`]+)`", r"``\1``", rst)
     prob, mind = settings.get("verdict_prob", 0.95), settings.get("min_decisions", 10)
-    rst += (f"\n\nIn this run ``prob`` = {prob:g} (``report.verdict_prob``: the central "
-            f"{100 * (2 * prob - 1):.0f}% interval excludes 0) and ``min_decisions`` = {mind} "
-            "(``report.min_decisions``).")
+    rst += (
+        f"\n\nIn this run ``prob`` = {prob:g} (``report.verdict_prob``: the central "
+        f"{100 * (2 * prob - 1):.0f}% interval excludes 0) and ``min_decisions`` = {mind} "
+        "(``report.min_decisions``)."
+    )
     return _rst_html(rst)
 
 
@@ -243,7 +289,8 @@ def state_names(paths: dict) -> dict[int, str]:
     src = paths.get("state_names")
     try:
         if src and str(src).endswith((".rda", ".rdata", ".RData")) and Path(src).is_file():
-            from .data.states import load_system, state_names as cow_names
+            from .data.states import load_system
+            from .data.states import state_names as cow_names
 
             return cow_names(load_system(src, paths.get("states_object", "cow_states")))
     except Exception as e:  # noqa: BLE001 - a name is a label: fall back to the abbreviations
@@ -291,18 +338,21 @@ def verdict_rows(verdicts: pd.DataFrame, strips: pd.DataFrame, findings: dict, s
             if part.empty:
                 continue
             groups.append({"role": role, "cells": [strip_cell(c, expected) for c in part.to_dict("records")]})
-        out.append({
-            **{k: ("" if missing(v) else str(v)) for k, v in r.items()},
-            "n_events": "" if missing(r["n_events"]) else num(r["n_events"]),
-            "n_decisions": "" if missing(r["n_decisions"]) else num(r["n_decisions"]),
-            "badge": badge_class(r.get("verdict")),
-            "secondary_badge": badge_class(r.get("secondary_verdict")),
-            "has_secondary": not missing(r.get("secondary_verdict")),
-            "evidence": evidence_units(r.get("n_events"), r.get("n_decisions")),
-            "finding": findings.get(cid, ""),
-            "strip": groups, "sign": "P(> 0)" if expected > 0 else "P(< 0)",
-            "interval": f"{100 * iv:.0f}%",
-        })
+        out.append(
+            {
+                **{k: ("" if missing(v) else str(v)) for k, v in r.items()},
+                "n_events": "" if missing(r["n_events"]) else num(r["n_events"]),
+                "n_decisions": "" if missing(r["n_decisions"]) else num(r["n_decisions"]),
+                "badge": badge_class(r.get("verdict")),
+                "secondary_badge": badge_class(r.get("secondary_verdict")),
+                "has_secondary": not missing(r.get("secondary_verdict")),
+                "evidence": evidence_units(r.get("n_events"), r.get("n_decisions")),
+                "finding": findings.get(cid, ""),
+                "strip": groups,
+                "sign": "P(> 0)" if expected > 0 else "P(< 0)",
+                "interval": f"{100 * iv:.0f}%",
+            }
+        )
     return out
 
 
@@ -324,14 +374,21 @@ def strip_cell(c: dict, expected: int) -> dict:
     p = c.get("p_positive")
     p_sign = p if expected > 0 or missing(p) else 1 - float(p)
     status = str(c.get("status", "") or "missing")
-    return {"axis": c.get("axis", ""), "label": c.get("label", ""), "model": c.get("model", ""),
-            "term": c.get("term", ""), "median": num(c.get("median"), "{:+.2f}"),
-            "interval": "" if missing(c.get("lo")) else
-            f"[{num(c.get('lo'), '{:+.2f}')}, {num(c.get('hi'), '{:+.2f}')}]",
-            "p_sign": num(p_sign, "{:.2f}"),
-            "decisions": "" if missing(c.get("n_decisions")) else num(c["n_decisions"]),
-            "events": "" if missing(c.get("n_events")) else num(c["n_events"]), "call": c.get("call", ""),
-            "status": status, "failed": status not in ("ok", "missing"), "not_fitted": status == "missing"}
+    return {
+        "axis": c.get("axis", ""),
+        "label": c.get("label", ""),
+        "model": c.get("model", ""),
+        "term": c.get("term", ""),
+        "median": num(c.get("median"), "{:+.2f}"),
+        "interval": "" if missing(c.get("lo")) else f"[{num(c.get('lo'), '{:+.2f}')}, {num(c.get('hi'), '{:+.2f}')}]",
+        "p_sign": num(p_sign, "{:.2f}"),
+        "decisions": "" if missing(c.get("n_decisions")) else num(c["n_decisions"]),
+        "events": "" if missing(c.get("n_events")) else num(c["n_events"]),
+        "call": c.get("call", ""),
+        "status": status,
+        "failed": status not in ("ok", "missing"),
+        "not_fitted": status == "missing",
+    }
 
 
 def measures_of(strips: pd.DataFrame) -> list[str]:
@@ -369,44 +426,81 @@ def balancing_view(bal: pd.DataFrame, names: dict, settings: dict) -> dict:
     def row(label, fn, kind="text"):
         rows.append({"label": label, "cells": [fn(r) for r in recs], "kind": kind})
 
-    row("baseline fit (the onset model without its threat terms)",
-        lambda r: f"{r.get('model', '')} ({r.get('fit_status', '')})")
+    row(
+        "baseline fit (the onset model without its threat terms)",
+        lambda r: f"{r.get('model', '')} ({r.get('fit_status', '')})",
+    )
     row("years the two were strategic rivals", lambda r: f"{r.get('years', '')} ({num(r.get('n_threat_years'))} years)")
-    row("onsets with the threat state's adversaries",
-        lambda r: f"{num(r.get('onsets_adv'))} ({num(r.get('onsets_adv_new'))} new, "
-                  f"{num(r.get('onsets_adv_deepening'))} deepening) in {num(r.get('n_adv'))} dyad-years, from "
-                  f"{num(r.get('decisions_adv'))} decisions")
+    row(
+        "onsets with the threat state's adversaries",
+        lambda r: (
+            f"{num(r.get('onsets_adv'))} ({num(r.get('onsets_adv_new'))} new, "
+            f"{num(r.get('onsets_adv_deepening'))} deepening) in {num(r.get('n_adv'))} dyad-years, from "
+            f"{num(r.get('decisions_adv'))} decisions"
+        ),
+    )
     row("those partners and years", lambda r: _pair_names(r.get("adv_partners"), names) or "none")
-    row("the baseline expects",
-        lambda r: f"{num(r.get('expected_adv_mean'), '{:.1f}')} ({iv} of replications "
-                  f"[{num(r.get('rep_adv_lo'))}, {num(r.get('rep_adv_hi'))}]); P(replicated ≥ observed) "
-                  f"{num(r.get('p_rep_ge_obs'), '{:.2f}')}")
-    row("onset rate: adversaries against other partners",
-        lambda r: f"{num(r.get('rate_adv'), '{:.4f}')} against {num(r.get('rate_other'), '{:.4f}')} "
-                  f"({num(r.get('onsets_other'))} onsets in {num(r.get('n_other'))} dyad-years); "
-                  f"P(higher with adversaries) {num(r.get('p_rate_adv_gt_other'), '{:.2f}')}")
-    row("multilateral conferences left out",
-        lambda r: (f"{r.get('multilateral_years')} ({num(r.get('multilateral_onsets_excluded'))} onsets with "
-                   "adversaries)") if not missing(r.get("multilateral_years")) else "none")
-    row("alignments on top of a pledge already in force (not in ATOP's dyad-years: listed, not counted)",
-        lambda r: "none" if missing(r.get("renewals_not_in_atop")) else str(r["renewals_not_in_atop"]))
-    row("verdict", lambda r: {"label": str(r.get("verdict", "")), "badge": badge_class(r.get("verdict")),
-                              "why": "" if missing(r.get("why")) else str(r["why"])}, kind="verdict")
+    row(
+        "the baseline expects",
+        lambda r: (
+            f"{num(r.get('expected_adv_mean'), '{:.1f}')} ({iv} of replications "
+            f"[{num(r.get('rep_adv_lo'))}, {num(r.get('rep_adv_hi'))}]); P(replicated ≥ observed) "
+            f"{num(r.get('p_rep_ge_obs'), '{:.2f}')}"
+        ),
+    )
+    row(
+        "onset rate: adversaries against other partners",
+        lambda r: (
+            f"{num(r.get('rate_adv'), '{:.4f}')} against {num(r.get('rate_other'), '{:.4f}')} "
+            f"({num(r.get('onsets_other'))} onsets in {num(r.get('n_other'))} dyad-years); "
+            f"P(higher with adversaries) {num(r.get('p_rate_adv_gt_other'), '{:.2f}')}"
+        ),
+    )
+    row(
+        "multilateral conferences left out",
+        lambda r: (
+            (f"{r.get('multilateral_years')} ({num(r.get('multilateral_onsets_excluded'))} onsets with adversaries)")
+            if not missing(r.get("multilateral_years"))
+            else "none"
+        ),
+    )
+    row(
+        "alignments on top of a pledge already in force (not in ATOP's dyad-years: listed, not counted)",
+        lambda r: "none" if missing(r.get("renewals_not_in_atop")) else str(r["renewals_not_in_atop"]),
+    )
+    row(
+        "verdict",
+        lambda r: {
+            "label": str(r.get("verdict", "")),
+            "badge": badge_class(r.get("verdict")),
+            "why": "" if missing(r.get("why")) else str(r["why"]),
+        },
+        kind="verdict",
+    )
     return {"columns": cols, "rows": rows}
 
 
 OOS_COLUMNS = (
-    ("fit status", "fit_status", None), ("rows", "n", None), ("decisions", "clusters", None),
-    ("events", "events", None), ("decisions with events", "event_clusters", None),
-    ("expected events", "expected", "{:.1f}"), ("expected/observed", "expected_observed", "{:.2f}"),
-    ("AUC", "auc", "{:.2f}"), ("Brier", "brier", "{:.4f}"), ("Brier, test rate", "brier_test_rate", "{:.4f}"),
+    ("fit status", "fit_status", None),
+    ("rows", "n", None),
+    ("decisions", "clusters", None),
+    ("events", "events", None),
+    ("decisions with events", "event_clusters", None),
+    ("expected events", "expected", "{:.1f}"),
+    ("expected/observed", "expected_observed", "{:.2f}"),
+    ("AUC", "auc", "{:.2f}"),
+    ("Brier", "brier", "{:.4f}"),
+    ("Brier, test rate", "brier_test_rate", "{:.4f}"),
     ("Brier skill vs test rate", "brier_skill_test_rate", "{:.3f}"),
     ("Brier skill vs training rate", "brier_skill_train_rate", "{:.3f}"),
-    ("log score", "log_score", "{:.4f}"), ("log score, test rate", "log_score_test_rate", "{:.4f}"),
+    ("log score", "log_score", "{:.4f}"),
+    ("log score, test rate", "log_score_test_rate", "{:.4f}"),
     ("log skill vs test rate", "log_skill_test_rate", "{:.3f}"),
     ("log skill vs training rate", "log_skill_train_rate", "{:.3f}"),
-    ("test rate", "test_base_rate", "{:.4f}"), ("training rate", "train_base_rate", "{:.4f}"),
-    ("calibration slope", "calibration_slope", "{:.2f}"), ("calibration intercept", "calibration_intercept", "{:.2f}"),
+    ("test rate", "test_base_rate", "{:.4f}"),
+    ("training rate", "train_base_rate", "{:.4f}"),
+    ("calibration slope", "calibration_slope", "{:.2f}"),
+    ("calibration intercept", "calibration_intercept", "{:.2f}"),
     ("carries over", "carries_over", None),
 )
 
@@ -441,46 +535,78 @@ def forecast_view(scores: pd.DataFrame, partners: pd.DataFrame, forecasts: list[
     models = []
     for r in rows:
         p = partners[partners["model"] == r["model"]] if not partners.empty and "model" in partners else pd.DataFrame()
-        models.append({
-            "model": r["model"], "failed": r.get("fit_status") != "ok", "reading": r.get("reading", ""),
-            "carries_over": str(r.get("carries_over", "")), "badge": badge_class(r.get("carries_over")),
-            "auc": estimate(r, "auc"), "eo": estimate(r, "expected_observed"),
-            "expected": num(r.get("expected"), "{:.1f}"), "observed": num(r.get("events")),
-            "decisions": num(r.get("event_clusters")), "slope": estimate(r, "calibration_slope"),
-            "intercept": estimate(r, "calibration_intercept"),
-            "log_skill": estimate(r, "log_skill_test_rate", "{:.3f}"),
-            "partners": frame_table(p, ["side", "partner", "ccode2", "rows", "observed", "expected",
-                                        "observed_minus_expected"], fmt="{:.2f}"),
-        })
+        models.append(
+            {
+                "model": r["model"],
+                "failed": r.get("fit_status") != "ok",
+                "reading": r.get("reading", ""),
+                "carries_over": str(r.get("carries_over", "")),
+                "badge": badge_class(r.get("carries_over")),
+                "auc": estimate(r, "auc"),
+                "eo": estimate(r, "expected_observed"),
+                "expected": num(r.get("expected"), "{:.1f}"),
+                "observed": num(r.get("events")),
+                "decisions": num(r.get("event_clusters")),
+                "slope": estimate(r, "calibration_slope"),
+                "intercept": estimate(r, "calibration_intercept"),
+                "log_skill": estimate(r, "log_skill_test_rate", "{:.3f}"),
+                "partners": frame_table(
+                    p,
+                    ["side", "partner", "ccode2", "rows", "observed", "expected", "observed_minus_expected"],
+                    fmt="{:.2f}",
+                ),
+            }
+        )
     verdicts = {m["carries_over"] for m in models}
     combined = verdicts.pop() if len(verdicts) == 1 else cl.DEPENDS_TYPE
-    return {"title": head or "Forecasts", "description": desc, "models": models, "combined": combined,
-            "combined_badge": badge_class(combined)}
+    return {
+        "title": head or "Forecasts",
+        "description": desc,
+        "models": models,
+        "combined": combined,
+        "combined_badge": badge_class(combined),
+    }
 
 
 def fit_status(diag: dict) -> dict:
     """The status line of a fit: ok, and the sentence."""
     if diag.get("status") != "ok":
-        return {"ok": False, "text": (f"Fit failed the convergence gate ({'; '.join(diag.get('reasons', []))}). "
-                                      "Its estimates are shown for diagnosis only and are not a finding; verdicts "
-                                      "that would rest on it say \"no verdict (fit failed)\".")}
+        return {
+            "ok": False,
+            "text": (
+                f"Fit failed the convergence gate ({'; '.join(diag.get('reasons', []))}). "
+                "Its estimates are shown for diagnosis only and are not a finding; verdicts "
+                'that would rest on it say "no verdict (fit failed)".'
+            ),
+        }
     first, draws = diag.get("draws_first"), diag.get("draws", "?")
-    more = (f", continued from {first} until the gate passed" if isinstance(first, int) and isinstance(draws, int)
-            and draws > first else "")
+    more = (
+        f", continued from {first} until the gate passed"
+        if isinstance(first, int) and isinstance(draws, int) and draws > first
+        else ""
+    )
     units = evidence_units(diag.get("n_events"), diag.get("n_decisions"))
-    return {"ok": True, "text": (
-        f"Converged: max R-hat {diag['max_rhat']:.3f}, min bulk ESS {diag['min_ess_bulk']:.0f}, "
-        f"min tail ESS {diag['min_ess_tail']:.0f}, {diag['divergences']} divergences "
-        f"({diag.get('chains', '?')} chains x {draws} draws{more}; {diag.get('n_obs', '?')} rows"
-        + (f", {units}" if units else "") + ").")}
+    return {
+        "ok": True,
+        "text": (
+            f"Converged: max R-hat {diag['max_rhat']:.3f}, min bulk ESS {diag['min_ess_bulk']:.0f}, "
+            f"min tail ESS {diag['min_ess_tail']:.0f}, {diag['divergences']} divergences "
+            f"({diag.get('chains', '?')} chains x {draws} draws{more}; {diag.get('n_obs', '?')} rows"
+            + (f", {units}" if units else "")
+            + ")."
+        ),
+    }
 
 
 def model_view(name: str, info: dict, diag: dict, paths: dict, settings: dict, case: bool, shown: set) -> dict:
     """One model in full: its figures by placement, its tables, its diagnostics."""
     fig_dir, tab = paths["figures"], paths["model_tables"]
     scopes = (registry.MODEL, registry.CASE) if case else (registry.MODEL,)
-    figs = [figure(f, settings, fig_dir, name) for f in registry.figures(*scopes)
-            if f.placement in ("grid", "wide") and f"{name}-{f.key}" not in shown]
+    figs = [
+        figure(f, settings, fig_dir, name)
+        for f in registry.figures(*scopes)
+        if f.placement in ("grid", "wide") and f"{name}-{f.key}" not in shown
+    ]
     tables = []
     for t in registry.tables(*scopes):
         if not t.show:
@@ -491,19 +617,35 @@ def model_view(name: str, info: dict, diag: dict, paths: dict, settings: dict, c
     summ = read_csv(Path(paths["results"]) / name / "summary.csv")
     if not summ.empty and "scale" in summ:
         summ = summ[summ["scale"] != "original"]
-    tables.append({"title": "Diagnostics per parameter", "table": frame_table(
-        summ, ["parameter", "scale", "mean", "sd", "r_hat", "ess_bulk", "ess_tail", "mcse_mean"], max_rows=40)})
+    tables.append(
+        {
+            "title": "Diagnostics per parameter",
+            "table": frame_table(
+                summ, ["parameter", "scale", "mean", "sd", "r_hat", "ess_bulk", "ess_tail", "mcse_mean"], max_rows=40
+            ),
+        }
+    )
     keys = ("description", "data", "family", "formula", "subset", "holdout")
-    return {"name": name, "info": {k: ("" if missing(info.get(k)) else str(info[k])) for k in keys},
-            "status": fit_status(diag), "grid": [f for f in figs if f["placement"] == "grid"],
-            "wide": [f for f in figs if f["placement"] == "wide"], "tables": tables}
+    return {
+        "name": name,
+        "info": {k: ("" if missing(info.get(k)) else str(info[k])) for k in keys},
+        "status": fit_status(diag),
+        "grid": [f for f in figs if f["placement"] == "grid"],
+        "wide": [f for f in figs if f["placement"] == "wide"],
+        "tables": tables,
+    }
 
 
 def provenance_rows(meta: dict, run: dict) -> list[tuple[str, str]]:
     rows = [(k, str(v)) for k, v in meta.items() if k != "model seeds"]
-    rt = (f"{run['jobs']} jobs; sum of job run times {run['job_seconds']:.0f} s; first job start to last job end "
-          f"{run['span_seconds']:.0f} s (from benchmarks/*.tsv of the run that wrote them)") if run.get("jobs") else \
-        "no benchmark files found"
+    rt = (
+        (
+            f"{run['jobs']} jobs; sum of job run times {run['job_seconds']:.0f} s; first job start to last job end "
+            f"{run['span_seconds']:.0f} s (from benchmarks/*.tsv of the run that wrote them)"
+        )
+        if run.get("jobs")
+        else "no benchmark files found"
+    )
     rows.append(("run time", rt))
     if run.get("by_rule"):
         rows.append(("time by rule (s)", ", ".join(f"{k} {v:g}" for k, v in run["by_rule"].items())))
@@ -518,10 +660,14 @@ def environment():
     """The Jinja2 environment: autoescaped HTML templates, plain Markdown ones."""
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(registry.TEMPLATE_DIR)),
-                             autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                             keep_trailing_newline=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(registry.TEMPLATE_DIR)),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters.update(md_bold=md_bold, num=num, md_cell=md_cell)
     return env
 
@@ -547,9 +693,14 @@ def context(models: list[str], reduced: list[str], settings: dict, paths: dict, 
     threat_code = bal_cfg.get("threat_state", annotate.get("ccode2"))
     level_code = (claims_cfg.get("ussr_different") or {}).get("level", focal_code)
     years = bal_cfg.get("years")
-    who = {"focal": state_label(focal_code, names, eras, years), "threat": state_label(threat_code, names),
-           "level": state_label(level_code, names, eras, years), "focal_code": focal_code,
-           "threat_code": threat_code, "level_code": level_code}
+    who = {
+        "focal": state_label(focal_code, names, eras, years),
+        "threat": state_label(threat_code, names),
+        "level": state_label(level_code, names, eras, years),
+        "focal_code": focal_code,
+        "threat_code": threat_code,
+        "level_code": level_code,
+    }
 
     def t(key):
         return registry.table(key).path(tdir)
@@ -566,8 +717,9 @@ def context(models: list[str], reduced: list[str], settings: dict, paths: dict, 
     case_models = [m for m in paths.get("case_models", []) if m in models]
     sec = (claims_cfg.get("disparity") or {}).get("secondary")
     sec = sec.get("model") if isinstance(sec, dict) else sec
-    main_cases = [m for m in case_models if info.get(m, {}).get("family") == "bernoulli"
-                  and info.get(m, {}).get("base") == sec] or case_models
+    main_cases = [
+        m for m in case_models if info.get(m, {}).get("family") == "bernoulli" and info.get(m, {}).get("base") == sec
+    ] or case_models
     shown = {f"{m}-cases" for m in main_cases} | {f"{m}-surface" for m in case_models}
     surface = [figure(registry.figure("surface"), settings, fig_dir, m) for m in case_models]
     cases = [figure(registry.figure("cases"), settings, fig_dir, m) for m in main_cases]
@@ -579,76 +731,151 @@ def context(models: list[str], reduced: list[str], settings: dict, paths: dict, 
     if forecasts is None:
         forecasts = [m for m in (scores["model"] if "model" in scores else []) if "forecast" in str(m)]
     oos = {
-        "readings": [{"model": r.get("model", ""), "reading": r.get("reading", ""),
-                      "description": "" if missing(r.get("description")) else r["description"],
-                      "failed": r.get("fit_status") != "ok"} for r in scores.to_dict("records")],
+        "readings": [
+            {
+                "model": r.get("model", ""),
+                "reading": r.get("reading", ""),
+                "description": "" if missing(r.get("description")) else r["description"],
+                "failed": r.get("fit_status") != "ok",
+            }
+            for r in scores.to_dict("records")
+        ],
         "scores": oos_rows(scores),
         "figure": figure(registry.figure("oos-calibration"), settings, fig_dir),
         "calibration": frame_table(read_csv(t("oos_calibration")), fmt="{:.3g}", max_rows=120),
-        "worst": frame_table(read_csv(t("oos_worst")), ["model", "state1", "state2", "ccode1", "ccode2", "year",
-                                                       "observed", "p_mean", "p_lo90", "p_hi90", "log_loss"]),
+        "worst": frame_table(
+            read_csv(t("oos_worst")),
+            [
+                "model",
+                "state1",
+                "state2",
+                "ccode1",
+                "ccode2",
+                "year",
+                "observed",
+                "p_mean",
+                "p_lo90",
+                "p_hi90",
+                "log_loss",
+            ],
+        ),
         "forecast": forecast_view(scores, partners, list(forecasts), info),
         "interval": f"{100 * settings.get('interval', 0.9):.0f}%",
     }
 
     slope_models = paths.get("slope_models", [])
-    different = {"claim": by_id.get("ussr_different"),
-                 "figures": [figure(registry.figure("slopes"), settings, fig_dir, m) for m in slope_models],
-                 "contrasts": frame_table(read_csv(t("contrasts")), [
-                     "model", "term", "level", "level_total_mean", "level_total_lo", "level_total_hi",
-                     "others_total_mean", "diff_mean", "diff_lo", "diff_hi", "p_positive", "fit_status"])}
+    different = {
+        "claim": by_id.get("ussr_different"),
+        "figures": [figure(registry.figure("slopes"), settings, fig_dir, m) for m in slope_models],
+        "contrasts": frame_table(
+            read_csv(t("contrasts")),
+            [
+                "model",
+                "term",
+                "level",
+                "level_total_mean",
+                "level_total_lo",
+                "level_total_hi",
+                "others_total_mean",
+                "diff_mean",
+                "diff_lo",
+                "diff_hi",
+                "p_positive",
+                "fit_status",
+            ],
+        ),
+    }
     bal = read_csv(t("balancing"))
-    balancing = {"claim": by_id.get("balancing"), "table": balancing_view(bal, names, settings),
-                 "scores": frame_table(read_csv(t("threat_scores"))), "years": years,
-                 "multilateral_min": settings.get("multilateral_min")}
+    balancing = {
+        "claim": by_id.get("balancing"),
+        "table": balancing_view(bal, names, settings),
+        "scores": frame_table(read_csv(t("threat_scores"))),
+        "years": years,
+        "multilateral_min": settings.get("multilateral_min"),
+    }
 
-    lat = {"figure": figure(registry.figure("latent-capability"), settings, fig_dir),
-           "loadings": frame_table(read_csv(t("latent_loadings")), list(registry.table("latent_loadings").columns)),
-           "ratios": frame_table(read_csv(t("latent_ratios")), list(registry.table("latent_ratios").columns)),
-           "pair": f"{state_label(annotate.get('ccode1'), names)}/{state_label(annotate.get('ccode2'), names)}"
-           if annotate.get("ccode1") and annotate.get("ccode2") else ""}
+    lat = {
+        "figure": figure(registry.figure("latent-capability"), settings, fig_dir),
+        "loadings": frame_table(read_csv(t("latent_loadings")), list(registry.table("latent_loadings").columns)),
+        "ratios": frame_table(read_csv(t("latent_ratios")), list(registry.table("latent_ratios").columns)),
+        "pair": f"{state_label(annotate.get('ccode1'), names)}/{state_label(annotate.get('ccode2'), names)}"
+        if annotate.get("ccode1") and annotate.get("ccode2")
+        else "",
+    }
 
     views = [model_view(m, info.get(m, {}), diags[m], paths, settings, m in case_models, shown) for m in models]
     run = sm.run_time_summary(sm.benchmark_times(paths["benchmarks"])) if paths.get("benchmarks") else {}
     dt = sm.diagnostics_table(diags)
-    data_tables = [{"title": title, "path": str(path), "table": frame_table(read_csv(path))}
-                   for title, path in tables.items()]
+    data_tables = [
+        {"title": title, "path": str(path), "table": frame_table(read_csv(path))} for title, path in tables.items()
+    ]
     seeds = meta.get("model seeds", {})
     n_failed = sum(d.get("status") != "ok" for d in diags.values())
     measures = measures_of(strips)
-    present = {"balancing": bool(balancing["claim"]) or not bal.empty,
-               "different": bool(different["claim"]) or bool(slope_models),
-               "surface": bool(surface), "cases": bool(cases), "oos": not scores.empty,
-               "latent": lat["figure"]["uri"] is not None,
-               "tables": bool(data_tables)}
-    sections = [{"anchor": a, "title": title.format(**who), "template": tpl}
-                for a, title, tpl in SECTIONS if present.get(a, True)]
+    present = {
+        "balancing": bool(balancing["claim"]) or not bal.empty,
+        "different": bool(different["claim"]) or bool(slope_models),
+        "surface": bool(surface),
+        "cases": bool(cases),
+        "oos": not scores.empty,
+        "latent": lat["figure"]["uri"] is not None,
+        "tables": bool(data_tables),
+    }
+    sections = [
+        {"anchor": a, "title": title.format(**who), "template": tpl}
+        for a, title, tpl in SECTIONS
+        if present.get(a, True)
+    ]
     return {
-        "title": TITLE, "sections": sections, "who": who, "settings": settings,
+        "title": TITLE,
+        "sections": sections,
+        "who": who,
+        "settings": settings,
         "interval": f"{100 * settings.get('interval', 0.9):.0f}%",
         "findings": [{"claim_id": k, "text": findings[k], "claim": by_id.get(k)} for k in order],
-        "claims": claims, "rule": decision_rule(settings), "measures": measures,
-        "one_measure": len(measures) == 1, "labels": [(lab, "b-" + cls) for lab, cls in BADGES.items()],
+        "claims": claims,
+        "rule": decision_rule(settings),
+        "measures": measures,
+        "one_measure": len(measures) == 1,
+        "labels": [(lab, "b-" + cls) for lab, cls in BADGES.items()],
         "verdict_caption": render_caption(registry.table("verdicts"), settings),
-        "balancing": balancing, "different": different, "surface": surface, "cases": cases,
-        "annotate_names": {"focal": state_label(annotate.get("ccode1"), names) if annotate.get("ccode1") else "",
-                           "partner": state_label(annotate.get("ccode2"), names) if annotate.get("ccode2") else "",
-                           "years": ", ".join(map(str, annotate.get("years", [])))},
-        "oos": oos, "models": views, "latent": lat,
-        "counts": {"models": len(models), "reduced": len(reduced), "refits": len(refits), "fits": len(diags),
-                   "failed": n_failed, "failed_names": [m for m, d in diags.items() if d.get("status") != "ok"]},
-        "diagnostics": frame_table(dt, max_rows=1000, row_class=lambda r: "failed-row" if r.get("status") != "ok"
-                                   else ""),
+        "balancing": balancing,
+        "different": different,
+        "surface": surface,
+        "cases": cases,
+        "annotate_names": {
+            "focal": state_label(annotate.get("ccode1"), names) if annotate.get("ccode1") else "",
+            "partner": state_label(annotate.get("ccode2"), names) if annotate.get("ccode2") else "",
+            "years": ", ".join(map(str, annotate.get("years", []))),
+        },
+        "oos": oos,
+        "models": views,
+        "latent": lat,
+        "counts": {
+            "models": len(models),
+            "reduced": len(reduced),
+            "refits": len(refits),
+            "fits": len(diags),
+            "failed": n_failed,
+            "failed_names": [m for m, d in diags.items() if d.get("status") != "ok"],
+        },
+        "diagnostics": frame_table(
+            dt, max_rows=1000, row_class=lambda r: "failed-row" if r.get("status") != "ok" else ""
+        ),
         "data_tables": data_tables,
         "rank": [figure(registry.figure("rank"), settings, fig_dir, m) for m in models],
-        "provenance": provenance_rows(meta, run), "run": run,
+        "provenance": provenance_rows(meta, run),
+        "run": run,
         "seeds": frame_table(pd.DataFrame([{"model": k, "seed": v} for k, v in seeds.items()]), max_rows=1000),
         "meta": {k: v for k, v in meta.items() if k != "model seeds"},
-        "secondary_label": SECONDARY, "min_clusters": min_clusters(),
+        "secondary_label": SECONDARY,
+        "min_clusters": min_clusters(),
     }
 
 
-def build(models: list[str], reduced: list[str], settings: dict, paths: dict, tables: dict, meta: dict) -> tuple[str, str]:
+def build(
+    models: list[str], reduced: list[str], settings: dict, paths: dict, tables: dict, meta: dict
+) -> tuple[str, str]:
     """(index.html text, summary.md text).
 
     ``models``: the models shown in full; ``reduced``: the ``--drop-``

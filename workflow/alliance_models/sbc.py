@@ -38,8 +38,18 @@ log = logging.getLogger(__name__)
 
 SBC_MODELS = ("logit_varying_intercept", "categorical")
 BATCH_COLUMNS = [
-    "model", "sim", "parameter", "true_value", "rank", "n_ranks", "post_mean", "post_sd",
-    "divergences", "max_rhat", "min_ess_bulk", "seconds",
+    "model",
+    "sim",
+    "parameter",
+    "true_value",
+    "rank",
+    "n_ranks",
+    "post_mean",
+    "post_sd",
+    "divergences",
+    "max_rhat",
+    "min_ess_bulk",
+    "seconds",
 ]
 
 
@@ -114,7 +124,11 @@ def sbc_model_data(model: str, settings: dict, priors: dict | None = None, desig
         frame["g"] = [f"g{i % n_groups:0{width}d}" for i in range(n)]
         frame["y"] = np.arange(n) % 2
         spec = ModelSpec(
-            name=f"sbc_{model}", data="sbc_design.csv", outcome="y", formula=formula, family="bernoulli",
+            name=f"sbc_{model}",
+            data="sbc_design.csv",
+            outcome="y",
+            formula=formula,
+            family="bernoulli",
             group=[{"by": "g", "intercept": True, "slopes": [], "parameterization": "auto"}],
             priors=full_priors,
         )
@@ -122,8 +136,13 @@ def sbc_model_data(model: str, settings: dict, priors: dict | None = None, desig
         cats = [f"c{i}" for i in range(int(settings["n_categories"]))]
         frame["y"] = [cats[i % len(cats)] for i in range(n)]
         spec = ModelSpec(
-            name=f"sbc_{model}", data="sbc_design.csv", outcome="y", formula=formula, family="categorical",
-            categories=cats, priors=full_priors,
+            name=f"sbc_{model}",
+            data="sbc_design.csv",
+            outcome="y",
+            formula=formula,
+            family="categorical",
+            categories=cats,
+            priors=full_priors,
         )
     return build_model_data(spec, frame)
 
@@ -203,8 +222,13 @@ def fit_simulated(md, y: np.ndarray, settings: dict, seed: int):
     model = build_pymc_model(dataclasses.replace(md, y=y))
     with model:
         idata = pm.sample(
-            draws=int(settings["draws"]), tune=int(settings["tune"]), chains=int(settings["chains"]), cores=1,
-            target_accept=float(settings["target_accept"]), random_seed=seed, progressbar=False,
+            draws=int(settings["draws"]),
+            tune=int(settings["tune"]),
+            chains=int(settings["chains"]),
+            cores=1,
+            target_accept=float(settings["target_accept"]),
+            random_seed=seed,
+            progressbar=False,
             compute_convergence_checks=False,
         )
     return model, idata
@@ -232,15 +256,33 @@ def run_simulation(model_name: str, md, settings: dict, base_seed: int, sim: int
     rows = []
     for label in sorted(truth):
         d = draws[label]
-        rows.append({
-            "model": model_name, "sim": int(sim), "parameter": label, "true_value": truth[label],
-            "rank": rank_of(truth[label], thin(d, L), rng), "n_ranks": L,
-            "post_mean": float(d.mean()), "post_sd": float(d.std()),
-            "divergences": ndiv, "max_rhat": max_rhat, "min_ess_bulk": min_ess, "seconds": seconds,
-        })
-    log.info("SBC %s sim %d: %d parameters, outcome mean %.2f, %d divergences, max R-hat %.3f, "
-             "min bulk ESS %.0f, %.1f s", model_name, sim, len(rows), float(np.mean(y)), ndiv, max_rhat,
-             min_ess, seconds)
+        rows.append(
+            {
+                "model": model_name,
+                "sim": int(sim),
+                "parameter": label,
+                "true_value": truth[label],
+                "rank": rank_of(truth[label], thin(d, L), rng),
+                "n_ranks": L,
+                "post_mean": float(d.mean()),
+                "post_sd": float(d.std()),
+                "divergences": ndiv,
+                "max_rhat": max_rhat,
+                "min_ess_bulk": min_ess,
+                "seconds": seconds,
+            }
+        )
+    log.info(
+        "SBC %s sim %d: %d parameters, outcome mean %.2f, %d divergences, max R-hat %.3f, min bulk ESS %.0f, %.1f s",
+        model_name,
+        sim,
+        len(rows),
+        float(np.mean(y)),
+        ndiv,
+        max_rhat,
+        min_ess,
+        seconds,
+    )
     return pd.DataFrame(rows, columns=BATCH_COLUMNS)
 
 
@@ -249,8 +291,14 @@ def run_sbc_batch(model_name: str, settings: dict, batch: int, seed: int, priors
     sims = batch_sims(int(settings["n_sims"]), int(settings["n_batches"]), int(batch))
     base_seed = int(seed) + int(settings["seed_offset"])
     md = sbc_model_data(model_name, settings, priors, design_seed=base_seed)
-    log.info("SBC %s batch %d: simulations %s, %d obs, design %s", model_name, batch,
-             f"{sims[0]}-{sims[-1]}" if sims else "none", len(md.y), md.rhs)
+    log.info(
+        "SBC %s batch %d: simulations %s, %d obs, design %s",
+        model_name,
+        batch,
+        f"{sims[0]}-{sims[-1]}" if sims else "none",
+        len(md.y),
+        md.rhs,
+    )
     frames = [run_simulation(model_name, md, settings, base_seed, s) for s in sims]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=BATCH_COLUMNS)
 
@@ -302,6 +350,7 @@ def _param_order(labels) -> list[str]:
         base = label.split("[")[0]
         order = {"alpha": 0, "beta": 1}.get(base, 3 if base.startswith("a_") else 2)
         return (order, label)
+
     return sorted(set(labels), key=key)
 
 
@@ -321,14 +370,23 @@ def summarize_sbc(ranks: pd.DataFrame, n_bins: int) -> pd.DataFrame:
         counts = rank_counts(r["rank"].to_numpy(), L, n_bins)
         stat, df, p = chi2_uniform(counts)
         u = r["rank"].to_numpy() / L
-        rows.append({
-            "model": r["model"].iloc[0], "parameter": label, "n_sims": len(r), "n_ranks": L,
-            "n_bins": n_bins, "chi2": stat, "df": df, "p_value": p,
-            "p_value_bonferroni": min(1.0, p * len(labels)),
-            "rank_mean": float(u.mean()), "rank_sd": float(u.std(ddof=1)) if len(u) > 1 else float("nan"),
-            "sims_with_divergences": int((r["divergences"] > 0).sum()),
-            "median_min_ess_bulk": float(r["min_ess_bulk"].median()),
-        })
+        rows.append(
+            {
+                "model": r["model"].iloc[0],
+                "parameter": label,
+                "n_sims": len(r),
+                "n_ranks": L,
+                "n_bins": n_bins,
+                "chi2": stat,
+                "df": df,
+                "p_value": p,
+                "p_value_bonferroni": min(1.0, p * len(labels)),
+                "rank_mean": float(u.mean()),
+                "rank_sd": float(u.std(ddof=1)) if len(u) > 1 else float("nan"),
+                "sims_with_divergences": int((r["divergences"] > 0).sum()),
+                "median_min_ess_bulk": float(r["min_ess_bulk"].median()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -345,7 +403,7 @@ def rank_histograms(ranks: pd.DataFrame, table: pd.DataFrame, title: str):
     ncol = min(4, len(labels))
     nrow = int(np.ceil(len(labels) / ncol))
     fig, axes = plt.subplots(nrow, ncol, figsize=(3.0 * ncol, 2.3 * nrow + 0.6), squeeze=False)
-    for ax in axes.ravel()[len(labels):]:
+    for ax in axes.ravel()[len(labels) :]:
         ax.axis("off")
     for ax, row in zip(axes.ravel(), table.itertuples(index=False)):
         r = ranks[ranks["parameter"] == row.parameter]

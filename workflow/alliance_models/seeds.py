@@ -35,12 +35,30 @@ import pandas as pd
 from .errors import SourceFormatError
 
 PRINTED_COLUMNS = [
-    "source", "table", "row", "column", "year", "country", "country2",
-    "variable", "kind", "value", "unit", "printed",
+    "source",
+    "table",
+    "row",
+    "column",
+    "year",
+    "country",
+    "country2",
+    "variable",
+    "kind",
+    "value",
+    "unit",
+    "printed",
 ]
 DERIVATION_COLUMNS = [
-    "source", "table", "row", "column", "formula", "public_formula",
-    "public_source", "public_unit", "public_comparable", "note",
+    "source",
+    "table",
+    "row",
+    "column",
+    "formula",
+    "public_formula",
+    "public_source",
+    "public_unit",
+    "public_comparable",
+    "note",
 ]
 KEY = ["source", "table", "row", "column"]
 KINDS = {"level", "derived"}
@@ -48,11 +66,29 @@ DASHES = {"-", "\u2013", "\u2014"}
 EPS = 1e-9
 
 OUTPUT_COLUMNS = [
-    "source", "table", "row", "column", "year", "years_used", "country", "country2",
-    "variable", "unit", "printed", "printed_value", "formula",
-    "recomputed_from_paper_levels", "diff_paper", "tolerance",
-    "matches_paper_within_rounding", "public_formula", "public_source", "public_unit",
-    "recomputed_from_public", "diff_public", "note",
+    "source",
+    "table",
+    "row",
+    "column",
+    "year",
+    "years_used",
+    "country",
+    "country2",
+    "variable",
+    "unit",
+    "printed",
+    "printed_value",
+    "formula",
+    "recomputed_from_paper_levels",
+    "diff_paper",
+    "tolerance",
+    "matches_paper_within_rounding",
+    "public_formula",
+    "public_source",
+    "public_unit",
+    "recomputed_from_public",
+    "diff_public",
+    "note",
 ]
 
 _NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?|[-+]?\.\d+")
@@ -120,9 +156,7 @@ def parse_formula(text: str) -> Formula:
         elif isinstance(node, ast.Subscript):
             refs.append(_ref(node))
         else:
-            raise ValueError(
-                f"'{ast.unparse(node)}' is not allowed (only numbers, + - * / and variable[ccode, year])"
-            )
+            raise ValueError(f"'{ast.unparse(node)}' is not allowed (only numbers, + - * / and variable[ccode, year])")
 
     check(tree)
     if not refs:
@@ -190,9 +224,7 @@ def _check_printed(path: Path, df: pd.DataFrame) -> pd.DataFrame:
             if r[field] == "":
                 raise SeedTableError(f"{_where(path, i, field)}: empty")
         if r["kind"] not in KINDS:
-            raise SeedTableError(
-                f"{_where(path, i, 'kind')}: '{r['kind']}' is not one of {sorted(KINDS)}"
-            )
+            raise SeedTableError(f"{_where(path, i, 'kind')}: '{r['kind']}' is not one of {sorted(KINDS)}")
         year = _int(path, i, "year", r["year"])
         if not 1000 <= year <= 2100:
             raise SeedTableError(f"{_where(path, i, 'year')}: {year} is not a plausible year")
@@ -217,8 +249,7 @@ def _check_printed(path: Path, df: pd.DataFrame) -> pd.DataFrame:
         m = _NUMBER.search(r["printed"])
         if m is None or not math.isclose(float(m.group(0).replace(",", "")), value, abs_tol=EPS):
             raise SeedTableError(
-                f"{_where(path, i, 'value')}: {raw} does not match the printed cell "
-                f"'{r['printed']}' (field 'printed')"
+                f"{_where(path, i, 'value')}: {raw} does not match the printed cell '{r['printed']}' (field 'printed')"
             )
         values.append(value)
     out = df.copy()
@@ -229,9 +260,7 @@ def _check_printed(path: Path, df: pd.DataFrame) -> pd.DataFrame:
     dup = out.duplicated(KEY, keep=False)
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
-        raise SeedTableError(
-            f"{_where(path, i, 'row')}: cell {tuple(out.loc[i, KEY])} appears more than once"
-        )
+        raise SeedTableError(f"{_where(path, i, 'row')}: cell {tuple(out.loc[i, KEY])} appears more than once")
     return out
 
 
@@ -289,27 +318,21 @@ def _cross_check(tables: dict[str, pd.DataFrame], paths: dict[str, Path]) -> Non
         for i, r in enumerate(df.to_dict("records")):
             key = tuple(r[k] for k in KEY)
             if key not in cells:
-                raise SeedTableError(
-                    f"{_where(path, i, 'column')}: no printed cell {key} in the seed tables"
-                )
+                raise SeedTableError(f"{_where(path, i, 'column')}: no printed cell {key} in the seed tables")
             cell = cells[key][2]
             if cell["kind"] == "derived" and r["formula"] == "":
-                raise SeedTableError(
-                    f"{_where(path, i, 'formula')}: empty, but {key} is a derived figure"
-                )
+                raise SeedTableError(f"{_where(path, i, 'formula')}: empty, but {key} is a derived figure")
             if r["formula"]:
                 for var, cc, yr in parse_formula(r["formula"]).refs:
                     if (r["source"], var, cc, yr) not in levels:
                         raise SeedTableError(
-                            f"{_where(path, i, 'formula')}: {var}[{cc}, {yr}] is not a printed "
-                            f"level of '{r['source']}'"
+                            f"{_where(path, i, 'formula')}: {var}[{cc}, {yr}] is not a printed level of '{r['source']}'"
                         )
             derived_keys.add(key)
     for key, (name, i, r) in cells.items():
         if r["kind"] == "derived" and not math.isnan(r["value"]) and key not in derived_keys:
             raise SeedTableError(
-                f"{_where(paths[name], i, 'kind')}: derived figure {key} has no derivation "
-                "in any *_derivations.csv"
+                f"{_where(paths[name], i, 'kind')}: derived figure {key} has no derivation in any *_derivations.csv"
             )
 
 
@@ -366,12 +389,8 @@ def reproduce_seed_tables(seed_dir: str | os.PathLike, state_year: pd.DataFrame)
     missing = [c for c in ("ccode", "year") if c not in state_year.columns]
     if missing:
         raise SeedTableError(f"state_year: missing column(s) {', '.join(missing)}")
-    printed = pd.concat(
-        [v for k, v in tables.items() if not k.endswith("_derivations")], ignore_index=True
-    )
-    derivs = pd.concat(
-        [v for k, v in tables.items() if k.endswith("_derivations")], ignore_index=True
-    )
+    printed = pd.concat([v for k, v in tables.items() if not k.endswith("_derivations")], ignore_index=True)
+    derivs = pd.concat([v for k, v in tables.items() if k.endswith("_derivations")], ignore_index=True)
     levels = {
         (r["source"], r["variable"], r["country"], r["year"]): r["value"]
         for r in printed.to_dict("records")
@@ -410,10 +429,7 @@ def reproduce_seed_tables(seed_dir: str | os.PathLike, state_year: pd.DataFrame)
             years_used = [cell["year"]]
             formula_text = "printed level (not derived)"
         if cell["year"] not in years_used:
-            notes.append(
-                f"Labelled {cell['year']}, but computed from levels of "
-                f"{', '.join(map(str, years_used))}."
-            )
+            notes.append(f"Labelled {cell['year']}, but computed from levels of {', '.join(map(str, years_used))}.")
         # -- from public data
         pf = parse_formula(d["public_formula"])
         lacking = []
@@ -422,9 +438,7 @@ def reproduce_seed_tables(seed_dir: str | os.PathLike, state_year: pd.DataFrame)
 
         def public(v, c, y):
             if v not in sy.columns:
-                raise SeedTableError(
-                    f"public_formula '{pf.text}' for {key}: state_year has no column '{v}'"
-                )
+                raise SeedTableError(f"public_formula '{pf.text}' for {key}: state_year has no column '{v}'")
             if (c, y) not in sy.index:
                 lacking.append(f"{v}[{c}, {y}]")
                 return math.nan
@@ -446,8 +460,7 @@ def reproduce_seed_tables(seed_dir: str | os.PathLike, state_year: pd.DataFrame)
         if len(currencies) > 1:
             pub = math.nan
             notes.append(
-                f"milex is in different currencies ({', '.join(sorted(map(str, currencies)))}): "
-                "public figure is NaN."
+                f"milex is in different currencies ({', '.join(sorted(map(str, currencies)))}): public figure is NaN."
             )
         if interpolated:
             notes.append(f"Public value uses interpolated Maddison {', '.join(interpolated)}.")
@@ -486,8 +499,14 @@ def reproduce_seed_tables(seed_dir: str | os.PathLike, state_year: pd.DataFrame)
     res["year"] = res["year"].astype("int64")
     res["country"] = res["country"].astype("int64")
     res["country2"] = res["country2"].astype("Int64")
-    for c in ("printed_value", "recomputed_from_paper_levels", "diff_paper", "tolerance",
-              "recomputed_from_public", "diff_public"):
+    for c in (
+        "printed_value",
+        "recomputed_from_paper_levels",
+        "diff_paper",
+        "tolerance",
+        "recomputed_from_public",
+        "diff_public",
+    ):
         res[c] = res[c].astype("float64")
     res["matches_paper_within_rounding"] = res["matches_paper_within_rounding"].astype("boolean")
     return res

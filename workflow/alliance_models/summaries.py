@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,10 +35,10 @@ class Fit:
     """A fitted model: its posterior, rebuilt design and gate status."""
 
     name: str
-    idata: object          # arviz.InferenceData
-    md: object             # models.matrix.ModelData
-    frame: pd.DataFrame    # the model's whole data frame
-    status: str            # "ok" | "failed"
+    idata: object  # arviz.InferenceData
+    md: object  # models.matrix.ModelData
+    frame: pd.DataFrame  # the model's whole data frame
+    status: str  # "ok" | "failed"
     diag: dict
 
     @property
@@ -80,7 +79,6 @@ def load_fit(posterior_nc, frame: pd.DataFrame, diagnostics: dict | None = None,
     description may be newer than the posterior's copy); its design must
     have the posterior's coefficients.
     """
-    import arviz as az
 
     from .errors import PipelineError
     from .models.bayes import model_data_from_idata
@@ -90,8 +88,10 @@ def load_fit(posterior_nc, frame: pd.DataFrame, diagnostics: dict | None = None,
     md = build_model_data(spec, frame) if spec is not None else model_data_from_idata(idata, frame)
     fitted = [str(c) for c in idata.posterior["coef"].values] if "coef" in idata.posterior.coords else []
     if md.coef_names != fitted:
-        raise PipelineError(f"model '{md.spec.name}': {posterior_nc} has coefficients {fitted}, the declaration "
-                            f"gives {md.coef_names}: refit the model")
+        raise PipelineError(
+            f"model '{md.spec.name}': {posterior_nc} has coefficients {fitted}, the declaration "
+            f"gives {md.coef_names}: refit the model"
+        )
     if diagnostics is not None:
         status = diagnostics.get("status", "failed")
     else:
@@ -188,15 +188,27 @@ def coefficient_table(fit: Fit, interval: float = INTERVAL) -> pd.DataFrame:
             s, so = b[:, j, c], bo[:, j, c]
             lo, hi = _interval(s, interval)
             olo, ohi = _interval(so, interval)
-            rows.append({
-                "model": fit.name, "term": term, "category": cat,
-                "beta_std_mean": s.mean(), "beta_std_lo": lo, "beta_std_hi": hi,
-                "p_positive": float((s > 0).mean()),
-                "or_sd_median": float(np.exp(np.median(s))), "or_sd_lo": float(np.exp(lo)), "or_sd_hi": float(np.exp(hi)),
-                "beta_orig_mean": so.mean(), "or_unit_median": float(np.exp(np.median(so))),
-                "or_unit_lo": float(np.exp(olo)), "or_unit_hi": float(np.exp(ohi)),
-                "predictor_sd": float(fit.md.sds[term]), "interval": interval, "fit_status": fit.status,
-            })
+            rows.append(
+                {
+                    "model": fit.name,
+                    "term": term,
+                    "category": cat,
+                    "beta_std_mean": s.mean(),
+                    "beta_std_lo": lo,
+                    "beta_std_hi": hi,
+                    "p_positive": float((s > 0).mean()),
+                    "or_sd_median": float(np.exp(np.median(s))),
+                    "or_sd_lo": float(np.exp(lo)),
+                    "or_sd_hi": float(np.exp(hi)),
+                    "beta_orig_mean": so.mean(),
+                    "or_unit_median": float(np.exp(np.median(so))),
+                    "or_unit_lo": float(np.exp(olo)),
+                    "or_unit_hi": float(np.exp(ohi)),
+                    "predictor_sd": float(fit.md.sds[term]),
+                    "interval": interval,
+                    "fit_status": fit.status,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -214,18 +226,41 @@ def frequentist_vs_bayes(fit: Fit, freq: pd.DataFrame, level: float = 0.95) -> p
     a = a[:, None] if a.ndim == 1 else a
     for c, cat in enumerate(cats):
         lo, hi = _interval(a[:, c], level)
-        rows.append({"term": "Intercept", "category": cat, "bayes_mean": a[:, c].mean(), "bayes_lo": lo, "bayes_hi": hi,
-                     "bayes_p_positive": float((a[:, c] > 0).mean())})
+        rows.append(
+            {
+                "term": "Intercept",
+                "category": cat,
+                "bayes_mean": a[:, c].mean(),
+                "bayes_lo": lo,
+                "bayes_hi": hi,
+                "bayes_p_positive": float((a[:, c] > 0).mean()),
+            }
+        )
         for j, term in enumerate(names):
             s = b[:, j, c]
             lo, hi = _interval(s, level)
-            rows.append({"term": term, "category": cat, "bayes_mean": s.mean(), "bayes_lo": lo, "bayes_hi": hi,
-                         "bayes_p_positive": float((s > 0).mean())})
+            rows.append(
+                {
+                    "term": term,
+                    "category": cat,
+                    "bayes_mean": s.mean(),
+                    "bayes_lo": lo,
+                    "bayes_hi": hi,
+                    "bayes_p_positive": float((s > 0).mean()),
+                }
+            )
     bay = pd.DataFrame(rows)
     f = freq.copy()
     f["category"] = f["category"].fillna("").astype(str) if "category" in f else ""
-    keep = {"estimate": "freq_estimate", "ci_lower": "freq_lo", "ci_upper": "freq_hi", "p_value": "freq_p_value",
-            "method": "freq_method", "se_type": "freq_se_type", "separation": "separation"}
+    keep = {
+        "estimate": "freq_estimate",
+        "ci_lower": "freq_lo",
+        "ci_upper": "freq_hi",
+        "p_value": "freq_p_value",
+        "method": "freq_method",
+        "se_type": "freq_se_type",
+        "separation": "separation",
+    }
     f = f[["term", "category", *[k for k in keep if k in f.columns]]].rename(columns=keep)
     out = bay.merge(f, on=["term", "category"], how="left")
     extra = f.merge(bay[["term", "category"]], on=["term", "category"], how="left", indicator=True)
@@ -270,14 +305,19 @@ def predict(fit: Fit, rows: pd.DataFrame, idata_thin=None, groups: bool = True, 
     idata_thin = idata_thin if idata_thin is not None else fit.idata
     parts = []
     for i in range(0, len(rows), chunk):
-        part = rows.iloc[i:i + chunk]
+        part = rows.iloc[i : i + chunk]
         g = _group_values(fit, part) if groups else None
         parts.append(posterior_probabilities(idata_thin, fit.md, new_design(fit.md, part), g))
     return np.concatenate(parts, axis=1)
 
 
-def average_marginal_effects(fit: Fit, factors: dict[str, list[str]] | None = None, max_draws: int = 400,
-                             interval: float = INTERVAL, chunk: int = 20000) -> pd.DataFrame:
+def average_marginal_effects(
+    fit: Fit,
+    factors: dict[str, list[str]] | None = None,
+    max_draws: int = 400,
+    interval: float = INTERVAL,
+    chunk: int = 20000,
+) -> pd.DataFrame:
     """Average marginal effect of each factor on the probability scale.
 
     Every column of a factor is moved from its low to its high value (see
@@ -302,21 +342,47 @@ def average_marginal_effects(fit: Fit, factors: dict[str, list[str]] | None = No
             shifts.append(f"{c} {lo:.3g}->{hi:.3g} ({how})")
         total = None
         for i in range(0, len(rows), chunk):
-            p_lo = predict(fit, lo_rows.iloc[i:i + chunk], idt, chunk=chunk)
-            p_hi = predict(fit, hi_rows.iloc[i:i + chunk], idt, chunk=chunk)
-            d = (p_hi - p_lo).sum(axis=1)            # (S,) or (S, K)
+            p_lo = predict(fit, lo_rows.iloc[i : i + chunk], idt, chunk=chunk)
+            p_hi = predict(fit, hi_rows.iloc[i : i + chunk], idt, chunk=chunk)
+            d = (p_hi - p_lo).sum(axis=1)  # (S,) or (S, K)
             total = d if total is None else total + d
         ame = total / len(rows)
         ame = ame[:, None] if ame.ndim == 1 else ame
         for k, cat in enumerate(cats):
             s = ame[:, k]
             lo, hi = _interval(s, interval)
-            out.append({"model": fit.name, "factor": label, "variables": ", ".join(cols), "shift": "; ".join(shifts),
-                        "category": cat, "ame_mean": s.mean(), "ame_lo": lo, "ame_hi": hi,
-                        "p_positive": float((s > 0).mean()), "n_rows": len(rows), "draws": S,
-                        "interval": interval, "fit_status": fit.status})
-    cols = ["model", "factor", "variables", "shift", "category", "ame_mean", "ame_lo", "ame_hi", "p_positive",
-            "n_rows", "draws", "interval", "fit_status"]
+            out.append(
+                {
+                    "model": fit.name,
+                    "factor": label,
+                    "variables": ", ".join(cols),
+                    "shift": "; ".join(shifts),
+                    "category": cat,
+                    "ame_mean": s.mean(),
+                    "ame_lo": lo,
+                    "ame_hi": hi,
+                    "p_positive": float((s > 0).mean()),
+                    "n_rows": len(rows),
+                    "draws": S,
+                    "interval": interval,
+                    "fit_status": fit.status,
+                }
+            )
+    cols = [
+        "model",
+        "factor",
+        "variables",
+        "shift",
+        "category",
+        "ame_mean",
+        "ame_lo",
+        "ame_hi",
+        "p_positive",
+        "n_rows",
+        "draws",
+        "interval",
+        "fit_status",
+    ]
     return pd.DataFrame(out, columns=cols)
 
 
@@ -348,8 +414,9 @@ def elpd_loo(idata, max_draws: int = 1000):
     return res, n_draws(sub.posterior)
 
 
-def loo_comparison(name: str, idata, status: str, reduced: list[dict], max_draws: int = 1000,
-                   k_threshold: float = 0.7, full_rows=None) -> pd.DataFrame:
+def loo_comparison(
+    name: str, idata, status: str, reduced: list[dict], max_draws: int = 1000, k_threshold: float = 0.7, full_rows=None
+) -> pd.DataFrame:
     """ΔELPD (PSIS-LOO) when each factor is dropped: reduced minus full.
 
     ``reduced``: dicts with label, name, idata, status (and rows: the index
@@ -363,16 +430,30 @@ def loo_comparison(name: str, idata, status: str, reduced: list[dict], max_draws
 
     full, S = elpd_loo(idata, max_draws)
     kf = np.asarray(full.pareto_k).ravel()
-    base = {"model": name, "elpd_full": float(full.elpd_loo), "se_full": float(full.se), "p_loo_full": float(full.p_loo),
-            "k_bad_full": int((kf > k_threshold).sum()), "k_max_full": float(np.nanmax(kf)), "draws": S,
-            "n_obs": int(full.n_data_points), "full_status": status}
+    base = {
+        "model": name,
+        "elpd_full": float(full.elpd_loo),
+        "se_full": float(full.se),
+        "p_loo_full": float(full.p_loo),
+        "k_bad_full": int((kf > k_threshold).sum()),
+        "k_max_full": float(np.nanmax(kf)),
+        "draws": S,
+        "n_obs": int(full.n_data_points),
+        "full_status": status,
+    }
     rows = []
     for r in reduced:
         row = dict(base, dropped=r["label"], reduced_model=r["name"], reduced_status=r["status"])
         red, _ = elpd_loo(r["idata"], max_draws)
         kr = np.asarray(red.pareto_k).ravel()
-        row.update({"elpd_reduced": float(red.elpd_loo), "se_reduced": float(red.se),
-                    "k_bad_reduced": int((kr > k_threshold).sum()), "k_max_reduced": float(np.nanmax(kr))})
+        row.update(
+            {
+                "elpd_reduced": float(red.elpd_loo),
+                "se_reduced": float(red.se),
+                "k_bad_reduced": int((kr > k_threshold).sum()),
+                "k_max_reduced": float(np.nanmax(kr)),
+            }
+        )
         notes = []
         nf, nr = int(full.n_data_points), int(red.n_data_points)
         if nf == nr:
@@ -397,9 +478,21 @@ def loo_comparison(name: str, idata, status: str, reduced: list[dict], max_draws
         row["note"] = "; ".join(notes)
         rows.append(row)
     if not rows:
-        rows.append(dict(base, dropped="", reduced_model="", reduced_status="", elpd_reduced=float("nan"),
-                         se_reduced=float("nan"), k_bad_reduced=0, k_max_reduced=float("nan"),
-                         delta_elpd=float("nan"), delta_se=float("nan"), note="no factors declared in `drop`"))
+        rows.append(
+            dict(
+                base,
+                dropped="",
+                reduced_model="",
+                reduced_status="",
+                elpd_reduced=float("nan"),
+                se_reduced=float("nan"),
+                k_bad_reduced=0,
+                k_max_reduced=float("nan"),
+                delta_elpd=float("nan"),
+                delta_se=float("nan"),
+                note="no factors declared in `drop`",
+            )
+        )
     return pd.DataFrame(rows)
 
 
@@ -436,9 +529,20 @@ def ppc_frames(fit: Fit, max_draws: int = 1000, interval: float = INTERVAL, bins
         r = (rep == code).sum(axis=1)
         obs = int((y == code).sum())
         lo, hi = _interval(r, interval)
-        stats.append({"model": fit.name, "category": cat, "observed": obs, "rep_mean": r.mean(), "rep_lo": lo,
-                      "rep_hi": hi, "p_rep_ge_obs": float((r >= obs).mean()), "draws": len(r), "n_rows": len(y),
-                      "fit_status": fit.status})
+        stats.append(
+            {
+                "model": fit.name,
+                "category": cat,
+                "observed": obs,
+                "rep_mean": r.mean(),
+                "rep_lo": lo,
+                "rep_hi": hi,
+                "p_rep_ge_obs": float((r >= obs).mean()),
+                "draws": len(r),
+                "n_rows": len(y),
+                "fit_status": fit.status,
+            }
+        )
         draws.append(pd.DataFrame({"category": cat, "count": r}))
     out = {"stats": pd.DataFrame(stats), "draws": pd.concat(draws, ignore_index=True)}
     if fit.spec.family == "bernoulli":
@@ -469,9 +573,22 @@ def calibration_bins(p: np.ndarray, y: np.ndarray, bins: int = 10, interval: flo
             continue
         k, n = y[g].sum(), len(g)
         lo, hi = _jeffreys(k, n, interval)
-        rows.append({"bin": i + 1, "n": n, "events": int(k), "p_mean": p[g].mean(), "observed_rate": k / n,
-                     "rate_lo": float(lo), "rate_hi": float(hi), "p_min": p[g].min(), "p_max": p[g].max()})
-    return pd.DataFrame(rows, columns=["bin", "n", "events", "p_mean", "observed_rate", "rate_lo", "rate_hi", "p_min", "p_max"])
+        rows.append(
+            {
+                "bin": i + 1,
+                "n": n,
+                "events": int(k),
+                "p_mean": p[g].mean(),
+                "observed_rate": k / n,
+                "rate_lo": float(lo),
+                "rate_hi": float(hi),
+                "p_min": p[g].min(),
+                "p_max": p[g].max(),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["bin", "n", "events", "p_mean", "observed_rate", "rate_lo", "rate_hi", "p_min", "p_max"]
+    )
 
 
 # --------------------------------------------------------------------------
@@ -486,22 +603,39 @@ def diagnostics_row(name: str, diag: dict) -> dict:
     attempts = diag.get("attempts") or []
     last = attempts[-1] if attempts else {}
     timing = last.get("timing") or {}
-    return {"model": name, "status": diag.get("status", "missing"), "max_rhat": diag.get("max_rhat"),
-            "min_ess_bulk": diag.get("min_ess_bulk"), "min_ess_tail": diag.get("min_ess_tail"),
-            "divergences": diag.get("divergences"), "chains": diag.get("chains"), "draws": diag.get("draws"),
-            "draws_first": diag.get("draws_first", diag.get("draws")), "n_obs": diag.get("n_obs"),
-            "n_events": diag.get("n_events"), "n_decisions": diag.get("n_decisions"),
-            "sampling_seconds": diag.get("sampling_seconds"),
-            "attempts": len(attempts) or None,
-            "ladder": "; ".join(f"{a['target_accept']}{' ' + _short_par(a) if _short_par(a) else ''}: "
-                                f"{a['status']}" + (f" ({a['divergences']} div.)" if a.get("divergences") else "")
-                                for a in attempts),
-            "leapfrog_steps": last.get("mean_leapfrog_steps"), "tree_depth_hits": last.get("tree_depth_hits"),
-            "step_size": ", ".join(f"{x:.3g}" for x in last.get("step_size", [])) or None,
-            "compile_s": timing.get("compile"), "nuts_s": timing.get("nuts"), "predictive_s": timing.get("predictive"),
-            "parameterization": "; ".join(f"{by}: " + ", ".join(f"{t} {p}" for t, p in terms.items())
-                                          for by, terms in (last.get("parameterization") or {}).items()) or None,
-            "reasons": "; ".join(diag.get("reasons", []))}
+    return {
+        "model": name,
+        "status": diag.get("status", "missing"),
+        "max_rhat": diag.get("max_rhat"),
+        "min_ess_bulk": diag.get("min_ess_bulk"),
+        "min_ess_tail": diag.get("min_ess_tail"),
+        "divergences": diag.get("divergences"),
+        "chains": diag.get("chains"),
+        "draws": diag.get("draws"),
+        "draws_first": diag.get("draws_first", diag.get("draws")),
+        "n_obs": diag.get("n_obs"),
+        "n_events": diag.get("n_events"),
+        "n_decisions": diag.get("n_decisions"),
+        "sampling_seconds": diag.get("sampling_seconds"),
+        "attempts": len(attempts) or None,
+        "ladder": "; ".join(
+            f"{a['target_accept']}{' ' + _short_par(a) if _short_par(a) else ''}: "
+            f"{a['status']}" + (f" ({a['divergences']} div.)" if a.get("divergences") else "")
+            for a in attempts
+        ),
+        "leapfrog_steps": last.get("mean_leapfrog_steps"),
+        "tree_depth_hits": last.get("tree_depth_hits"),
+        "step_size": ", ".join(f"{x:.3g}" for x in last.get("step_size", [])) or None,
+        "compile_s": timing.get("compile"),
+        "nuts_s": timing.get("nuts"),
+        "predictive_s": timing.get("predictive"),
+        "parameterization": "; ".join(
+            f"{by}: " + ", ".join(f"{t} {p}" for t, p in terms.items())
+            for by, terms in (last.get("parameterization") or {}).items()
+        )
+        or None,
+        "reasons": "; ".join(diag.get("reasons", [])),
+    }
 
 
 def _short_par(attempt: dict) -> str:
@@ -537,7 +671,9 @@ def _is_binary(s: pd.Series) -> bool:
     return len(v) > 0 and set(np.round(v, 12)) <= {0.0, 1.0}
 
 
-def surface_grid(fit: Fit, x: str, y: str, n: int = 60, max_draws: int = 400, interval: float = INTERVAL) -> pd.DataFrame:
+def surface_grid(
+    fit: Fit, x: str, y: str, n: int = 60, max_draws: int = 400, interval: float = INTERVAL
+) -> pd.DataFrame:
     """Posterior P(y=1) (or each category) over a grid of ``x`` by ``y``.
 
     Other predictors are held at typical values (median / most common) of
@@ -562,8 +698,18 @@ def surface_grid(fit: Fit, x: str, y: str, n: int = 60, max_draws: int = 400, in
     lo, hi = _interval(p, interval)
     out = []
     for k, cat in enumerate(cats):
-        out.append(pd.DataFrame({"x": gx.ravel(), "y": gy.ravel(), "category": cat, "p_mean": p[:, :, k].mean(axis=0),
-                                 "p_lo": lo[:, k], "p_hi": hi[:, k]}))
+        out.append(
+            pd.DataFrame(
+                {
+                    "x": gx.ravel(),
+                    "y": gy.ravel(),
+                    "category": cat,
+                    "p_mean": p[:, :, k].mean(axis=0),
+                    "p_lo": lo[:, k],
+                    "p_hi": hi[:, k],
+                }
+            )
+        )
     df = pd.concat(out, ignore_index=True)
     df.insert(0, "model", fit.name)
     df["x_var"], df["y_var"], df["draws"], df["fit_status"] = x, y, n_draws(idt.posterior), fit.status
@@ -591,22 +737,28 @@ def is_annotated(frame: pd.DataFrame, annotate: dict | None) -> np.ndarray:
 def case_points(fit: Fit, x: str, y: str, names: dict, annotate: dict | None = None) -> pd.DataFrame:
     """The fitted cases as points on the surface: position, outcome, label."""
     rows = fit.rows
-    out = pd.DataFrame({
-        "case_id": rows["case_id"].astype(str).to_numpy() if "case_id" in rows else rows.index.astype(str),
-        "x": pd.to_numeric(rows[x]).to_numpy(), "y": pd.to_numeric(rows[y]).to_numpy(),
-        "outcome": [fit.md.categories[c] for c in fit.md.y] if fit.spec.family == "categorical" else fit.md.y,
-    })
+    out = pd.DataFrame(
+        {
+            "case_id": rows["case_id"].astype(str).to_numpy() if "case_id" in rows else rows.index.astype(str),
+            "x": pd.to_numeric(rows[x]).to_numpy(),
+            "y": pd.to_numeric(rows[y]).to_numpy(),
+            "outcome": [fit.md.categories[c] for c in fit.md.y] if fit.spec.family == "categorical" else fit.md.y,
+        }
+    )
     for c in ("ccode1", "ccode2", "year"):
         if c in rows:
             out[c] = rows[c].to_numpy()
-    out["label"] = [case_label(r, names) for _, r in out.iterrows()] if {"ccode2", "year"} <= set(out) else out["case_id"]
+    out["label"] = (
+        [case_label(r, names) for _, r in out.iterrows()] if {"ccode2", "year"} <= set(out) else out["case_id"]
+    )
     out["annotated"] = is_annotated(out, annotate)
     out["x_var"], out["y_var"] = x, y
     return out
 
 
-def case_predictions(fit: Fit, names: dict | None = None, annotate: dict | None = None, max_draws: int = 1000,
-                     interval: float = INTERVAL) -> pd.DataFrame:
+def case_predictions(
+    fit: Fit, names: dict | None = None, annotate: dict | None = None, max_draws: int = 1000, interval: float = INTERVAL
+) -> pd.DataFrame:
     """Each fitted case's posterior predicted probability against what happened.
 
     Bernoulli: P(y=1). Categorical: P(the observed category). In-sample,
@@ -623,8 +775,12 @@ def case_predictions(fit: Fit, names: dict | None = None, annotate: dict | None 
         observed = list(fit.md.y)
         what = "P(y=1)"
     lo, hi = _interval(p, interval)
-    out = pd.DataFrame({"model": fit.name,
-                        "case_id": rows["case_id"].astype(str).to_numpy() if "case_id" in rows else rows.index.astype(str)})
+    out = pd.DataFrame(
+        {
+            "model": fit.name,
+            "case_id": rows["case_id"].astype(str).to_numpy() if "case_id" in rows else rows.index.astype(str),
+        }
+    )
     for c in ("ccode1", "ccode2", "year", "event"):
         if c in rows:
             out[c] = rows[c].to_numpy()
@@ -632,8 +788,11 @@ def case_predictions(fit: Fit, names: dict | None = None, annotate: dict | None 
     out["quantity"] = what
     out["p_mean"], out["p_lo"], out["p_hi"] = p.mean(axis=0), lo, hi
     names = names or {}
-    out["label"] = [f"{cid} ({names.get(int(c2), int(c2))})" for cid, c2 in zip(out["case_id"], out["ccode2"])] \
-        if "ccode2" in out else out["case_id"]
+    out["label"] = (
+        [f"{cid} ({names.get(int(c2), int(c2))})" for cid, c2 in zip(out["case_id"], out["ccode2"])]
+        if "ccode2" in out
+        else out["case_id"]
+    )
     out["annotated"] = is_annotated(out, annotate)
     out["draws"], out["fit_status"] = n_draws(idt.posterior), fit.status
     return out.sort_values("p_mean", kind="stable").reset_index(drop=True)
@@ -661,8 +820,9 @@ def _group_terms(idata, spec):
         by, dim = g["by"], f"{g['by']}_level"
         if dim not in post.coords:
             continue
-        terms = ([("(intercept)", f"a_{by}")] if g.get("intercept", True) else []) + \
-            [(s, f"b_{by}_{_safe(s)}") for s in g.get("slopes", [])]
+        terms = ([("(intercept)", f"a_{by}")] if g.get("intercept", True) else []) + [
+            (s, f"b_{by}_{_safe(s)}") for s in g.get("slopes", [])
+        ]
         terms = [(t, v) for t, v in terms if v in post]
         out.append((by, dim, [str(v) for v in post[dim].values], terms))
     return out
@@ -685,11 +845,23 @@ def group_slopes(idata, spec, interval: float = INTERVAL, status: str = "ok") ->
             tot = _population(post, term)[:, None] + d
             lo, hi = _interval(tot, interval)
             for i, lev in enumerate(levels):
-                rows.append({"model": spec.name, "group": by, "term": term, "level": lev, "mean": tot[:, i].mean(),
-                             "lo": lo[i], "hi": hi[i], "p_positive": float((tot[:, i] > 0).mean()),
-                             "interval": interval, "fit_status": status})
-    return pd.DataFrame(rows, columns=["model", "group", "term", "level", "mean", "lo", "hi", "p_positive",
-                                       "interval", "fit_status"])
+                rows.append(
+                    {
+                        "model": spec.name,
+                        "group": by,
+                        "term": term,
+                        "level": lev,
+                        "mean": tot[:, i].mean(),
+                        "lo": lo[i],
+                        "hi": hi[i],
+                        "p_positive": float((tot[:, i] > 0).mean()),
+                        "interval": interval,
+                        "fit_status": status,
+                    }
+                )
+    return pd.DataFrame(
+        rows, columns=["model", "group", "term", "level", "mean", "lo", "hi", "p_positive", "interval", "fit_status"]
+    )
 
 
 def group_slope_contrasts(idata, spec, level, interval: float = INTERVAL, status: str = "ok") -> pd.DataFrame:
@@ -714,14 +886,46 @@ def group_slope_contrasts(idata, spec, level, interval: float = INTERVAL, status
             lo, hi = _interval(diff, interval)
             olo, ohi = _interval(own, interval)
             rlo, rhi = _interval(rest, interval)
-            rows.append({"model": spec.name, "group": by, "term": term, "level": str(level),
-                         "n_levels": len(levels), "level_total_mean": own.mean(), "level_total_lo": olo,
-                         "level_total_hi": ohi, "others_total_mean": rest.mean(), "others_total_lo": rlo,
-                         "others_total_hi": rhi, "diff_mean": diff.mean(), "diff_lo": lo, "diff_hi": hi,
-                         "p_positive": float((diff > 0).mean()), "interval": interval, "fit_status": status})
-    cols = ["model", "group", "term", "level", "n_levels", "level_total_mean", "level_total_lo", "level_total_hi",
-            "others_total_mean", "others_total_lo", "others_total_hi", "diff_mean", "diff_lo", "diff_hi",
-            "p_positive", "interval", "fit_status"]
+            rows.append(
+                {
+                    "model": spec.name,
+                    "group": by,
+                    "term": term,
+                    "level": str(level),
+                    "n_levels": len(levels),
+                    "level_total_mean": own.mean(),
+                    "level_total_lo": olo,
+                    "level_total_hi": ohi,
+                    "others_total_mean": rest.mean(),
+                    "others_total_lo": rlo,
+                    "others_total_hi": rhi,
+                    "diff_mean": diff.mean(),
+                    "diff_lo": lo,
+                    "diff_hi": hi,
+                    "p_positive": float((diff > 0).mean()),
+                    "interval": interval,
+                    "fit_status": status,
+                }
+            )
+    cols = [
+        "model",
+        "group",
+        "term",
+        "level",
+        "n_levels",
+        "level_total_mean",
+        "level_total_lo",
+        "level_total_hi",
+        "others_total_mean",
+        "others_total_lo",
+        "others_total_hi",
+        "diff_mean",
+        "diff_lo",
+        "diff_hi",
+        "p_positive",
+        "interval",
+        "fit_status",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -770,9 +974,18 @@ def threat_adversaries(threat_panel: pd.DataFrame, threat_state: int) -> pd.Data
     return d[["ccode2", "year"]].drop_duplicates()
 
 
-def balancing_numbers(fit: Fit, threat_panel: pd.DataFrame, focal: int, threat_state: int, years,
-                      multilateral_min: int = 5, max_draws: int = 1000, interval: float = INTERVAL,
-                      seed: int = 0, renewals: pd.DataFrame | None = None) -> dict:
+def balancing_numbers(
+    fit: Fit,
+    threat_panel: pd.DataFrame,
+    focal: int,
+    threat_state: int,
+    years,
+    multilateral_min: int = 5,
+    max_draws: int = 1000,
+    interval: float = INTERVAL,
+    seed: int = 0,
+    renewals: pd.DataFrame | None = None,
+) -> dict:
     """Did the focal state balance the threat state by allying with its adversaries?
 
     ``fit``: a baseline onset model WITHOUT the threat terms (so that what
@@ -799,9 +1012,14 @@ def balancing_numbers(fit: Fit, threat_panel: pd.DataFrame, focal: int, threat_s
     rows = rows[rows["year"].isin(yrs) & (rows["ccode2"] != threat_state)]
     outcome = fit.spec.outcome
     size_col = "decision_size_" + outcome.removeprefix("atop_").removesuffix("_onset")
-    multi_years = sorted(int(y) for y in rows.loc[rows.get(size_col, pd.Series(0, index=rows.index))
-                                                   >= multilateral_min, "year"].unique()) \
-        if size_col in rows.columns else []
+    multi_years = (
+        sorted(
+            int(y)
+            for y in rows.loc[rows.get(size_col, pd.Series(0, index=rows.index)) >= multilateral_min, "year"].unique()
+        )
+        if size_col in rows.columns
+        else []
+    )
     y = pd.Series(np.asarray(fit.md.y), index=fit.md.rows).loc[rows.index].to_numpy()
     adv = threat_adversaries(threat_panel, threat_state)
     key = set(zip(adv["ccode2"].astype(int), adv["year"].astype(int)))
@@ -810,35 +1028,68 @@ def balancing_numbers(fit: Fit, threat_panel: pd.DataFrame, focal: int, threat_s
     excluded_onsets = int(y[is_adv & multi].sum())
     keep = ~multi
     rows, y, is_adv = rows[keep], y[keep], is_adv[keep]
-    deepening = (rows["atop_any_onset"].to_numpy() != 1) & (y == 1) if "atop_any_onset" in rows else np.zeros(len(y), bool)
+    deepening = (
+        (rows["atop_any_onset"].to_numpy() != 1) & (y == 1) if "atop_any_onset" in rows else np.zeros(len(y), bool)
+    )
     ev = rows[is_adv & (y == 1)]
-    out = {"model": fit.name, "fit_status": fit.status, "focal": focal, "threat_state": threat_state,
-           "years": f"{yrs[0]}-{yrs[-1]}" if yrs else "", "n_threat_years": len(yrs),
-           "multilateral_years": ", ".join(map(str, multi_years)), "multilateral_onsets_excluded": excluded_onsets,
-           "n_adv": int(is_adv.sum()), "onsets_adv": int(y[is_adv].sum()),
-           "onsets_adv_new": int((y[is_adv] == 1).sum() - deepening[is_adv].sum()),
-           "onsets_adv_deepening": int(deepening[is_adv].sum()),
-           "adv_partners": ", ".join(f"{int(c)} {int(t)}" for c, t in zip(ev["ccode2"], ev["year"])),
-           "decisions_adv": int(ev["year"].nunique()),
-           "n_other": int((~is_adv).sum()), "onsets_other": int(y[~is_adv].sum()), "interval": interval,
-           "renewals_not_in_atop": "" if renewals is None or renewals.empty else
-           ", ".join(f"{r.case_id} ({int(r.ccode2)}, {int(r.year)})" for r in renewals.itertuples())}
+    out = {
+        "model": fit.name,
+        "fit_status": fit.status,
+        "focal": focal,
+        "threat_state": threat_state,
+        "years": f"{yrs[0]}-{yrs[-1]}" if yrs else "",
+        "n_threat_years": len(yrs),
+        "multilateral_years": ", ".join(map(str, multi_years)),
+        "multilateral_onsets_excluded": excluded_onsets,
+        "n_adv": int(is_adv.sum()),
+        "onsets_adv": int(y[is_adv].sum()),
+        "onsets_adv_new": int((y[is_adv] == 1).sum() - deepening[is_adv].sum()),
+        "onsets_adv_deepening": int(deepening[is_adv].sum()),
+        "adv_partners": ", ".join(f"{int(c)} {int(t)}" for c, t in zip(ev["ccode2"], ev["year"])),
+        "decisions_adv": int(ev["year"].nunique()),
+        "n_other": int((~is_adv).sum()),
+        "onsets_other": int(y[~is_adv].sum()),
+        "interval": interval,
+        "renewals_not_in_atop": ""
+        if renewals is None or renewals.empty
+        else ", ".join(f"{r.case_id} ({int(r.ccode2)}, {int(r.year)})" for r in renewals.itertuples()),
+    }
     rng = np.random.default_rng(seed)
     if is_adv.any():
         p = predict(fit, rows[is_adv], _thinned_idata(fit.idata, max_draws))
         expected = p.sum(axis=1)
         rep = (rng.random(p.shape) < p).sum(axis=1)
         lo, hi = _interval(rep, interval)
-        out.update({"expected_adv_mean": float(expected.mean()), "rep_adv_lo": float(lo), "rep_adv_hi": float(hi),
-                    "p_rep_ge_obs": float((rep >= out["onsets_adv"]).mean()),
-                    "p_rep_le_obs": float((rep <= out["onsets_adv"]).mean()), "draws": int(p.shape[0])})
+        out.update(
+            {
+                "expected_adv_mean": float(expected.mean()),
+                "rep_adv_lo": float(lo),
+                "rep_adv_hi": float(hi),
+                "p_rep_ge_obs": float((rep >= out["onsets_adv"]).mean()),
+                "p_rep_le_obs": float((rep <= out["onsets_adv"]).mean()),
+                "draws": int(p.shape[0]),
+            }
+        )
     else:
-        out.update({"expected_adv_mean": float("nan"), "rep_adv_lo": float("nan"), "rep_adv_hi": float("nan"),
-                    "p_rep_ge_obs": float("nan"), "p_rep_le_obs": float("nan"), "draws": 0})
+        out.update(
+            {
+                "expected_adv_mean": float("nan"),
+                "rep_adv_lo": float("nan"),
+                "rep_adv_hi": float("nan"),
+                "p_rep_ge_obs": float("nan"),
+                "p_rep_le_obs": float("nan"),
+                "draws": 0,
+            }
+        )
     ra = rng.beta(out["onsets_adv"] + 0.5, out["n_adv"] - out["onsets_adv"] + 0.5, 20000)
     ro = rng.beta(out["onsets_other"] + 0.5, out["n_other"] - out["onsets_other"] + 0.5, 20000)
-    out.update({"rate_adv": out["onsets_adv"] / max(out["n_adv"], 1), "rate_other": out["onsets_other"] / max(out["n_other"], 1),
-                "p_rate_adv_gt_other": float((ra > ro).mean())})
+    out.update(
+        {
+            "rate_adv": out["onsets_adv"] / max(out["n_adv"], 1),
+            "rate_other": out["onsets_other"] / max(out["n_other"], 1),
+            "p_rate_adv_gt_other": float((ra > ro).mean()),
+        }
+    )
     return out
 
 
@@ -865,7 +1116,7 @@ def outside_population(idata, spec, level, central: float = 0.9) -> dict:
 
     post = idata.posterior
     d2, terms = 0.0, []
-    for by, dim, levels, tl in _group_terms(idata, spec):
+    for _by, dim, levels, tl in _group_terms(idata, spec):
         if str(level) not in levels:
             continue
         i = levels.index(str(level))
@@ -879,8 +1130,12 @@ def outside_population(idata, spec, level, central: float = 0.9) -> dict:
     if not terms:
         return {"p_outside": float("nan"), "terms": "", "cutoff": float("nan")}
     cut = float(chi2.ppf(central, len(terms)))
-    return {"p_outside": float((np.asarray(d2) > cut).mean()), "terms": ", ".join(terms), "cutoff": cut,
-            "central": central}
+    return {
+        "p_outside": float((np.asarray(d2) > cut).mean()),
+        "terms": ", ".join(terms),
+        "cutoff": cut,
+        "central": central,
+    }
 
 
 # --------------------------------------------------------------------------
@@ -897,7 +1152,9 @@ def auc(p: np.ndarray, y: np.ndarray) -> float:
     return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
-def worst_predicted(holdout: pd.DataFrame, name: str, names: dict | None = None, k: int = 10, eps: float = 1e-12) -> pd.DataFrame:
+def worst_predicted(
+    holdout: pd.DataFrame, name: str, names: dict | None = None, k: int = 10, eps: float = 1e-12
+) -> pd.DataFrame:
     """The ``k`` holdout rows with the largest log loss."""
     h = holdout.copy()
     p = np.clip(h["p_mean"].to_numpy(float), eps, 1 - eps)
@@ -928,8 +1185,14 @@ def benchmark_times(bench_dir) -> pd.DataFrame:
         if "s" not in b or b.empty:
             continue
         rel = f.relative_to(base)
-        rows.append({"rule": rel.parts[0].removesuffix(".tsv"), "job": str(rel.with_suffix("")),
-                     "seconds": float(b["s"].iloc[-1]), "finished": f.stat().st_mtime})
+        rows.append(
+            {
+                "rule": rel.parts[0].removesuffix(".tsv"),
+                "job": str(rel.with_suffix("")),
+                "seconds": float(b["s"].iloc[-1]),
+                "finished": f.stat().st_mtime,
+            }
+        )
     return pd.DataFrame(rows, columns=["rule", "job", "seconds", "finished"])
 
 
@@ -938,14 +1201,15 @@ def run_time_summary(times: pd.DataFrame) -> dict:
     if times.empty:
         return {"jobs": 0, "job_seconds": 0.0, "span_seconds": float("nan")}
     start = (times["finished"] - times["seconds"]).min()
-    return {"jobs": int(len(times)), "job_seconds": float(times["seconds"].sum()),
-            "span_seconds": float(times["finished"].max() - start),
-            "by_rule": times.groupby("rule")["seconds"].sum().sort_values(ascending=False).round(1).to_dict()}
+    return {
+        "jobs": int(len(times)),
+        "job_seconds": float(times["seconds"].sum()),
+        "span_seconds": float(times["finished"].max() - start),
+        "by_rule": times.groupby("rule")["seconds"].sum().sort_values(ascending=False).round(1).to_dict(),
+    }
 
 
 def parse_model_name(name: str) -> tuple[str, str]:
     """(full model, dropped factor) from '<full>--drop-<label>'."""
     m = re.match(r"^(.*)--drop-(.+)$", name)
     return (m.group(1), m.group(2)) if m else (name, "")
-
-

@@ -43,12 +43,14 @@ rule encode_cases:
         missing="reports/tables/cases_missing.csv",
     params:
         sources=SOURCES,
-        seed_dir=config["seed_tables"],
+        seed_dir=folder_of("seed_tables"),
         typology=config["typology"],
     log:
         "logs/encode_cases.log",
     benchmark:
         "benchmarks/encode_cases.tsv"
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/encode_cases.py"
 
@@ -67,6 +69,8 @@ rule typology_tables:
         "logs/typology_tables.log",
     benchmark:
         "benchmarks/typology_tables.tsv"
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/typology_tables.py"
 
@@ -86,12 +90,14 @@ rule moura_table4:
         "reports/tables/moura_table4.csv",
     params:
         sources=SOURCES,
-        seed_dir=config["seed_tables"],
+        seed_dir=folder_of("seed_tables"),
         typology=config["typology"],
     log:
         "logs/moura_table4.log",
     benchmark:
         "benchmarks/moura_table4.tsv"
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/moura_table4.py"
 

@@ -1,6 +1,7 @@
 # Loaded first: validates the configuration and every declared input before
 # any job runs, and holds the path helpers and input functions.
 import glob
+import os
 import sys
 from pathlib import Path
 
@@ -63,6 +64,31 @@ def code(stage):
     and every package module it imports): each rule lists them as inputs,
     so editing one reruns exactly the jobs that run it."""
     return list(module_files(f"alliance_models.stages.{stage}"))
+
+
+def folder_of(key, kind="input", default=None):
+    """A parameter of a rule, the folder of the rule's ``key`` input (or output)
+    files, derived from them so it cannot drift from what the rule declares;
+    ``default`` when there are none."""
+
+    def folder(wildcards, input, output):
+        files = getattr(input if kind == "input" else output, key)
+        files = [files] if isinstance(files, str) else list(files)
+        return os.path.dirname(files[0]) if files else default
+
+    return folder
+
+
+def stem_of(key):
+    """A parameter of a rule, the path, less its extension, of output ``key`` (a
+    multiext figure: the plotting code adds .png and .svg)."""
+
+    def stem(wildcards, output):
+        files = getattr(output, key)
+        files = [files] if isinstance(files, str) else list(files)
+        return os.path.splitext(files[0])[0]
+
+    return stem
 
 
 # Every target of the default run: each stage's .smk file appends its own.

@@ -36,6 +36,8 @@ rule fetch:
         "benchmarks/fetch/{file}.tsv"
     localrule: True
     retries: 1
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/fetch.py"
 
@@ -63,6 +65,8 @@ rule state_year:
         "logs/state_year.log",
     benchmark:
         "benchmarks/state_year.tsv"
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/state_year.py"
 
@@ -82,6 +86,8 @@ rule latent_capability:
         "logs/latent_capability.log",
     benchmark:
         "benchmarks/latent_capability.tsv"
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/latent_capability.py"
 
@@ -108,12 +114,14 @@ rule latent_figures:
     params:
         settings={"states": config["latent"]["show"], "focal": config["report"]["annotate"]["ccode1"],
                   "partner": config["report"]["annotate"]["ccode2"], "years": config["report"]["annotate"]["years"]},
-        figure_stem="reports/figures/latent-capability",
-        seed_dir=config["seed_tables"],
+        figure_stem=stem_of("figure"),
+        seed_dir=folder_of("seed_tables"),
     log:
         "logs/latent_figures.log",
     benchmark:
         "benchmarks/latent_figures.tsv"
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/latent_figures.py"
 
@@ -133,6 +141,8 @@ rule nmc_comparison:
         "logs/nmc_comparison.log",
     benchmark:
         "benchmarks/nmc_comparison.tsv"
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/nmc_comparison.py"
 

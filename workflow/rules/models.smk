@@ -1,27 +1,5 @@
 # Fit every declared model: statsmodels (frequentist.csv) and PyMC
 # (posterior.nc, summary.csv, diagnostics.json) under results/<model>/.
-import zlib
-
-from alliance_models.data.panel import era_names
-from alliance_models.models.checks import check_all_columns, check_model_eras
-from alliance_models.models.spec import load_model_specs
-
-try:
-    MODELS = {s.name: s for s in load_model_specs(config["models"], config.get("variants"))}
-    check_all_columns(list(MODELS.values()), config["models"])
-    check_model_eras(list(MODELS.values()), era_names(config["panel"]["eras"]), config["models"])
-except PipelineError as exc:
-    raise WorkflowError(str(exc)) from None
-
-
-def model_data(wildcards):
-    return MODELS[wildcards.model].data_path()
-
-
-def model_seed(name):
-    """Per-model seed: the config seed plus a stable hash of the model name."""
-    return int(config["seed"]) + zlib.crc32(name.encode()) % 100_000
-
 
 wildcard_constraints:
     model="|".join(re.escape(m) for m in MODELS),
@@ -41,6 +19,8 @@ rule fit_frequentist:
         "logs/fit_frequentist/{model}.log",
     benchmark:
         "benchmarks/fit_frequentist/{model}.tsv"
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/fit_frequentist.py"
 
@@ -67,6 +47,8 @@ rule fit_bayes:
         "logs/fit_bayes/{model}.log",
     benchmark:
         "benchmarks/fit_bayes/{model}.tsv"
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/fit_bayes.py"
 
@@ -90,10 +72,12 @@ rule predict_holdout:
         "logs/predict_holdout/{model}.log",
     benchmark:
         "benchmarks/predict_holdout/{model}.tsv"
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/predict_holdout.py"
 
 
 HOLDOUT_OUTPUTS = [f"results/{m}/holdout.csv" for m, s in MODELS.items() if s.holdout]
 # which fits the default run makes (the rest: `snakemake robustness`) is
-# decided in report.smk, by what the report reads
+# decided in plan.smk, by what the report reads

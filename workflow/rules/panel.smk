@@ -54,6 +54,8 @@ rule dyad_year:
         "logs/dyad_year_{set}.log",
     benchmark:
         "benchmarks/dyad_year_{set}.tsv"
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/build_dyad_year.py"
 

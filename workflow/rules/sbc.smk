@@ -38,6 +38,8 @@ rule sbc_batch:
         "logs/sbc/{model}/batch_{batch}.log",
     benchmark:
         "benchmarks/sbc/{model}/batch_{batch}.tsv"
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/sbc_batch.py"
 
@@ -64,6 +66,8 @@ rule sbc_summary:
         "logs/sbc/{model}/summary.log",
     benchmark:
         "benchmarks/sbc/{model}/summary.tsv"
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/sbc_summary.py"
 

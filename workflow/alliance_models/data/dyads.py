@@ -262,7 +262,9 @@ def add_atop(frame: pd.DataFrame, atop: pd.DataFrame, directed: bool = False, co
     return _attach(frame, vals, "add_atop")
 
 
-def add_atop_transitions(frame: pd.DataFrame, atop: pd.DataFrame, directed: bool = False, coverage=None) -> pd.DataFrame:
+def add_atop_transitions(
+    frame: pd.DataFrame, atop: pd.DataFrame, directed: bool = False, coverage=None
+) -> pd.DataFrame:
     """Add atop_<type>_onset and atop_<type>_end for the five types and ``any``.
 
     Onset = 1 in a year the obligation is in force when ATOP records it not in
@@ -358,9 +360,24 @@ def add_capabilities(frame: pd.DataFrame, state_year: pd.DataFrame) -> pd.DataFr
     lo, hi = np.fmin(new["cinc1"], new["cinc2"]), np.fmax(new["cinc1"], new["cinc2"])
     new["cinc_prop"] = _ratio(lo, hi)
     new["bremer_cat"] = bremer_category(_ratio(hi, lo))
-    order = ["cinc1", "cinc2", "cinc_ratio", "log_cinc_ratio", "cinc_prop", "bremer_cat",
-             "gdp1", "gdp2", "gdp_ratio", "log_gdp_ratio",
-             "milex1", "milex2", "milex_ratio", "log_milex_ratio", "tpop1", "tpop2"]
+    order = [
+        "cinc1",
+        "cinc2",
+        "cinc_ratio",
+        "log_cinc_ratio",
+        "cinc_prop",
+        "bremer_cat",
+        "gdp1",
+        "gdp2",
+        "gdp_ratio",
+        "log_gdp_ratio",
+        "milex1",
+        "milex2",
+        "milex_ratio",
+        "log_milex_ratio",
+        "tpop1",
+        "tpop2",
+    ]
     return _attach(frame, {k: new[k] for k in order}, "add_capabilities")
 
 
@@ -530,8 +547,14 @@ def _rivalry_table(raw, start, end, extra, path):
     return _aggregate(dyad_key(ry["ccode1"], ry["ccode2"], ry["year"]), vals, "max", path), cov, ry
 
 
-def add_rivalry(frame: pd.DataFrame, tss: pd.DataFrame, td: pd.DataFrame | None = None, types: bool = False,
-                coverage=None, td_coverage=None) -> pd.DataFrame:
+def add_rivalry(
+    frame: pd.DataFrame,
+    tss: pd.DataFrame,
+    td: pd.DataFrame | None = None,
+    types: bool = False,
+    coverage=None,
+    td_coverage=None,
+) -> pd.DataFrame:
     """Add tss_rival (Thompson, Sakuwa & Suhas 2022) and, if ``td`` is given, td_rival.
 
     1 if the two states are strategic rivals in the year (start .. end years
@@ -605,8 +628,9 @@ def add_mindist(frame: pd.DataFrame, mindist: pd.DataFrame, coverage=None) -> pd
     require_columns(mindist, ["ccode1", "ccode2", "year", "mindist"], "cow_mindist")
     base = _int_columns(mindist, KEYS, "cow_mindist")
     lo, hi = np.minimum(base["ccode1"], base["ccode2"]), np.maximum(base["ccode1"], base["ccode2"])
-    table = _aggregate(dyad_key(lo, hi, base["year"]), {"mindist": mindist["mindist"].to_numpy("float64")}, "min",
-                       "cow_mindist")
+    table = _aggregate(
+        dyad_key(lo, hi, base["year"]), {"mindist": mindist["mindist"].to_numpy("float64")}, "min", "cow_mindist"
+    )
     cov = tuple(coverage) if coverage is not None else (int(base["year"].min()), int(base["year"].max()))
     v = table.get("mindist", table.index(dyad_key(np.minimum(c1, c2), np.maximum(c1, c2), y)))
     v[~_covered(y, cov)] = np.nan
@@ -618,8 +642,11 @@ def _major_table(majors: pd.DataFrame):
     base = _int_columns(majors, ["ccode", "styear", "endyear"], "cow_majors")
     end = base["endyear"].copy()
     if {"endmonth", "endday"} <= set(majors.columns):
-        open_end = (end == COW_STATES_VERSION_END) & (majors["endmonth"].to_numpy() == 12) & (
-            majors["endday"].to_numpy() == 31)
+        open_end = (
+            (end == COW_STATES_VERSION_END)
+            & (majors["endmonth"].to_numpy() == 12)
+            & (majors["endday"].to_numpy() == 31)
+        )
         end[open_end] = OPEN_END_YEAR
     rows, years = _years_of(base["styear"], end)
     table = _aggregate(state_key(base["ccode"][rows], years), {"major": np.ones(len(rows))}, "max", "cow_majors")
@@ -656,16 +683,29 @@ def add_terrthreat(frame: pd.DataFrame, terr: pd.DataFrame) -> pd.DataFrame:
     require_columns(terr, ["ccode", "year", "lterrthreat"], "terrthreat")
     base = _int_columns(terr, ["ccode", "year"], "terrthreat")
     table = _Table(state_key(base["ccode"], base["year"]), {"t": terr["lterrthreat"].to_numpy("float64")}, "terrthreat")
-    return _attach(frame, {"terrthreat1": table.get("t", table.index(state_key(c1, y))),
-                           "terrthreat2": table.get("t", table.index(state_key(c2, y)))}, "add_terrthreat")
+    return _attach(
+        frame,
+        {
+            "terrthreat1": table.get("t", table.index(state_key(c1, y))),
+            "terrthreat2": table.get("t", table.index(state_key(c2, y))),
+        },
+        "add_terrthreat",
+    )
 
 
 # --------------------------------------------------------------------------
 # common threat
 
 
-def add_common_threat(frame: pd.DataFrame, mids: pd.DataFrame, tss: pd.DataFrame, state_year: pd.DataFrame,
-                      window: int = 5, coverage=None, tss_coverage=None) -> pd.DataFrame:
+def add_common_threat(
+    frame: pd.DataFrame,
+    mids: pd.DataFrame,
+    tss: pd.DataFrame,
+    state_year: pd.DataFrame,
+    window: int = 5,
+    coverage=None,
+    tss_coverage=None,
+) -> pd.DataFrame:
     """Add threats the two states share with a third state.
 
     - common_mid_states: number of third states k (k not ccode1, ccode2) that
@@ -719,7 +759,7 @@ def add_common_threat(frame: pd.DataFrame, mids: pd.DataFrame, tss: pd.DataFrame
 # side-aware threat: who fought with whom, against whom
 
 WAR_COVERAGE = (1816, 2007)  # COW Inter-State War data v4.0
-_WAR_ID_OFFSET = 10**6         # war ids live above every MID dispnum
+_WAR_ID_OFFSET = 10**6  # war ids live above every MID dispnum
 
 
 def load_wars(raw_df: pd.DataFrame, path: str = "cow_war_inter.rda") -> pd.DataFrame:
@@ -760,21 +800,26 @@ def conflict_sides(mids: pd.DataFrame, wars: pd.DataFrame | None = None) -> tupl
         w = wars[["warnum", "ccode1", "ccode2", "year", "sidea1"]].rename(columns={"warnum": "event"})
         parts.append(w.assign(event=w["event"] + _WAR_ID_OFFSET))
     rows = pd.concat(parts, ignore_index=True)
-    sides = (rows[["event", "ccode1", "sidea1", "year"]].drop_duplicates()
-             .rename(columns={"ccode1": "state", "sidea1": "side"}).reset_index(drop=True))
+    sides = (
+        rows[["event", "ccode1", "sidea1", "year"]]
+        .drop_duplicates()
+        .rename(columns={"ccode1": "state", "sidea1": "side"})
+        .reset_index(drop=True)
+    )
     opposed = rows[["event", "ccode1", "ccode2"]].drop_duplicates().reset_index(drop=True)
     return sides, opposed
 
 
 def _not_opposed(pairs: pd.DataFrame, opposed: pd.DataFrame) -> pd.DataFrame:
     """Rows of ``pairs`` (event, i, j, ...) whose i and j never faced each other in the event."""
-    key = (pairs["event"].to_numpy() * 10**6 + pairs["i"].to_numpy() * 1000 + pairs["j"].to_numpy())
-    okey = (opposed["event"].to_numpy() * 10**6 + opposed["ccode1"].to_numpy() * 1000 + opposed["ccode2"].to_numpy())
+    key = pairs["event"].to_numpy() * 10**6 + pairs["i"].to_numpy() * 1000 + pairs["j"].to_numpy()
+    okey = opposed["event"].to_numpy() * 10**6 + opposed["ccode1"].to_numpy() * 1000 + opposed["ccode2"].to_numpy()
     return pairs[~np.isin(key, okey)]
 
 
-def add_side_threat(frame: pd.DataFrame, mids: pd.DataFrame, wars: pd.DataFrame | None = None, window: int = 5,
-                    coverage=None) -> pd.DataFrame:
+def add_side_threat(
+    frame: pd.DataFrame, mids: pd.DataFrame, wars: pd.DataFrame | None = None, window: int = 5, coverage=None
+) -> pd.DataFrame:
     """Add cobelligerent and common_enemy: threat measures that know sides.
 
     In the window t-window .. t-1 (the current year excluded, as in
@@ -834,8 +879,9 @@ def add_side_threat(frame: pd.DataFrame, mids: pd.DataFrame, wars: pd.DataFrame 
 # bloc: the partner's alliances with the focal state's rivals
 
 
-def add_bloc(frame: pd.DataFrame, atop: pd.DataFrame, tss: pd.DataFrame, atop_coverage=None,
-             tss_coverage=None) -> pd.DataFrame:
+def add_bloc(
+    frame: pd.DataFrame, atop: pd.DataFrame, tss: pd.DataFrame, atop_coverage=None, tss_coverage=None
+) -> pd.DataFrame:
     """Add partner_allied_with_rival: 1 if, in year t-1, ccode2 held an ATOP
     defence pledge in force with a state r (either side's obligation) that
     was ccode1's TSS strategic rival in t-1; else 0. NaN unless t-1 lies in
@@ -854,8 +900,9 @@ def add_bloc(frame: pd.DataFrame, atop: pd.DataFrame, tss: pd.DataFrame, atop_co
     rivals = ry[["ccode1", "ccode2", "year"]].drop_duplicates().rename(columns={"ccode1": "i", "ccode2": "r"})
     hits = pacts.merge(rivals, on=["r", "year"])
     hits = hits[hits["i"] != hits["j"]]
-    table = _aggregate(dyad_key(hits["i"], hits["j"], hits["year"] + 1), {"v": np.ones(len(hits))}, "max",
-                       "allies of rivals")
+    table = _aggregate(
+        dyad_key(hits["i"], hits["j"], hits["year"] + 1), {"v": np.ones(len(hits))}, "max", "allies of rivals"
+    )
     v = table.get("v", table.index(dyad_key(c1, c2, y)), 0.0)
     v[~(_covered(y - 1, acov) & _covered(y - 1, tcov))] = np.nan
     return _attach(frame, {"partner_allied_with_rival": v}, "add_bloc")
@@ -896,11 +943,22 @@ def add_latent(frame: pd.DataFrame, latent: pd.DataFrame) -> pd.DataFrame:
     c1, c2, y = _keys(frame, "add_latent")
     require_columns(latent, ["ccode", "year", "latent_mean", "latent_sd"], "latent_capability")
     base = _int_columns(latent, ["ccode", "year"], "latent_capability")
-    table = _Table(state_key(base["ccode"], base["year"]),
-                   {"m": latent["latent_mean"].to_numpy("float64"), "s": latent["latent_sd"].to_numpy("float64")},
-                   "latent_capability")
+    table = _Table(
+        state_key(base["ccode"], base["year"]),
+        {"m": latent["latent_mean"].to_numpy("float64"), "s": latent["latent_sd"].to_numpy("float64")},
+        "latent_capability",
+    )
     i1, i2 = table.index(state_key(c1, y)), table.index(state_key(c2, y))
     m1, m2, s1, s2 = table.get("m", i1), table.get("m", i2), table.get("s", i1), table.get("s", i2)
-    return _attach(frame, {"latent1": m1, "latent2": m2, "latent_sd1": s1, "latent_sd2": s2,
-                           "log_latent_ratio": m1 - m2, "log_latent_ratio_sd": np.sqrt(s1**2 + s2**2)},
-                   "add_latent")
+    return _attach(
+        frame,
+        {
+            "latent1": m1,
+            "latent2": m2,
+            "latent_sd1": s1,
+            "latent_sd2": s2,
+            "log_latent_ratio": m1 - m2,
+            "log_latent_ratio_sd": np.sqrt(s1**2 + s2**2),
+        },
+        "add_latent",
+    )

@@ -180,12 +180,12 @@ class _Layout:
 
 @dataclass
 class _Params:
-    lam: np.ndarray     # (K,) loadings; anchor 1
-    a: np.ndarray       # (K, n_years) year intercepts; anchor 0; NaN where unobserved
-    sig2: np.ndarray    # (K,) error variances
-    q2: float           # random-walk step variance per year
-    mu0: float          # first-year prior mean
-    P0: float           # first-year prior variance
+    lam: np.ndarray  # (K,) loadings; anchor 1
+    a: np.ndarray  # (K, n_years) year intercepts; anchor 0; NaN where unobserved
+    sig2: np.ndarray  # (K,) error variances
+    q2: float  # random-walk step variance per year
+    mu0: float  # first-year prior mean
+    P0: float  # first-year prior variance
 
 
 def _validate(state_year: pd.DataFrame, indicators, anchor: str) -> tuple:
@@ -240,8 +240,7 @@ def _build_layout(state_year: pd.DataFrame, indicators, anchor: str) -> _Layout:
         o = obs[:, k]
         wsd = float(np.std(X[o, k] - _year_means(yidx[o], X[o, k], len(years))[yidx[o]]))
         floor[k] = max((HEYWOOD_REL_SD * wsd) ** 2, _VAR_FLOOR)
-    return _Layout(ccode, year, years, yidx, X, obs, sidx, pos, gap,
-                   indicators, indicators.index(anchor), floor)
+    return _Layout(ccode, year, years, yidx, X, obs, sidx, pos, gap, indicators, indicators.index(anchor), floor)
 
 
 def _year_means(yidx: np.ndarray, v: np.ndarray, ny: int) -> np.ndarray:
@@ -253,7 +252,7 @@ def _year_means(yidx: np.ndarray, v: np.ndarray, ny: int) -> np.ndarray:
 def _cell_information(lay: _Layout, p: _Params):
     """Per-row sufficient statistics of the observations for theta."""
     obsf = lay.obsf
-    r = lay.Xz - obsf * np.nan_to_num(p.a).T[lay.yidx]     # x - a where observed, else 0
+    r = lay.Xz - obsf * np.nan_to_num(p.a).T[lay.yidx]  # x - a where observed, else 0
     inv = 1.0 / p.sig2
     J = obsf @ (p.lam**2 * inv)
     h = r @ (p.lam * inv)
@@ -281,11 +280,17 @@ def _e_step(lay: _Layout, p: _Params, smooth: bool) -> dict:
 
     L, S = lay.gap.shape
     flat = lay.flat
-    Jg = np.zeros(L * S); Jg[flat] = J; Jg = Jg.reshape(L, S)
-    hg = np.zeros(L * S); hg[flat] = h; hg = hg.reshape(L, S)
+    Jg = np.zeros(L * S)
+    Jg[flat] = J
+    Jg = Jg.reshape(L, S)
+    hg = np.zeros(L * S)
+    hg[flat] = h
+    hg = hg.reshape(L, S)
     Qg = lay.gap * p.q2
-    mp = np.empty((L, S)); Pp = np.empty((L, S))
-    mf = np.empty((L, S)); Pf = np.empty((L, S))
+    mp = np.empty((L, S))
+    Pp = np.empty((L, S))
+    mf = np.empty((L, S))
+    Pf = np.empty((L, S))
     m_prev = np.full(S, p.mu0)
     P_prev = np.full(S, p.P0)
     for j in range(L):
@@ -299,16 +304,18 @@ def _e_step(lay: _Layout, p: _Params, smooth: bool) -> dict:
         Pf[j] = Pfj
         mp[j] = mpj
         Pp[j] = Ppj
-    ms = np.empty((L, S)); Vs = np.empty((L, S)); C = np.zeros((L, S))
-    ms[-1] = mf[-1]; Vs[-1] = Pf[-1]
+    ms = np.empty((L, S))
+    Vs = np.empty((L, S))
+    C = np.zeros((L, S))
+    ms[-1] = mf[-1]
+    Vs[-1] = Pf[-1]
     for j in range(L - 2, -1, -1):
         G = Pf[j] / Pp[j + 1]
         ms[j] = mf[j] + G * (ms[j + 1] - mp[j + 1])
         Vs[j] = Pf[j] + G * G * (Vs[j + 1] - Pp[j + 1])
         C[j + 1] = G * Vs[j + 1]
     ll = _innovation_loglik(mp.ravel()[flat], Pp.ravel()[flat], J, h, S2, logdet, d)
-    return {"m": ms.ravel()[flat], "V": np.maximum(Vs.ravel()[flat], _VAR_FLOOR),
-            "C": C.ravel()[flat], "loglik": ll}
+    return {"m": ms.ravel()[flat], "V": np.maximum(Vs.ravel()[flat], _VAR_FLOOR), "C": C.ravel()[flat], "loglik": ll}
 
 
 def _innovation_loglik(mp, Pp, J, h, S2, logdet, d) -> float:
@@ -367,8 +374,12 @@ def _initial_params(lay: _Layout) -> _Params:
         ybar0 = np.bincount(lay.yidx[o0], x0[o0], ny) / cnt0
     ybar0 = np.where(cnt0 > 0, ybar0, mu0)
     # split the anchor's year-to-year variation evenly between noise and steps
-    same = (np.r_[False, lay.ccode[1:] == lay.ccode[:-1]]
-            & np.r_[False, np.diff(lay.year) == 1] & o0 & np.r_[False, o0[:-1]])
+    same = (
+        np.r_[False, lay.ccode[1:] == lay.ccode[:-1]]
+        & np.r_[False, np.diff(lay.year) == 1]
+        & o0
+        & np.r_[False, o0[:-1]]
+    )
     d2 = (x0 - np.r_[np.nan, x0[:-1]])[same] ** 2
     q2 = max(float(np.mean(d2)) / 4.0, 1e-4) if d2.size else 0.01
     lam = np.ones(K)
@@ -408,12 +419,17 @@ def _pack(p: _Params) -> np.ndarray:
 def _unpack(v: np.ndarray, lay: _Layout, like: _Params) -> _Params:
     K = len(like.lam)
     n_a = like.a.size
-    a = v[K:K + n_a].reshape(like.a.shape).copy()
+    a = v[K : K + n_a].reshape(like.a.shape).copy()
     a[~np.isfinite(like.a)] = np.nan
     o = K + n_a
-    return _Params(v[:K].copy(), a, np.maximum(np.exp(v[o:o + K]), lay.sig2_floor),
-                   max(float(np.exp(v[o + K])), _VAR_FLOOR), float(v[o + K + 1]),
-                   max(float(np.exp(v[o + K + 2])), _VAR_FLOOR))
+    return _Params(
+        v[:K].copy(),
+        a,
+        np.maximum(np.exp(v[o : o + K]), lay.sig2_floor),
+        max(float(np.exp(v[o + K])), _VAR_FLOOR),
+        float(v[o + K + 1]),
+        max(float(np.exp(v[o + K + 2])), _VAR_FLOOR),
+    )
 
 
 def _run_em(lay: _Layout, p: _Params, smooth: bool, max_iter: int, tol: float):
@@ -471,12 +487,14 @@ def _starts(lay: _Layout):
     yield "data", base
     if len(lay.indicators) == 1:
         return
-    wvar = lay.sig2_floor / HEYWOOD_REL_SD**2   # within-year variance of each indicator
+    wvar = lay.sig2_floor / HEYWOOD_REL_SD**2  # within-year variance of each indicator
     for k, name in enumerate(lay.indicators):
         sig2 = 0.3**2 * wvar
         sig2[k] = 0.05**2 * wvar[k]
-        yield f"exact_{name}", _Params(base.lam.copy(), base.a.copy(), np.maximum(sig2, lay.sig2_floor),
-                                       base.q2, base.mu0, base.P0)
+        yield (
+            f"exact_{name}",
+            _Params(base.lam.copy(), base.a.copy(), np.maximum(sig2, lay.sig2_floor), base.q2, base.mu0, base.P0),
+        )
 
 
 def fit_latent_capability(
@@ -532,19 +550,26 @@ def fit_latent_capability(
     runs = [(name, *_run_em(lay, p, smooth, max_iter, tol)) for name, p in starts]
     best = max(range(len(runs)), key=lambda i: runs[i][3][-1])
     name, p, post, trace, converged, steps = runs[best]
-    table = pd.DataFrame({
-        "ccode": lay.ccode.astype("int64"),
-        "year": lay.year.astype("int64"),
-        "latent_mean": post["m"],
-        "latent_sd": np.sqrt(post["V"]),
-        "n_indicators": lay.obs.sum(1).astype("int64"),
-    })
+    table = pd.DataFrame(
+        {
+            "ccode": lay.ccode.astype("int64"),
+            "year": lay.year.astype("int64"),
+            "latent_mean": post["m"],
+            "latent_sd": np.sqrt(post["V"]),
+            "n_indicators": lay.obs.sum(1).astype("int64"),
+        }
+    )
     diag = _diagnostics(lay, p, post, smooth, trace, converged, steps)
     diag["start"] = name
     diag["starts"] = [
-        {"start": r[0], "loglik": float(r[3][-1]), "iterations": int(r[5]), "converged": bool(r[4]),
-         "loadings": {n: float(v) for n, v in zip(lay.indicators, r[1].lam)},
-         "error_sd": {n: float(np.sqrt(v)) for n, v in zip(lay.indicators, r[1].sig2)}}
+        {
+            "start": r[0],
+            "loglik": float(r[3][-1]),
+            "iterations": int(r[5]),
+            "converged": bool(r[4]),
+            "loadings": {n: float(v) for n, v in zip(lay.indicators, r[1].lam)},
+            "error_sd": {n: float(np.sqrt(v)) for n, v in zip(lay.indicators, r[1].sig2)},
+        }
         for r in runs
     ]
     diag["seconds"] = round(time.perf_counter() - t0, 3)
@@ -584,11 +609,10 @@ def _diagnostics(lay, p, post, smooth, trace, converged, steps) -> dict:
         "n_state_years": int(len(lay.ccode)),
         "n_states": int(lay.gap.shape[1]),
         "n_observed": {n: int(lay.obs[:, k].sum()) for k, n in enumerate(lay.indicators)},
-        "n_state_years_by_n_indicators": {str(i): int((n_ind == i).sum())
-                                          for i in range(len(lay.indicators) + 1)},
+        "n_state_years_by_n_indicators": {str(i): int((n_ind == i).sum()) for i in range(len(lay.indicators) + 1)},
         "share_explained": share,
         "share_explained_note": "lambda^2 var_within_year(theta) / (that + sigma^2) over the "
-                                "state-years where the indicator is observed",
+        "state-years where the indicator is observed",
         "intercepts": inter,
     }
 
@@ -603,11 +627,15 @@ def check_latent_config(settings: dict, where: str = "config") -> None:
 
     for i, name in enumerate(settings["indicators"]):
         if name not in NUMERIC:
-            raise ConfigError(f"{where}: key 'latent.indicators[{i}]': '{name}' is not a numeric column of the "
-                              f"state-year table (numeric columns: {', '.join(c for c in COLUMNS if c in NUMERIC)})")
+            raise ConfigError(
+                f"{where}: key 'latent.indicators[{i}]': '{name}' is not a numeric column of the "
+                f"state-year table (numeric columns: {', '.join(c for c in COLUMNS if c in NUMERIC)})"
+            )
     if settings["anchor"] not in settings["indicators"]:
-        raise ConfigError(f"{where}: key 'latent.anchor': '{settings['anchor']}' is not among latent.indicators "
-                          f"({', '.join(settings['indicators'])})")
+        raise ConfigError(
+            f"{where}: key 'latent.anchor': '{settings['anchor']}' is not among latent.indicators "
+            f"({', '.join(settings['indicators'])})"
+        )
 
 
 def latent_ratio(table: pd.DataFrame, c1, c2, year):
@@ -657,25 +685,40 @@ def capability_series(table: pd.DataFrame, states, names: dict | None = None, in
     t["state"] = [names.get(int(c), str(int(c))) if names else str(int(c)) for c in t["ccode"]]
     t["lo"], t["hi"] = t["latent_mean"] - z * t["latent_sd"], t["latent_mean"] + z * t["latent_sd"]
     return t.rename(columns={"latent_mean": "mean", "latent_sd": "sd"})[
-        ["ccode", "state", "year", "mean", "sd", "lo", "hi", "n_indicators"]].reset_index(drop=True)
+        ["ccode", "state", "year", "mean", "sd", "lo", "hi", "n_indicators"]
+    ].reset_index(drop=True)
 
 
 def loadings_table(diag: dict) -> pd.DataFrame:
     """One row per indicator: loading, error sd, share of its within-year
     variance the factor explains, state-years observed."""
-    return pd.DataFrame([{"indicator": k, "loading": diag["loadings"][k], "error_sd": diag["error_sd"][k],
-                          "share_explained": diag["share_explained"][k], "observed": diag["n_observed"][k],
-                          "anchor": k == diag["anchor"]} for k in diag["indicators"]])
+    return pd.DataFrame(
+        [
+            {
+                "indicator": k,
+                "loading": diag["loadings"][k],
+                "error_sd": diag["error_sd"][k],
+                "share_explained": diag["share_explained"][k],
+                "observed": diag["n_observed"][k],
+                "anchor": k == diag["anchor"],
+            }
+            for k in diag["indicators"]
+        ]
+    )
 
 
-def ratio_comparison(panel: pd.DataFrame, focal: int, partner: int, years, seed_gdp: pd.DataFrame | None = None,
-                     max_gap: int = 2) -> pd.DataFrame:
+def ratio_comparison(
+    panel: pd.DataFrame, focal: int, partner: int, years, seed_gdp: pd.DataFrame | None = None, max_gap: int = 2
+) -> pd.DataFrame:
     """The dyad's latent log ratio (mean, sd, 90% interval) beside the log
     ratios of CINC, GDP and military spending and, where a seed table prints
     both states' nominal GDP within ``max_gap`` years, the seed's."""
     d = panel[(panel["ccode1"] == focal) & (panel["ccode2"] == partner) & panel["year"].isin(list(years))]
-    out = d[["year", "log_cinc_ratio", "log_gdp_ratio", "log_milex_ratio", "log_latent_ratio",
-             "log_latent_ratio_sd"]].sort_values("year").reset_index(drop=True)
+    out = (
+        d[["year", "log_cinc_ratio", "log_gdp_ratio", "log_milex_ratio", "log_latent_ratio", "log_latent_ratio_sd"]]
+        .sort_values("year")
+        .reset_index(drop=True)
+    )
     out["latent_lo"] = out["log_latent_ratio"] - 1.645 * out["log_latent_ratio_sd"]
     out["latent_hi"] = out["log_latent_ratio"] + 1.645 * out["log_latent_ratio_sd"]
     seed = np.full(len(out), np.nan)
@@ -683,8 +726,11 @@ def ratio_comparison(panel: pd.DataFrame, focal: int, partner: int, years, seed_
     if seed_gdp is not None and len(seed_gdp):
         lv = seed_gdp.set_index(["ccode", "year"])["seed_gdp"]
         for i, y in enumerate(out["year"]):
-            both = sorted(set(seed_gdp.loc[seed_gdp.ccode == focal, "year"]) & set(seed_gdp.loc[seed_gdp.ccode == partner, "year"]),
-                          key=lambda py: (abs(py - y), py))
+            both = sorted(
+                set(seed_gdp.loc[seed_gdp.ccode == focal, "year"])
+                & set(seed_gdp.loc[seed_gdp.ccode == partner, "year"]),
+                key=lambda py: (abs(py - y), py),
+            )
             if both and abs(both[0] - y) <= max_gap:
                 seed[i] = np.log(lv[(focal, both[0])] / lv[(partner, both[0])])
                 seed_year[i] = both[0]

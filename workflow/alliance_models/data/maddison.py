@@ -30,7 +30,9 @@ def load_mapping(path) -> pd.DataFrame:
     for f in ("ccode", "start_year", "end_year"):
         as_num = pd.to_numeric(m[f], errors="coerce")
         for i in m.index[(as_num.isna() & m[f].notna()) | (as_num.notna() & (as_num % 1 != 0))]:
-            problems.append(f"'{path}': row {i + 2} ({m.at[i, 'iso3']}): field '{f}': '{m.at[i, f]}' is not a whole number")
+            problems.append(
+                f"'{path}': row {i + 2} ({m.at[i, 'iso3']}): field '{f}': '{m.at[i, f]}' is not a whole number"
+            )
         m[f] = as_num
     if problems:
         raise SourceFormatError("invalid Maddison mapping:\n  " + "\n  ".join(problems))

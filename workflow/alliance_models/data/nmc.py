@@ -82,9 +82,7 @@ def compare_nmc(nmc6: pd.DataFrame, nmc7: pd.DataFrame, rtol: float = 1e-6) -> p
         if not mask.any():
             continue
         f = pd.DataFrame({"variable": col, "nmc6": x[mask], "nmc7": y[mask]})
-        f["kind"] = np.select(
-            [changed[mask], only6[mask]], ["changed", "missing_in_7"], default="missing_in_6"
-        )
+        f["kind"] = np.select([changed[mask], only6[mask]], ["changed", "missing_in_7"], default="missing_in_6")
         frames.append(f)
     if not frames:
         cols = ["ccode", "year", "variable", "nmc6", "nmc7", "diff", "rel_diff", "kind"]

@@ -60,9 +60,16 @@ FOCAL_KEYWORDS = ("all", "majors")
 MID_SOURCES = {"cow": "cow_mid_directed", "gml": "gml_mid"}
 # input name in the rule -> source name in config/sources.yaml
 INPUT_SOURCES = {
-    "atop": "atop", "cow_ddy": "cow_ddy", "cow_states": "cow_states", "cow_majors": "cow_majors",
-    "contiguity": "contiguity", "mindist": "mindist", "tss": "tss_rivalries", "td": "td_rivalries",
-    "terrthreat": "terrthreat", "wars": "cow_war_inter",
+    "atop": "atop",
+    "cow_ddy": "cow_ddy",
+    "cow_states": "cow_states",
+    "cow_majors": "cow_majors",
+    "contiguity": "contiguity",
+    "mindist": "mindist",
+    "tss": "tss_rivalries",
+    "td": "td_rivalries",
+    "terrthreat": "terrthreat",
+    "wars": "cow_war_inter",
 }
 DECISION_TYPES = ("defense", "any")
 CLOCK = ["atop_since_onset", "atop_since_onset_sq", "atop_since_onset_cu"]
@@ -72,8 +79,10 @@ COLUMN_DOCS = {
     "ccode2": "COW code of the partner state",
     "year": "calendar year",
     "dyad_id": "ccode1 * 1000 + ccode2: one id per directed dyad (for clustering)",
-    **{f"atop_{t}": f"1 if an ATOP 5.1 {t} obligation is in force between the two (see atop_directed); NaN after 2018"
-       for t in dyads.ATOP_TYPES},
+    **{
+        f"atop_{t}": f"1 if an ATOP 5.1 {t} obligation is in force between the two (see atop_directed); NaN after 2018"
+        for t in dyads.ATOP_TYPES
+    },
     "atop_any": "1 if any of the five ATOP obligations is in force",
     **{f"{c}_onset": f"1 in the first year {c} is in force after a year (ATOP, t-1) without" for c in dyads.ATOP_ALL},
     **{f"{c}_end": f"1 in the last year {c} is in force (not in force in t+1); NaN in 2018" for c in dyads.ATOP_ALL},
@@ -94,10 +103,13 @@ COLUMN_DOCS = {
     "milex2": "military expenditure of ccode2, same unit as milex1",
     "milex_ratio": "milex1 / milex2; NaN if either is missing or 0",
     "log_milex_ratio": "log(milex1 / milex2)",
-    **{f"log_{c}_ratio_change5": f"log_{c}_ratio at t minus at t-5 (negative: a narrowing gap when ccode1 is stronger)"
-       + ("; NaN across the 1914 currency switch" if c == "milex" else "") for c in ("cinc", "gdp", "milex")},
+    **{
+        f"log_{c}_ratio_change5": f"log_{c}_ratio at t minus at t-5 (negative: a narrowing gap when ccode1 is stronger)"
+        + ("; NaN across the 1914 currency switch" if c == "milex" else "")
+        for c in ("cinc", "gdp", "milex")
+    },
     "latent1": "latent log capability of ccode1: posterior mean of the measurement model (CINC, GDP, milex; "
-               "data/processed/latent_capability.parquet), on the log-CINC scale",
+    "data/processed/latent_capability.parquet), on the log-CINC scale",
     "latent2": "latent log capability of ccode2",
     "latent_sd1": "posterior sd of latent1",
     "latent_sd2": "posterior sd of latent2",
@@ -124,25 +136,30 @@ COLUMN_DOCS = {
     "common_mid_max_cinc": "largest CINC (year t-1) among those third states; NaN if none",
     "common_rival": "1 if both have a TSS rivalry with the same third state this year",
     "cobelligerent": "1 if the two fought on the same side of a MID (COW MID 5.0) or inter-state war (COW 4.0) in "
-                     "the window t-w .. t-1, in a dispute or war in which they never fought each other",
+    "the window t-w .. t-1, in a dispute or war in which they never fought each other",
     "common_enemy": "number of third states on the side opposite to both in such a dispute or war in the window "
-                    "(side-aware; common_mid_states is its side-blind sensitivity)",
+    "(side-aware; common_mid_states is its side-blind sensitivity)",
     "partner_allied_with_rival": "1 if ccode2 held an ATOP defence pledge in force in t-1 with a state that was "
-                                 "ccode1's TSS strategic rival in t-1",
+    "ccode1's TSS strategic rival in t-1",
     "polity2_1": "Polity5 polity2 of ccode1 (-10 autocracy .. 10 democracy; -66 interruption -> missing, -77 "
-                 "interregnum -> 0, -88 transition prorated, as Polity5 converts them)",
+    "interregnum -> 0, -88 transition prorated, as Polity5 converts them)",
     "polity2_2": "Polity5 polity2 of ccode2",
     "polity_diff": "|polity2_1 - polity2_2|, 0-20: regime dissimilarity",
     "era": "named era of ccode1's history this year (config panel.eras; 'all' where none are declared; missing "
-           "in a declared state's years outside every era)",
+    "in a declared state's years outside every era)",
     "focal_year": "ccode1 * 10000 + year: one id per focal state-year (group term for decision-year shocks)",
     "decision_id": "'<ccode1>-<year>' on rows with an onset of some ATOP obligation type: the onsets of one "
-                   "focal state with one obligation type in one year are one decision",
-    **{f"decision_size_{t}": f"number of atop_{t}_onset onsets of ccode1 this year (the size of its decision); "
-                             "on every row of the focal state-year" for t in DECISION_TYPES},
-    **{f"largest_decision_{t}": f"1 on the rows of the focal state-year(s) with the era's largest atop_{t} "
-                                "onset cluster (at least 2 onsets; ties all flagged), else 0"
-       for t in DECISION_TYPES},
+    "focal state with one obligation type in one year are one decision",
+    **{
+        f"decision_size_{t}": f"number of atop_{t}_onset onsets of ccode1 this year (the size of its decision); "
+        "on every row of the focal state-year"
+        for t in DECISION_TYPES
+    },
+    **{
+        f"largest_decision_{t}": f"1 on the rows of the focal state-year(s) with the era's largest atop_{t} "
+        "onset cluster (at least 2 onsets; ties all flagged), else 0"
+        for t in DECISION_TYPES
+    },
 }
 COLUMNS = list(COLUMN_DOCS)
 
@@ -166,8 +183,14 @@ def major_codes(majors: pd.DataFrame, years) -> list[int]:
     return sorted(int(c) for c in m["ccode"].unique())
 
 
-def resolve_focal_set(name_or_codes, spells: pd.DataFrame, majors: pd.DataFrame | None, years,
-                      key: str = "panel.focal_sets", years_key: str = "panel.years") -> list[int]:
+def resolve_focal_set(
+    name_or_codes,
+    spells: pd.DataFrame,
+    majors: pd.DataFrame | None,
+    years,
+    key: str = "panel.focal_sets",
+    years_key: str = "panel.years",
+) -> list[int]:
     """Sorted COW codes of a focal set: a list of codes, "majors" or "all".
 
     "all" = every state that is a system member in some year of ``years``;
@@ -182,8 +205,7 @@ def resolve_focal_set(name_or_codes, spells: pd.DataFrame, majors: pd.DataFrame 
     if start > end:
         raise ConfigError(f"config: key '{years_key}': start {start} is after end {end}")
     if start < lo or end > hi:
-        raise ConfigError(
-            f"config: key '{years_key}': {start}-{end} lies outside the COW membership data ({lo}-{hi})")
+        raise ConfigError(f"config: key '{years_key}': {start}-{end} lies outside the COW membership data ({lo}-{hi})")
     live = spells[(spells["start_year"] <= end) & (spells["end_year"] >= start)]
     if isinstance(name_or_codes, str):
         if name_or_codes == "all":
@@ -193,7 +215,8 @@ def resolve_focal_set(name_or_codes, spells: pd.DataFrame, majors: pd.DataFrame 
                 raise ConfigError(f"config: key '{key}': 'majors' needs the COW major-power list (cow_majors)")
             return major_codes(majors, (start, end))
         raise ConfigError(
-            f"config: key '{key}': {name_or_codes!r} is not a focal set; use a list of COW codes, 'majors' or 'all'")
+            f"config: key '{key}': {name_or_codes!r} is not a focal set; use a list of COW codes, 'majors' or 'all'"
+        )
     try:
         codes = [int(c) for c in name_or_codes]
         if any(isinstance(c, bool) or int(c) != c for c in name_or_codes):
@@ -205,19 +228,22 @@ def resolve_focal_set(name_or_codes, spells: pd.DataFrame, majors: pd.DataFrame 
     unknown = [c for c in codes if c not in known_codes(spells)]
     if unknown:
         raise ConfigError(
-            f"config: key '{key}': {', '.join(map(str, unknown))} is not a COW state code (COW State System v2016)")
+            f"config: key '{key}': {', '.join(map(str, unknown))} is not a COW state code (COW State System v2016)"
+        )
     absent = [c for c in codes if c not in set(live["ccode"])]
     if absent:
         raise ConfigError(
-            f"config: key '{key}': state(s) {', '.join(map(str, absent))} not a system member in {start}-{end}")
+            f"config: key '{key}': state(s) {', '.join(map(str, absent))} not a system member in {start}-{end}"
+        )
     return sorted(set(codes))
 
 
 ERA_ALL = "all"
 
 
-def check_eras(eras: dict | None, spells: pd.DataFrame | None = None, key: str = "panel.eras",
-               where: str = "config") -> dict:
+def check_eras(
+    eras: dict | None, spells: pd.DataFrame | None = None, key: str = "panel.eras", where: str = "config"
+) -> dict:
     """Normalise config key ``panel.eras`` to {ccode: {name: (start, end)}}.
 
     ``eras`` maps a COW code (as a YAML integer or string) to named year
@@ -242,13 +268,20 @@ def check_eras(eras: dict | None, spells: pd.DataFrame | None = None, key: str =
         ranges = {}
         for name, rng in named.items():
             if not isinstance(name, str) or not name.isidentifier() or name != name.lower() or name == ERA_ALL:
-                raise ConfigError(f"{where}: key '{at}': era name {name!r} must be a lowercase identifier other "
-                                  f"than '{ERA_ALL}' (which names the whole history of a state without eras)")
-            ok = isinstance(rng, (list, tuple)) and len(rng) == 2 and all(
-                v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in rng) and rng[0] is not None
+                raise ConfigError(
+                    f"{where}: key '{at}': era name {name!r} must be a lowercase identifier other "
+                    f"than '{ERA_ALL}' (which names the whole history of a state without eras)"
+                )
+            ok = (
+                isinstance(rng, (list, tuple))
+                and len(rng) == 2
+                and all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in rng)
+                and rng[0] is not None
+            )
             if not ok:
-                raise ConfigError(f"{where}: key '{at}.{name}': expected [start, end] years (end may be null), "
-                                  f"got {rng!r}")
+                raise ConfigError(
+                    f"{where}: key '{at}.{name}': expected [start, end] years (end may be null), got {rng!r}"
+                )
             start, end = int(rng[0]), 9999 if rng[1] is None else int(rng[1])
             if start > end:
                 raise ConfigError(f"{where}: key '{at}.{name}': start {start} is after end {end}")
@@ -256,8 +289,9 @@ def check_eras(eras: dict | None, spells: pd.DataFrame | None = None, key: str =
         spans = sorted(ranges.items(), key=lambda kv: kv[1])
         for (n1, (s1, e1)), (n2, (s2, e2)) in zip(spans, spans[1:]):
             if s2 <= e1:
-                raise ConfigError(f"{where}: key '{at}': eras '{n1}' ({s1}-{e1}) and '{n2}' ({s2}-"
-                                  f"{'' if e2 == 9999 else e2}) overlap")
+                raise ConfigError(
+                    f"{where}: key '{at}': eras '{n1}' ({s1}-{e1}) and '{n2}' ({s2}-{'' if e2 == 9999 else e2}) overlap"
+                )
         out[c] = ranges
     return out
 
@@ -292,8 +326,11 @@ def add_decisions(panel: pd.DataFrame, eras: dict | None = None) -> pd.DataFrame
     any_onset = (panel[[f"{t}_onset" for t in dyads.ATOP_ALL]].to_numpy("float64") == 1).any(axis=1)
     decision = np.full(len(panel), None, dtype=object)
     decision[any_onset] = [f"{c}-{t}" for c, t in zip(c1[any_onset], y[any_onset])]
-    new = {"era": pd.array(era, dtype="string"), "focal_year": focal_year,
-           "decision_id": pd.array(decision, dtype="string")}
+    new = {
+        "era": pd.array(era, dtype="string"),
+        "focal_year": focal_year,
+        "decision_id": pd.array(decision, dtype="string"),
+    }
     for t in DECISION_TYPES:
         onset = np.nan_to_num(panel[f"atop_{t}_onset"].to_numpy("float64")) == 1
         ids, inv = np.unique(focal_year, return_inverse=True)
@@ -315,16 +352,25 @@ def decision_counts(panel: pd.DataFrame) -> list[dict]:
     era = panel["era"].astype("object").where(panel["era"].notna(), "(none)")
     for t in dyads.ATOP_ALL:
         on = panel[f"{t}_onset"].to_numpy("float64") == 1
-        g = pd.DataFrame({"focal": panel["ccode1"].to_numpy()[on], "era": era.to_numpy()[on],
-                          "year": panel["year"].to_numpy()[on]})
+        g = pd.DataFrame(
+            {"focal": panel["ccode1"].to_numpy()[on], "era": era.to_numpy()[on], "year": panel["year"].to_numpy()[on]}
+        )
         for (c, e), rows in g.groupby(["focal", "era"], sort=True):
-            out.append({"focal": int(c), "era": str(e), "type": t.removeprefix("atop_"), "onsets": int(len(rows)),
-                        "decisions": int(rows["year"].nunique())})
+            out.append(
+                {
+                    "focal": int(c),
+                    "era": str(e),
+                    "type": t.removeprefix("atop_"),
+                    "onsets": int(len(rows)),
+                    "decisions": int(rows["year"].nunique()),
+                }
+            )
     return out
 
 
-def check_panel_config(panel: dict, states_path=None, majors_path=None,
-                       eras_where: str = "config") -> dict[str, list[int] | None]:
+def check_panel_config(
+    panel: dict, states_path=None, majors_path=None, eras_where: str = "config"
+) -> dict[str, list[int] | None]:
     """Check config key ``panel`` before any job runs; resolve its focal sets.
 
     ``build`` must name sets in ``focal_sets``. When the COW membership file
@@ -338,7 +384,8 @@ def check_panel_config(panel: dict, states_path=None, majors_path=None,
     for name in panel["build"]:
         if name not in sets:
             raise ConfigError(
-                f"config: key 'panel.build': {name!r} is not in panel.focal_sets (defined: {', '.join(sets)})")
+                f"config: key 'panel.build': {name!r} is not in panel.focal_sets (defined: {', '.join(sets)})"
+            )
     if panel["mid_source"] not in MID_SOURCES:
         raise ConfigError(f"config: key 'panel.mid_source': must be one of {', '.join(MID_SOURCES)}")
     out: dict[str, list[int] | None] = {name: None for name in sets}
@@ -414,12 +461,26 @@ def add_onset_clock(panel: pd.DataFrame, onset: str = "atop_any_onset") -> pd.Da
     return dyads._attach(panel, {CLOCK[0]: out, CLOCK[1]: out**2, CLOCK[2]: out**3}, "add_onset_clock")
 
 
-def build_dyad_year(focal, cow_ddy: pd.DataFrame, atop: pd.DataFrame, state_year: pd.DataFrame,
-                    contdir: pd.DataFrame, mindist: pd.DataFrame, mids: pd.DataFrame, tss: pd.DataFrame,
-                    terr: pd.DataFrame, majors: pd.DataFrame, td: pd.DataFrame | None = None,
-                    years=(1816, 2016), mid_source: str = "cow", threat_window: int = 5,
-                    atop_directed: bool = False, wars: pd.DataFrame | None = None,
-                    eras: dict | None = None, latent: pd.DataFrame | None = None) -> pd.DataFrame:
+def build_dyad_year(
+    focal,
+    cow_ddy: pd.DataFrame,
+    atop: pd.DataFrame,
+    state_year: pd.DataFrame,
+    contdir: pd.DataFrame,
+    mindist: pd.DataFrame,
+    mids: pd.DataFrame,
+    tss: pd.DataFrame,
+    terr: pd.DataFrame,
+    majors: pd.DataFrame,
+    td: pd.DataFrame | None = None,
+    years=(1816, 2016),
+    mid_source: str = "cow",
+    threat_window: int = 5,
+    atop_directed: bool = False,
+    wars: pd.DataFrame | None = None,
+    eras: dict | None = None,
+    latent: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The directed dyad-year panel with every issue-5 column (see COLUMN_DOCS).
 
     ``focal``: list of COW codes, or "all". Sources are the raw frames as read
@@ -464,11 +525,19 @@ def build_dyad_year(focal, cow_ddy: pd.DataFrame, atop: pd.DataFrame, state_year
     cols = [c for c in COLUMNS if c in df.columns]
     df = df[cols]
     check_panel(df)
-    log.info("dyad_year: %d rows, %d focal states, %d partners, %d-%d", len(df), df["ccode1"].nunique(),
-             df["ccode2"].nunique(), start, end)
+    log.info(
+        "dyad_year: %d rows, %d focal states, %d partners, %d-%d",
+        len(df),
+        df["ccode1"].nunique(),
+        df["ccode2"].nunique(),
+        start,
+        end,
+    )
     missing = df.isna().sum()
-    log.info("missing values (coverage or no source row): %s",
-             ", ".join(f"{c} {n}" for c, n in missing.items() if n) or "none")
+    log.info(
+        "missing values (coverage or no source row): %s",
+        ", ".join(f"{c} {n}" for c, n in missing.items() if n) or "none",
+    )
     return df
 
 
@@ -479,17 +548,28 @@ def check_panel(df: pd.DataFrame) -> None:
     key = dyads.dyad_key(df["ccode1"], df["ccode2"], df["year"])
     assert (np.diff(key) > 0).all(), "dyad-years duplicated or not sorted"
     assert not (df["ccode1"] == df["ccode2"]).any(), "ccode1 == ccode2"
-    binary = [c for c in df.columns if c.startswith(("atop_", "tss_", "major", "common_rival", "td_rival",
-                                                     "largest_decision_"))
-              and c not in CLOCK] + ["mid_prior", "cobelligerent", "partner_allied_with_rival"]
+    binary = [
+        c
+        for c in df.columns
+        if c.startswith(("atop_", "tss_", "major", "common_rival", "td_rival", "largest_decision_")) and c not in CLOCK
+    ] + ["mid_prior", "cobelligerent", "partner_allied_with_rival"]
     for c in binary:
         if c in df.columns:
             v = df[c].to_numpy("float64")
             assert ((v == 0) | (v == 1) | np.isnan(v)).all(), f"{c} has values other than 0/1"
 
 
-def panel_meta(panel: pd.DataFrame, set_name: str, focal_codes, years, mid_source: str, threat_window: int,
-               atop_directed: bool, inputs=(), eras: dict | None = None) -> dict:
+def panel_meta(
+    panel: pd.DataFrame,
+    set_name: str,
+    focal_codes,
+    years,
+    mid_source: str,
+    threat_window: int,
+    atop_directed: bool,
+    inputs=(),
+    eras: dict | None = None,
+) -> dict:
     """Sidecar metadata: unit of analysis, focal set, years, eras, columns,
     input hashes, and the onsets and decisions per focal state, era and
     obligation type."""
@@ -497,21 +577,38 @@ def panel_meta(panel: pd.DataFrame, set_name: str, focal_codes, years, mid_sourc
 
     start, end = _years(years)
     return table_meta(
-        panel, list(inputs), {c: COLUMN_DOCS[c] for c in panel.columns},
-        unit="directed dyad-year", directed=True, keys=KEYS,
-        focal_set=set_name, focal_codes=[int(c) for c in focal_codes],
-        years={"start": start, "end": end}, mid_source=mid_source, threat_window=int(threat_window),
+        panel,
+        list(inputs),
+        {c: COLUMN_DOCS[c] for c in panel.columns},
+        unit="directed dyad-year",
+        directed=True,
+        keys=KEYS,
+        focal_set=set_name,
+        focal_codes=[int(c) for c in focal_codes],
+        years={"start": start, "end": end},
+        mid_source=mid_source,
+        threat_window=int(threat_window),
         atop_directed=bool(atop_directed),
         membership="COW State System v2016 via peacesciencer cow_ddy (false dyads removed)",
-        eras={int(c): {n: [a, None if b == 9999 else b] for n, (a, b) in named.items()}
-              for c, named in check_eras(eras).items()},
+        eras={
+            int(c): {n: [a, None if b == 9999 else b] for n, (a, b) in named.items()}
+            for c, named in check_eras(eras).items()
+        },
         decisions=decision_counts(panel),
     )
 
 
-def build_dyad_year_from_files(inputs: dict, sources: dict, set_name: str, focal_spec, years, mid_source: str,
-                               threat_window: int, atop_directed: bool = False,
-                               eras: dict | None = None) -> tuple[pd.DataFrame, dict]:
+def build_dyad_year_from_files(
+    inputs: dict,
+    sources: dict,
+    set_name: str,
+    focal_spec,
+    years,
+    mid_source: str,
+    threat_window: int,
+    atop_directed: bool = False,
+    eras: dict | None = None,
+) -> tuple[pd.DataFrame, dict]:
     """Read the rule's inputs, resolve the focal set, build the panel and its metadata.
 
     ``inputs`` maps state_year, latent (optional), mids and the names in
@@ -525,10 +622,27 @@ def build_dyad_year_from_files(inputs: dict, sources: dict, set_name: str, focal
     focal = "all" if focal_spec == "all" else codes
     state_year = pd.read_parquet(inputs["state_year"])
     latent = pd.read_parquet(inputs["latent"]) if "latent" in inputs else None
-    df = build_dyad_year(focal, read["cow_ddy"], read["atop"], state_year, read["contiguity"], read["mindist"],
-                         mids, read["tss"], read["terrthreat"], read["cow_majors"], td=read["td"], years=years,
-                         mid_source=mid_source, threat_window=threat_window, atop_directed=atop_directed,
-                         wars=read["wars"], eras=eras, latent=latent)
-    meta = panel_meta(df, set_name, codes, years, mid_source, threat_window, atop_directed,
-                      [inputs[k] for k in sorted(inputs)], eras)
+    df = build_dyad_year(
+        focal,
+        read["cow_ddy"],
+        read["atop"],
+        state_year,
+        read["contiguity"],
+        read["mindist"],
+        mids,
+        read["tss"],
+        read["terrthreat"],
+        read["cow_majors"],
+        td=read["td"],
+        years=years,
+        mid_source=mid_source,
+        threat_window=threat_window,
+        atop_directed=atop_directed,
+        wars=read["wars"],
+        eras=eras,
+        latent=latent,
+    )
+    meta = panel_meta(
+        df, set_name, codes, years, mid_source, threat_window, atop_directed, [inputs[k] for k in sorted(inputs)], eras
+    )
     return df, meta

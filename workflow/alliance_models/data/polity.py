@@ -39,9 +39,9 @@ from ..sources import require_columns
 SPECIAL_CODES = {-66: "interruption", -77: "interregnum", -88: "transition"}
 UNITS = {
     "polity": "Polity5 polity score -10 (autocracy) .. 10 (democracy); -66, -77, -88 are Polity's special codes "
-              "(foreign interruption, interregnum, transition)",
+    "(foreign interruption, interregnum, transition)",
     "polity2": "Polity5 polity2: polity with the special codes converted by Polity's rule (-66 missing, -77 0, "
-               "-88 prorated across the transition); missing where Polity5 has no row",
+    "-88 prorated across the transition); missing where Polity5 has no row",
 }
 
 
@@ -52,20 +52,24 @@ def clean_polity5(raw: pd.DataFrame, path: str = "polity5.rda") -> pd.DataFrame:
     df = raw[raw["cown"].notna()]
     if df["year"].isna().any():
         raise SourceFormatError(f"'{path}': column 'year' has missing values")
-    out = pd.DataFrame({
-        "ccode": df["cown"].to_numpy("int64"),
-        "year": df["year"].to_numpy("int64"),
-        "scode": df["scode"].astype(str).to_numpy(),
-        "polity": df["polity"].to_numpy("float64"),
-        "polity2": df["polity2"].to_numpy("float64"),
-    })
+    out = pd.DataFrame(
+        {
+            "ccode": df["cown"].to_numpy("int64"),
+            "year": df["year"].to_numpy("int64"),
+            "scode": df["scode"].astype(str).to_numpy(),
+            "polity": df["polity"].to_numpy("float64"),
+            "polity2": df["polity2"].to_numpy("float64"),
+        }
+    )
     p2 = out["polity2"].dropna()
     if not p2.between(-10, 10).all():
         raise SourceFormatError(f"'{path}': column 'polity2' outside -10..10")
     ok = out["polity"].isna() | out["polity"].between(-10, 10) | out["polity"].isin(list(SPECIAL_CODES))
     if not ok.all():
-        raise SourceFormatError(f"'{path}': column 'polity' has a value that is neither -10..10 nor a special code "
-                                f"(row {int(np.flatnonzero(~ok.to_numpy())[0]) + 1})")
+        raise SourceFormatError(
+            f"'{path}': column 'polity' has a value that is neither -10..10 nor a special code "
+            f"(row {int(np.flatnonzero(~ok.to_numpy())[0]) + 1})"
+        )
     dup = out.duplicated(["ccode", "year"], keep=False)
     if dup.any():
         units = set(zip(out["ccode"], out["year"], out["scode"]))

@@ -6,16 +6,27 @@ import logging
 
 import pandas as pd
 
-from . import maddison, nmc, polity as polity_mod
+from . import nmc
+from . import polity as polity_mod
 from .states import COW_STATES_VERSION_END, system_years
 
 log = logging.getLogger(__name__)
 
 COLUMNS = [
-    "ccode", "year", "stateabb",
-    *nmc.COMPONENTS, "milex_currency", "cap_source",
-    "gdppc", "maddison_pop", "gdp", "gdp_flag", "maddison_iso3", "gdp_source",
-    "polity", "polity2",
+    "ccode",
+    "year",
+    "stateabb",
+    *nmc.COMPONENTS,
+    "milex_currency",
+    "cap_source",
+    "gdppc",
+    "maddison_pop",
+    "gdp",
+    "gdp_flag",
+    "maddison_iso3",
+    "gdp_source",
+    "polity",
+    "polity2",
     "membership_carried",
 ]
 # the columns a measurement model may take as indicators (levels)
@@ -26,7 +37,10 @@ UNITS = {
     "gdppc": "2011 international dollars (PPP) per person",
     "maddison_pop": "thousands of people (Maddison)",
     "gdp": "millions of 2011 international dollars (PPP) = gdppc x maddison_pop / 1000",
-    "gdp_flag": "observed | interpolated (log-linear, gap <= maddison_max_gap) | missing | excluded (mapping table: no comparable series)",
+    "gdp_flag": (
+        "observed | interpolated (log-linear, gap <= maddison_max_gap) | missing"
+        " | excluded (mapping table: no comparable series)"
+    ),
     "membership_carried": "True where COW membership is carried past the v2016 list's end",
 }
 
@@ -62,18 +76,32 @@ def build_state_year(
     out["gdp_flag"] = out["gdp_flag"].fillna("missing").astype("str")
     out["gdp_source"] = pd.Series(
         ["Maddison Project Database 2023" if f in ("observed", "interpolated") else "" for f in out["gdp_flag"]],
-        index=out.index, dtype="str",
+        index=out.index,
+        dtype="str",
     )
     if polity is None:
-        polity = pd.DataFrame({"ccode": pd.Series(dtype="int64"), "year": pd.Series(dtype="int64"),
-                               "polity": pd.Series(dtype="float64"), "polity2": pd.Series(dtype="float64")})
-    out = out.merge(polity[["ccode", "year", "polity", "polity2"]], on=["ccode", "year"], how="left",
-                    validate="one_to_one")
+        polity = pd.DataFrame(
+            {
+                "ccode": pd.Series(dtype="int64"),
+                "year": pd.Series(dtype="int64"),
+                "polity": pd.Series(dtype="float64"),
+                "polity2": pd.Series(dtype="float64"),
+            }
+        )
+    out = out.merge(
+        polity[["ccode", "year", "polity", "polity2"]], on=["ccode", "year"], how="left", validate="one_to_one"
+    )
     out["membership_carried"] = out["year"] > COW_STATES_VERSION_END
     log.info(
         "state_year: %d rows, %d states, %d-%d; %d rows without %s CINC, %d without GDP, %d without polity2",
-        len(out), out["ccode"].nunique(), out["year"].min(), out["year"].max(),
-        unmatched, version, out["gdp"].isna().sum(), out["polity2"].isna().sum(),
+        len(out),
+        out["ccode"].nunique(),
+        out["year"].min(),
+        out["year"].max(),
+        unmatched,
+        version,
+        out["gdp"].isna().sum(),
+        out["polity2"].isna().sum(),
     )
     out = out[COLUMNS].sort_values(["ccode", "year"]).reset_index(drop=True)
     check_state_year(out)

@@ -61,10 +61,6 @@ def known_codes(spells: pd.DataFrame) -> set[int]:
 
 
 def state_names(spells: pd.DataFrame) -> dict[int, str]:
-    return dict(zip(spells["ccode"].astype(int), spells["statenme"]))
-
-
-def state_names(spells: pd.DataFrame) -> dict[int, str]:
     """COW code -> the state's name in its latest membership spell (COW's
     statenme: 365 "Russia", 710 "China"), from :func:`load_system` output."""
     last = spells.sort_values("start_year").drop_duplicates("ccode", keep="last")

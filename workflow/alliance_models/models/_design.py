@@ -92,8 +92,7 @@ def as_design(X, y, names=None) -> Design:
     if bad_y.any():
         i = int(np.flatnonzero(bad_y)[0])
         raise ValueError(
-            f"outcome must be 0/1: {int(bad_y.sum())} other value(s); "
-            f"first at {_row_label(index, i)}: {y_raw[i]}"
+            f"outcome must be 0/1: {int(bad_y.sum())} other value(s); first at {_row_label(index, i)}: {y_raw[i]}"
         )
     if n < k:
         raise ValueError(f"{n} rows cannot identify {k} coefficients")
@@ -118,7 +117,9 @@ def rank_problem(Xa: np.ndarray, names: list[str]) -> str | None:
     if rank >= k:
         return None
     dependent = [names[j] for j in piv[rank:]]
-    return (f"design matrix has rank {rank} < {k} columns: column(s) "
-            f"{', '.join(repr(d) for d in dependent)} are all zero or linear combinations "
-            "of the others (e.g. a second constant column, or dummies for every category "
-            "next to an intercept)")
+    return (
+        f"design matrix has rank {rank} < {k} columns: column(s) "
+        f"{', '.join(repr(d) for d in dependent)} are all zero or linear combinations "
+        "of the others (e.g. a second constant column, or dummies for every category "
+        "next to an intercept)"
+    )

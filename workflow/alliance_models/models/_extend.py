@@ -35,10 +35,21 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 # the parameters of pymc.sampling.jax._sample_numpyro_nuts this replaces
-_SIGNATURE = ["model", "target_accept", "tune", "draws", "chains", "chain_method", "progressbar",
-              "random_seed", "initial_points", "nuts_kwargs", "logp_fn"]
+_SIGNATURE = [
+    "model",
+    "target_accept",
+    "tune",
+    "draws",
+    "chains",
+    "chain_method",
+    "progressbar",
+    "random_seed",
+    "initial_points",
+    "nuts_kwargs",
+    "logp_fn",
+]
 _EXTRA_FIELDS = ("num_steps", "potential_energy", "energy", "adapt_state.step_size", "accept_prob", "diverging")
-_STEP = 50          # extensions are whole multiples of this many draws
+_STEP = 50  # extensions are whole multiples of this many draws
 
 
 def next_batch(done: int, first: int, cap: int, diag: dict) -> int:
@@ -91,11 +102,23 @@ def extending_numpyro(thresholds: dict, max_draws: int, label: str):
         raise RuntimeError(
             "sampling.max_draws: this PyMC's pymc.sampling.jax._sample_numpyro_nuts takes "
             f"{params}, not {_SIGNATURE}; set max_draws equal to draws (no extension) or use a "
-            "PyMC version the project supports")
+            "PyMC version the project supports"
+        )
     record: dict = {"checks": []}
 
-    def sampler(model, target_accept, tune, draws, chains, chain_method, progressbar, random_seed,
-                initial_points, nuts_kwargs, logp_fn=None):
+    def sampler(
+        model,
+        target_accept,
+        tune,
+        draws,
+        chains,
+        chain_method,
+        progressbar,
+        random_seed,
+        initial_points,
+        nuts_kwargs,
+        logp_fn=None,
+    ):
         import jax
         import numpyro
         from numpyro.infer import MCMC, NUTS
@@ -109,16 +132,24 @@ def extending_numpyro(thresholds: dict, max_draws: int, label: str):
         nuts_kwargs.setdefault("adapt_mass_matrix", True)
         nuts_kwargs.setdefault("dense_mass", False)
         kernel = NUTS(potential_fn=logp_fn, target_accept_prob=target_accept, **nuts_kwargs)
-        mcmc = MCMC(kernel, num_warmup=tune, num_samples=draws, num_chains=chains, postprocess_fn=None,
-                    chain_method=chain_method, progress_bar=progressbar)
+        mcmc = MCMC(
+            kernel,
+            num_warmup=tune,
+            num_samples=draws,
+            num_chains=chains,
+            postprocess_fn=None,
+            chain_method=chain_method,
+            progress_bar=progressbar,
+        )
         key = jax.random.PRNGKey(random_seed)
         if chains > 1:
             key = jax.random.split(key, chains)
         mcmc.run(key, init_params=initial_points, extra_fields=_EXTRA_FIELDS)
         raws = [mcmc.get_samples(group_by_chain=True)]
         stats = [pj._numpyro_stats_to_dict(mcmc)]
-        outs = [v for v in get_default_varnames(model.unobserved_value_vars, include_transformed=False)
-                if is_gated(v.name)]
+        outs = [
+            v for v in get_default_varnames(model.unobserved_value_vars, include_transformed=False) if is_gated(v.name)
+        ]
         graph = pj.get_jaxified_graph(inputs=model.value_vars, outputs=outs)
         gated = (jax.jit(jax.vmap(jax.vmap(graph))), [v.name for v in outs])
         done = draws
@@ -128,25 +159,41 @@ def extending_numpyro(thresholds: dict, max_draws: int, label: str):
             stat = {k: np.concatenate([s[k] for s in stats], axis=1) for k in stats[0]}
             diag = _gate_check(raw, stat, thresholds, gated)
             add = next_batch(done, draws, max_draws, diag)
-            record["checks"].append({"draws": done, "min_ess_bulk": round(float(diag["min_ess_bulk"]), 1),
-                                     "min_ess_tail": round(float(diag["min_ess_tail"]), 1),
-                                     "max_rhat": round(float(diag["max_rhat"]), 4),
-                                     "divergences": diag["divergences"], "added": add})
+            record["checks"].append(
+                {
+                    "draws": done,
+                    "min_ess_bulk": round(float(diag["min_ess_bulk"]), 1),
+                    "min_ess_tail": round(float(diag["min_ess_tail"]), 1),
+                    "max_rhat": round(float(diag["max_rhat"]), 4),
+                    "divergences": diag["divergences"],
+                    "added": add,
+                }
+            )
             if add == 0:
                 if diag["status"] != "ok":
-                    log.info("%s: gate not met after %d draws per chain (%s); not extending (%s)", label, done,
-                             "; ".join(diag["reasons"]),
-                             "cap max_draws reached" if done >= max_draws else "more draws do not mend this")
+                    log.info(
+                        "%s: gate not met after %d draws per chain (%s); not extending (%s)",
+                        label,
+                        done,
+                        "; ".join(diag["reasons"]),
+                        "cap max_draws reached" if done >= max_draws else "more draws do not mend this",
+                    )
                 break
-            log.info("%s: after %d draws per chain %s; continuing the chains for %d more (max_draws %d)",
-                     label, done, "; ".join(diag["reasons"]), add, max_draws)
+            log.info(
+                "%s: after %d draws per chain %s; continuing the chains for %d more (max_draws %d)",
+                label,
+                done,
+                "; ".join(diag["reasons"]),
+                add,
+                max_draws,
+            )
             mcmc.post_warmup_state = mcmc.last_state
             mcmc.num_samples = add
             mcmc.run(mcmc.post_warmup_state.rng_key, extra_fields=_EXTRA_FIELDS)
             raws.append(mcmc.get_samples(group_by_chain=True))
             stats.append(pj._numpyro_stats_to_dict(mcmc))
             done += add
-        record["seconds"] = round(time.monotonic() - t_first, 2)   # checks and continued chains
+        record["seconds"] = round(time.monotonic() - t_first, 2)  # checks and continued chains
         return raw, stat, numpyro
 
     pj._sample_numpyro_nuts = sampler

@@ -134,9 +134,12 @@ def slope_centring(md: ModelData, group: dict) -> dict[str, tuple[np.ndarray, fl
         warnings.simplefilter("ignore")
         try:
             eta = sm.GLM(y, sm.add_constant(X, has_constant="add"), family=family).fit().predict(which="linear")
-        except Exception as exc:                       # noqa: BLE001 - any failure means: stay non-centred
-            log.info("model %s: pooled logit for the slope parameterization failed (%s): slopes non-centred",
-                     md.spec.name, exc)
+        except Exception as exc:  # noqa: BLE001 - any failure means: stay non-centred
+            log.info(
+                "model %s: pooled logit for the slope parameterization failed (%s): slopes non-centred",
+                md.spec.name,
+                exc,
+            )
             eta = None
         cols = [md.coef_names.index(s) for s in group["slopes"]]
         est = np.full((L, len(cols)), np.nan)
@@ -144,9 +147,10 @@ def slope_centring(md: ModelData, group: dict) -> dict[str, tuple[np.ndarray, fl
         for lev in informed if eta is not None and np.isfinite(eta).all() else []:
             m = codes == lev
             try:
-                fit = sm.GLM(y[m], sm.add_constant(X[m][:, cols], has_constant="add"), family=family,
-                             offset=eta[m]).fit()
-            except Exception:                          # noqa: BLE001
+                fit = sm.GLM(
+                    y[m], sm.add_constant(X[m][:, cols], has_constant="add"), family=family, offset=eta[m]
+                ).fit()
+            except Exception:  # noqa: BLE001
                 continue
             b, e = np.asarray(fit.params)[1:], np.asarray(fit.bse)[1:]
             if np.isfinite(b).all() and np.isfinite(e).all() and (e > 0).all():
@@ -236,10 +240,10 @@ def _coefficients(md: ModelData, X, qr: bool, cols: list[int], name: str, dims, 
         return beta, pt.dot(Xc, beta.astype(X.dtype))
     Qs, Rs = factors
     k = Rs.shape[0]
-    mu = prior.get("mu", 0.0) * Rs.sum(axis=1)          # R* (mu 1)
+    mu = prior.get("mu", 0.0) * Rs.sum(axis=1)  # R* (mu 1)
     chol = np.linalg.cholesky(prior["sigma"] ** 2 * Rs @ Rs.T)
     Rinv = np.linalg.inv(Rs)
-    if n_free:                                            # categorical: one column per free category
+    if n_free:  # categorical: one column per free category
         theta = pm.MvNormal(f"theta_qr_{name}", mu=mu, chol=chol, shape=(n_free, k)).T
     else:
         theta = pm.MvNormal(f"theta_qr_{name}", mu=mu, chol=chol, shape=(k,))
@@ -273,8 +277,7 @@ def is_auxiliary(name: str) -> bool:
     """Coordinates the sampler moves in that are not parameters of the model
     as declared: non-centred ``z_*``, QR ``theta_qr_*``, centred group totals
     ``*_total``, and the pieces ``beta`` is assembled from."""
-    return (name.startswith(("z_", "theta_qr_", "mean_b_", "b_meas_")) or name.endswith("_total")
-            or name == "beta_fixed")
+    return name.startswith(("z_", "theta_qr_", "mean_b_", "b_meas_")) or name.endswith("_total") or name == "beta_fixed"
 
 
 def _logit_logp(value, eta):
@@ -295,8 +298,7 @@ def _logit_random(eta, rng=None, size=None):
 def logit_bernoulli(name: str, eta, observed, dims):
     """Bernoulli outcome on the logit scale with a cheaper log-density than
     ``pm.Bernoulli(logit_p=eta)`` (tests/unit/test_bayes.py checks they agree)."""
-    return pm.CustomDist(name, eta, logp=_logit_logp, random=_logit_random, observed=observed, dims=dims,
-                         dtype="int64")
+    return pm.CustomDist(name, eta, logp=_logit_logp, random=_logit_random, observed=observed, dims=dims, dtype="int64")
 
 
 def build_pymc_model(md: ModelData, qr: bool = True, precision: str = "float64") -> pm.Model:
@@ -334,8 +336,9 @@ def build_pymc_model(md: ModelData, qr: bool = True, precision: str = "float64")
 
         if spec.family == "categorical":
             alpha = _prior("alpha", priors["intercept"], dims="category_free")
-            _, xb = _coefficients(md, X, qr, list(range(len(names))), "beta", ("coef", "category_free"),
-                                  len(md.categories) - 1)
+            _, xb = _coefficients(
+                md, X, qr, list(range(len(names))), "beta", ("coef", "category_free"), len(md.categories) - 1
+            )
             eta_free = alpha + xb
             eta = pt.concatenate([pt.zeros((Xs.shape[0], 1)), eta_free], axis=1)
             pm.Categorical("y", p=pm.math.softmax(eta, axis=1), observed=md.y, dims="obs")
@@ -420,8 +423,14 @@ class _Progress:
         stats = draw.stats[0] if draw.stats else {}
         self.div += int(bool(stats.get("diverging", False)))
         if self.done % self.step == 0 or self.done == self.total:
-            log.info("%s: %d/%d draws (all chains, incl. tuning), %.0f s, %d divergences so far (incl. tuning)",
-                     self.name, self.done, self.total, time.monotonic() - self.start, self.div)
+            log.info(
+                "%s: %d/%d draws (all chains, incl. tuning), %.0f s, %d divergences so far (incl. tuning)",
+                self.name,
+                self.done,
+                self.total,
+                time.monotonic() - self.start,
+                self.div,
+            )
 
 
 def add_original_scale(idata: az.InferenceData, md: ModelData) -> None:
@@ -459,10 +468,10 @@ def _predictive_groups(idata: az.InferenceData, model: pm.Model, max_draws: int,
     type) for every k-th posterior draw; their ``draw`` coordinate names the
     posterior draws they belong to."""
     sub = az.InferenceData(posterior=thin(idata.posterior, max_draws))
-    ll = pm.compute_log_likelihood(sub, var_names=["y"], model=model, extend_inferencedata=False,
-                                   progressbar=False)
-    pp = pm.sample_posterior_predictive(sub, model=model, random_seed=seed, progressbar=False,
-                                        return_inferencedata=True)
+    ll = pm.compute_log_likelihood(sub, var_names=["y"], model=model, extend_inferencedata=False, progressbar=False)
+    pp = pm.sample_posterior_predictive(
+        sub, model=model, random_seed=seed, progressbar=False, return_inferencedata=True
+    )
     # a Dataset when not extending an InferenceData; pymc numbers its draws
     # 0..n-1: give both groups the posterior draws they were computed from
     where = {"chain": sub.posterior["chain"].values, "draw": sub.posterior["draw"].values}
@@ -509,8 +518,14 @@ class _CompileClock:
         return False
 
 
-def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500,
-              gate: dict | None = None, overrides: dict | None = None) -> az.InferenceData:
+def fit_bayes(
+    md: ModelData,
+    sampling: dict,
+    seed: int,
+    prior_draws: int = 500,
+    gate: dict | None = None,
+    overrides: dict | None = None,
+) -> az.InferenceData:
     """Sample the prior, the posterior and both predictive distributions.
 
     The NUTS call samples only; the log-likelihood and the posterior
@@ -530,18 +545,30 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500,
         from ._jax import register_fast_softplus
 
         register_fast_softplus()
-    precision = settings.get("precision", "float32")    # the config default (config.schema.json)
+    precision = settings.get("precision", "float32")  # the config default (config.schema.json)
     model = build_pymc_model(md, qr=qr, precision=precision)
     basis = "QR" if any(v.startswith("theta_qr_") for v in model.named_vars) else "plain"
     draws, tune, chains = settings["draws"], settings["tune"], settings["chains"]
-    log.info("model %s: %d rows, %d coefficients, family %s, sampler %s, %d chains x (%d tune + %d draws)%s",
-             spec.name, len(md.y), len(md.coef_names), spec.family, sampler, chains, tune, draws,
-             ", QR basis for the coefficients" if basis == "QR" else "")
+    log.info(
+        "model %s: %d rows, %d coefficients, family %s, sampler %s, %d chains x (%d tune + %d draws)%s",
+        spec.name,
+        len(md.y),
+        len(md.coef_names),
+        spec.family,
+        sampler,
+        chains,
+        tune,
+        draws,
+        ", QR basis for the coefficients" if basis == "QR" else "",
+    )
     cap = max_draws(settings)
     extend = sampler == "numpyro" and gate is not None and cap > draws
     if cap > draws and not extend:
-        log.info("model %s: max_draws %d ignored (chains are extended with the numpyro sampler and a gate only)",
-                 spec.name, cap)
+        log.info(
+            "model %s: max_draws %d ignored (chains are extended with the numpyro sampler and a gate only)",
+            spec.name,
+            cap,
+        )
     t0 = time.monotonic()
     clock = _CompileClock().__enter__() if sampler == "numpyro" else None
     with model:
@@ -550,9 +577,15 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500,
         t_prior = time.monotonic()
         # no progress bar: a job's log is no terminal, and NumPyro's bar is a
         # host callback that keeps JAX from caching the compiled sampler
-        kwargs = dict(draws=draws, tune=tune, chains=chains, target_accept=settings["target_accept"],
-                      random_seed=seed, progressbar=sampler != "pymc" and settings.get("progress", False),
-                      compute_convergence_checks=False)
+        kwargs = dict(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            target_accept=settings["target_accept"],
+            random_seed=seed,
+            progressbar=sampler != "pymc" and settings.get("progress", False),
+            compute_convergence_checks=False,
+        )
         if sampler == "pymc":
             kwargs["cores"] = settings.get("cores", 1)
             kwargs["callback"] = _Progress(chains * (draws + tune), spec.name)
@@ -589,35 +622,67 @@ def fit_bayes(md: ModelData, sampling: dict, seed: int, prior_draws: int = 500,
         idata.posterior = idata.posterior.drop_vars(meas)
         idata.prior = idata.prior.drop_vars([v for v in meas if v in idata.prior])
     elapsed = time.monotonic() - t0
-    timing = {"prior_predictive": round(t_prior - t0, 2), "nuts": round(t_sample - t_prior, 2),
-              "compile": compile_seconds, "extension": record.get("seconds"),
-              "predictive": round(time.monotonic() - t_sample, 2)}
-    log.info("model %s: timing (s) %s (nuts = warm-up, draws and any extension, compiling included; compile = "
-             "JAX's tracing and compiling in the whole fit; predictive = log-likelihood and posterior predictive on "
-             "%d thinned draws)", spec.name, timing, n_draws(idata.log_likelihood))
+    timing = {
+        "prior_predictive": round(t_prior - t0, 2),
+        "nuts": round(t_sample - t_prior, 2),
+        "compile": compile_seconds,
+        "extension": record.get("seconds"),
+        "predictive": round(time.monotonic() - t_sample, 2),
+    }
+    log.info(
+        "model %s: timing (s) %s (nuts = warm-up, draws and any extension, compiling included; compile = "
+        "JAX's tracing and compiling in the whole fit; predictive = log-likelihood and posterior predictive on "
+        "%d thinned draws)",
+        spec.name,
+        timing,
+        n_draws(idata.log_likelihood),
+    )
     add_original_scale(idata, md)
     ndiv = int(idata.sample_stats["diverging"].sum())
     log.info("model %s: sampled in %.1f s, %d divergences", spec.name, elapsed, ndiv)
-    idata.attrs.update({
-        "model_spec": spec.to_json(), "seed": int(seed), "sampler": sampler,
-        "sampling": json.dumps(settings, sort_keys=True), "n_obs": int(len(md.y)),
-        "n_dropped": int(md.n_dropped), "coef_means": json.dumps(md.means.to_dict()),
-        "coef_sds": json.dumps(md.sds.to_dict()), "categories": json.dumps(md.categories),
-        "parameterization": json.dumps({g["by"]: {t or "intercept": parameterization(md, g, t)
-                                                  for t in ([None] if g["intercept"] else []) + list(g["slopes"])}
-                                        for g in md.groups}),
-        "sampling_seconds": round(elapsed, 2), "timing_seconds": json.dumps(timing),
-        "chain_method": method, "qr": int(basis == "QR"), "precision": precision,
-        "draws_first": int(draws), "max_draws": cap if extend else draws,
-        "extension": json.dumps(record["checks"]),
-        "measurement": json.dumps({m["column"]: {"units": int(len(m["prior_mean"])),
-                                                 "mean_sd": round(float(np.mean(m["prior_sd"])), 4)}
-                                   for m in md.measurement}),
-    })
+    idata.attrs.update(
+        {
+            "model_spec": spec.to_json(),
+            "seed": int(seed),
+            "sampler": sampler,
+            "sampling": json.dumps(settings, sort_keys=True),
+            "n_obs": int(len(md.y)),
+            "n_dropped": int(md.n_dropped),
+            "coef_means": json.dumps(md.means.to_dict()),
+            "coef_sds": json.dumps(md.sds.to_dict()),
+            "categories": json.dumps(md.categories),
+            "parameterization": json.dumps(
+                {
+                    g["by"]: {
+                        t or "intercept": parameterization(md, g, t)
+                        for t in ([None] if g["intercept"] else []) + list(g["slopes"])
+                    }
+                    for g in md.groups
+                }
+            ),
+            "sampling_seconds": round(elapsed, 2),
+            "timing_seconds": json.dumps(timing),
+            "chain_method": method,
+            "qr": int(basis == "QR"),
+            "precision": precision,
+            "draws_first": int(draws),
+            "max_draws": cap if extend else draws,
+            "extension": json.dumps(record["checks"]),
+            "measurement": json.dumps(
+                {
+                    m["column"]: {
+                        "units": int(len(m["prior_mean"])),
+                        "mean_sd": round(float(np.mean(m["prior_sd"])), 4),
+                    }
+                    for m in md.measurement
+                }
+            ),
+        }
+    )
     return idata
 
 
-NUMPYRO_MAX_TREE_DEPTH = 10      # numpyro's NUTS default (PyMC passes none)
+NUMPYRO_MAX_TREE_DEPTH = 10  # numpyro's NUTS default (PyMC passes none)
 
 
 def sampler_telemetry(idata: az.InferenceData) -> dict:
@@ -692,20 +757,33 @@ def fit_until_gate(md: ModelData, sampling: dict, seed: int, gate: dict, prior_d
         idata = fit_bayes(md_i, sampling, seed, prior_draws, gate=gate, overrides=over)
         diag = diagnose(idata, gate)
         used = json.loads(idata.attrs["sampling"])
-        attempts.append({
-            "attempt": i + 1, "target_accept": used["target_accept"],
-            "parameterization": json.loads(idata.attrs["parameterization"]),
-            "seconds": round(time.monotonic() - t0, 2), "timing": json.loads(idata.attrs["timing_seconds"]),
-            "status": diag["status"], "reasons": diag["reasons"], "divergences": diag["divergences"],
-            "max_rhat": round(float(diag["max_rhat"]), 4), "min_ess_bulk": round(float(diag["min_ess_bulk"]), 1),
-            "min_ess_tail": round(float(diag["min_ess_tail"]), 1), "draws": diag["draws"],
-            **sampler_telemetry(idata),
-        })
+        attempts.append(
+            {
+                "attempt": i + 1,
+                "target_accept": used["target_accept"],
+                "parameterization": json.loads(idata.attrs["parameterization"]),
+                "seconds": round(time.monotonic() - t0, 2),
+                "timing": json.loads(idata.attrs["timing_seconds"]),
+                "status": diag["status"],
+                "reasons": diag["reasons"],
+                "divergences": diag["divergences"],
+                "max_rhat": round(float(diag["max_rhat"]), 4),
+                "min_ess_bulk": round(float(diag["min_ess_bulk"]), 1),
+                "min_ess_tail": round(float(diag["min_ess_tail"]), 1),
+                "draws": diag["draws"],
+                **sampler_telemetry(idata),
+            }
+        )
         if diag["status"] == "ok":
             break
         if i + 1 < len(ladder):
-            log.warning("model %s: attempt %d failed the gate (%s); refitting with %s", md.spec.name, i + 1,
-                        "; ".join(diag["reasons"]), ladder[i + 1])
+            log.warning(
+                "model %s: attempt %d failed the gate (%s); refitting with %s",
+                md.spec.name,
+                i + 1,
+                "; ".join(diag["reasons"]),
+                ladder[i + 1],
+            )
     idata.attrs["attempts"] = json.dumps(attempts)
     diag["attempts"] = attempts
     return idata, diag
@@ -743,15 +821,26 @@ def summarize(idata: az.InferenceData, hdi_prob: float = 0.9) -> pd.DataFrame:
         qhi.append(float(np.quantile(v, 1 - q)))
     summ["median"], summ[f"eti_{q:.0%}"], summ[f"eti_{1 - q:.0%}"] = med, qlo, qhi
     summ.index.name = "parameter"
-    scale = ["original" if v.split("[")[0].endswith("_orig") else
-             "standardized" if v.split("[")[0] in ("alpha", "beta") else "group" for v in summ.index]
+    scale = [
+        "original"
+        if v.split("[")[0].endswith("_orig")
+        else "standardized"
+        if v.split("[")[0] in ("alpha", "beta")
+        else "group"
+        for v in summ.index
+    ]
     summ.insert(0, "scale", scale)
     return summ.reset_index()
 
 
-def posterior_linear_predictor(idata: az.InferenceData, md: ModelData, X_new: pd.DataFrame,
-                               groups_new: dict | None = None, new_levels: str = "mean",
-                               seed: int = 0) -> np.ndarray:
+def posterior_linear_predictor(
+    idata: az.InferenceData,
+    md: ModelData,
+    X_new: pd.DataFrame,
+    groups_new: dict | None = None,
+    new_levels: str = "mean",
+    seed: int = 0,
+) -> np.ndarray:
     """Posterior draws of the linear predictor for new rows (original scale).
 
     ``X_new`` has the design columns of ``md`` (see matrix.new_design).
@@ -770,9 +859,9 @@ def posterior_linear_predictor(idata: az.InferenceData, md: ModelData, X_new: pd
     names = md.coef_names
     Xs = ((X_new[names] - md.means[names]) / md.sds[names]).to_numpy("float64")
     if md.spec.family == "bernoulli":
-        alpha = post["alpha"].values                                 # (S,)
-        beta = post["beta"].transpose("coef", "sample").values        # (k, S)
-        eta = alpha[:, None] + (Xs @ beta).T                         # (S, n)
+        alpha = post["alpha"].values  # (S,)
+        beta = post["beta"].transpose("coef", "sample").values  # (k, S)
+        eta = alpha[:, None] + (Xs @ beta).T  # (S, n)
         rng = np.random.default_rng(seed)
         for g in md.groups:
             if not groups_new or g["by"] not in groups_new:
@@ -783,25 +872,27 @@ def posterior_linear_predictor(idata: az.InferenceData, md: ModelData, X_new: pd
             seen = idx >= 0
             unseen, new_idx = np.unique(vals[~seen], return_inverse=True)
             dim = f"{g['by']}_level"
-            terms = ([(f"a_{g['by']}", None)] if g["intercept"] else []) + \
-                [(f"b_{g['by']}_{_safe(s)}", names.index(s)) for s in g["slopes"]]
+            terms = ([(f"a_{g['by']}", None)] if g["intercept"] else []) + [
+                (f"b_{g['by']}_{_safe(s)}", names.index(s)) for s in g["slopes"]
+            ]
             for var, j in terms:
-                d = post[var].transpose(dim, "sample").values                 # (L, S)
+                d = post[var].transpose(dim, "sample").values  # (L, S)
                 x = 1.0 if j is None else Xs[:, j]
                 eta[:, seen] += (d[idx[seen]] * (x if j is None else x[seen][:, None])).T
                 if new_levels == "sample" and len(unseen):
-                    sd = post[f"sd_{var}"].values                               # (S,)
-                    fresh = rng.standard_normal((len(unseen), len(sd))) * sd    # (U, S)
+                    sd = post[f"sd_{var}"].values  # (S,)
+                    fresh = rng.standard_normal((len(unseen), len(sd))) * sd  # (U, S)
                     eta[:, ~seen] += (fresh[new_idx] * (x if j is None else x[~seen][:, None])).T
         return eta
-    alpha = post["alpha"].transpose("category_free", "sample").values            # (K-1, S)
-    beta = post["beta"].transpose("coef", "category_free", "sample").values      # (k, K-1, S)
-    eta_free = alpha.T[:, None, :] + np.einsum("nk,kcs->snc", Xs, beta)          # (S, n, K-1)
+    alpha = post["alpha"].transpose("category_free", "sample").values  # (K-1, S)
+    beta = post["beta"].transpose("coef", "category_free", "sample").values  # (k, K-1, S)
+    eta_free = alpha.T[:, None, :] + np.einsum("nk,kcs->snc", Xs, beta)  # (S, n, K-1)
     return np.concatenate([np.zeros(eta_free.shape[:2] + (1,)), eta_free], axis=2)
 
 
-def posterior_probabilities(idata, md: ModelData, X_new: pd.DataFrame, groups_new: dict | None = None,
-                            new_levels: str = "mean", seed: int = 0) -> np.ndarray:
+def posterior_probabilities(
+    idata, md: ModelData, X_new: pd.DataFrame, groups_new: dict | None = None, new_levels: str = "mean", seed: int = 0
+) -> np.ndarray:
     """Posterior draws of P(y = 1) (bernoulli) or of each category's probability
     (``new_levels``: see :func:`posterior_linear_predictor`)."""
     eta = posterior_linear_predictor(idata, md, X_new, groups_new, new_levels, seed)

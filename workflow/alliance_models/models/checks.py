@@ -69,8 +69,12 @@ def check_model_eras(specs: list[ModelSpec], declared: set[str], path=None) -> N
     """Every era a model selects must be declared (config key panel.eras) or
     be 'all'; ConfigError naming the models file, the model and the key."""
     prefix = f"models file '{path}': " if path else ""
-    problems = [f"{prefix}model '{s.name}': field 'eras': era '{e}' is not declared in config key 'panel.eras' "
-                f"(declared: {', '.join(sorted(declared))})"
-                for s in specs for e in s.eras if e not in declared]
+    problems = [
+        f"{prefix}model '{s.name}': field 'eras': era '{e}' is not declared in config key 'panel.eras' "
+        f"(declared: {', '.join(sorted(declared))})"
+        for s in specs
+        for e in s.eras
+        if e not in declared
+    ]
     if problems:
         raise ConfigError("invalid model declarations:\n  " + "\n  ".join(problems))

@@ -273,9 +273,7 @@ class FirthLRTest:
     converged: bool
 
 
-def firth_lr_test(
-    X, y, fixed: dict, *, names=None, max_iter: int = 200, tol: float = 1e-10
-) -> FirthLRTest:
+def firth_lr_test(X, y, fixed: dict, *, names=None, max_iter: int = 200, tol: float = 1e-10) -> FirthLRTest:
     """Penalised LR test of H0: beta[name] = value for every entry of ``fixed``.
 
     Both fits maximise l* with the penalty 0.5 log|X'WX| of the full design
@@ -290,9 +288,7 @@ def firth_lr_test(
         raise ValueError("fixed must name at least one coefficient")
     unknown = [t for t in fixed if t not in d.names]
     if unknown:
-        raise ValueError(
-            f"unknown term(s) {', '.join(map(repr, unknown))}; terms: {', '.join(d.names)}"
-        )
+        raise ValueError(f"unknown term(s) {', '.join(map(repr, unknown))}; terms: {', '.join(d.names)}")
     all_free = np.ones(k, dtype=bool)
     full, ok_full, _ = _fit(Xs, d.y, np.zeros(k), all_free, max_iter=max_iter, tol=tol)
     start = full.beta.copy()
@@ -337,13 +333,13 @@ def _profile_bound(X, y, j, side, fit_beta, lstar_hat, se, q, *, max_iter, tol):
         return st.lstar - target
 
     step = se if np.isfinite(se) and se > 0 else 1.0
-    inner, g_inner = bhat, 0.5 * q
+    inner = bhat
     for k in range(_SEARCH_DOUBLINGS + 1):
         outer = bhat + side * step * 2.0**k
         g_outer = g(outer)
         if g_outer < 0:
             break
-        inner, g_inner = outer, g_outer
+        inner = outer
     else:
         raise _ProfileFailure("profile does not cross the cut-off")
     a, b = sorted((inner, outer))
@@ -415,12 +411,8 @@ def firth_logit(
         inner_iter = max(max_iter, 200)
         for j in range(k):
             try:
-                lo = _profile_bound(
-                    Xa, ya, j, -1, beta, st.lstar, bse[j], q, max_iter=inner_iter, tol=inner_tol
-                )
-                hi = _profile_bound(
-                    Xa, ya, j, +1, beta, st.lstar, bse[j], q, max_iter=inner_iter, tol=inner_tol
-                )
+                lo = _profile_bound(Xa, ya, j, -1, beta, st.lstar, bse[j], q, max_iter=inner_iter, tol=inner_tol)
+                hi = _profile_bound(Xa, ya, j, +1, beta, st.lstar, bse[j], q, max_iter=inner_iter, tol=inner_tol)
             except (_ProfileFailure, ValueError, RuntimeError):
                 pass
             else:
@@ -437,12 +429,8 @@ def firth_logit(
                 pvalues[j] = stats.chi2.sf(lr_stat[j], 1)
                 p_method[j] = "penalized_lr"
 
-    ci_desc = _describe(
-        ci_method, "profile", "profile penalized likelihood CIs", "Wald CIs", "ci_method"
-    )
-    p_desc = _describe(
-        p_method, "penalized_lr", "penalized likelihood ratio tests", "Wald tests", "pvalue_method"
-    )
+    ci_desc = _describe(ci_method, "profile", "profile penalized likelihood CIs", "Wald CIs", "ci_method")
+    p_desc = _describe(p_method, "penalized_lr", "penalized likelihood ratio tests", "Wald tests", "pvalue_method")
     method = f"Firth penalized maximum likelihood (Jeffreys prior); {ci_desc}; {p_desc}"
     if not converged:
         method += f"; NOT CONVERGED after {n_iter} iterations"

@@ -25,9 +25,29 @@ from .separation import detect_separation
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["model", "term", "category", "estimate", "std_error", "ci_lower", "ci_upper",
-           "odds_ratio", "or_ci_lower", "or_ci_upper", "p_value", "method", "se_type",
-           "n", "events", "loglik", "aic", "bic", "separation", "separating_terms", "converged"]
+COLUMNS = [
+    "model",
+    "term",
+    "category",
+    "estimate",
+    "std_error",
+    "ci_lower",
+    "ci_upper",
+    "odds_ratio",
+    "or_ci_lower",
+    "or_ci_upper",
+    "p_value",
+    "method",
+    "se_type",
+    "n",
+    "events",
+    "loglik",
+    "aic",
+    "bic",
+    "separation",
+    "separating_terms",
+    "converged",
+]
 
 
 def _cov_kwargs(md: ModelData) -> dict:
@@ -46,9 +66,17 @@ def _tidy_sm(res, names, category, level=0.95) -> pd.DataFrame:
     for k in range(params.shape[1]):
         for j, term in enumerate(names):
             est, se = params[j, k], bse[j, k]
-            rows.append({"term": term, "category": category[k] if category else "",
-                         "estimate": est, "std_error": se, "ci_lower": est - z * se, "ci_upper": est + z * se,
-                         "p_value": pvals[j, k]})
+            rows.append(
+                {
+                    "term": term,
+                    "category": category[k] if category else "",
+                    "estimate": est,
+                    "std_error": se,
+                    "ci_lower": est - z * se,
+                    "ci_upper": est + z * se,
+                    "p_value": pvals[j, k],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -60,13 +88,19 @@ def _firth_frame(X, y, names, category="") -> tuple[pd.DataFrame, dict]:
     fr = firth_logit(X[keep], y, names=keep)
     f = fr.to_frame()[["term", "estimate", "std_error", "ci_lower", "ci_upper", "p_value", "ci_method", "p_method"]]
     f = f.set_index("term").reindex(names).reset_index()
-    f["se_type"] = [f"penalized-likelihood ({m} CI)" if isinstance(m, str) else "not estimable (constant in subset)"
-                    for m in f["ci_method"]]
+    f["se_type"] = [
+        f"penalized-likelihood ({m} CI)" if isinstance(m, str) else "not estimable (constant in subset)"
+        for m in f["ci_method"]
+    ]
     f = f.drop(columns=["ci_method", "p_method"])
     f.insert(1, "category", category)
     k = len(names)
-    info = {"loglik": fr.loglik_unpenalized, "aic": -2 * fr.loglik_unpenalized + 2 * k,
-            "bic": -2 * fr.loglik_unpenalized + np.log(fr.n) * k, "converged": fr.converged}
+    info = {
+        "loglik": fr.loglik_unpenalized,
+        "aic": -2 * fr.loglik_unpenalized + 2 * k,
+        "bic": -2 * fr.loglik_unpenalized + np.log(fr.n) * k,
+        "converged": fr.converged,
+    }
     return f, info
 
 
@@ -109,8 +143,12 @@ def fit_frequentist(md: ModelData) -> tuple[pd.DataFrame, dict]:
         worst = [s.status for s in pair_status.values()]
         status = "complete" if "complete" in worst else "quasi-complete" if "quasi-complete" in worst else "none"
         if status != "none":
-            log.info("model %s: %s separation in the categorical outcome; Firth logits per category vs '%s'",
-                     spec.name, status, md.categories[0])
+            log.info(
+                "model %s: %s separation in the categorical outcome; Firth logits per category vs '%s'",
+                spec.name,
+                status,
+                md.categories[0],
+            )
             frames, ll = [], 0.0
             conv = True
             for k in range(1, K):
@@ -120,7 +158,6 @@ def fit_frequentist(md: ModelData) -> tuple[pd.DataFrame, dict]:
                 ll += inf["loglik"]
                 conv &= inf["converged"]
             tidy = pd.concat(frames, ignore_index=True)
-            kk = len(names) * (K - 1)
             info = {"loglik": np.nan, "aic": np.nan, "bic": np.nan, "converged": conv}
             method, se_type = "firth-individualized", None
         else:
@@ -143,7 +180,16 @@ def fit_frequentist(md: ModelData) -> tuple[pd.DataFrame, dict]:
         tidy[key] = info[key]
     tidy["separation"] = status
     tidy["separating_terms"] = ";".join(sep_terms)
-    summary = {"model": spec.name, "method": method, "se_type": se_type or "penalized-likelihood", "n": n, "events": events,
-               "separation": status, "separating_terms": sep_terms, "n_dropped": md.n_dropped, **info}
+    summary = {
+        "model": spec.name,
+        "method": method,
+        "se_type": se_type or "penalized-likelihood",
+        "n": n,
+        "events": events,
+        "separation": status,
+        "separating_terms": sep_terms,
+        "n_dropped": md.n_dropped,
+        **info,
+    }
     log.info("model %s: %s fit, n=%d, events=%d, separation=%s", spec.name, method, n, events, status)
     return tidy[COLUMNS], summary

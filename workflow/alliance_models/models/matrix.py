@@ -19,19 +19,19 @@ NAMESPACE = {"np": np, "log": np.log, "exp": np.exp, "sqrt": np.sqrt, "abs": np.
 @dataclass
 class ModelData:
     spec: ModelSpec
-    y: np.ndarray                 # 0/1 (bernoulli) or category codes 0..K-1
-    X: pd.DataFrame               # design on the original scale, with Intercept
-    means: pd.Series              # per column (0 for the intercept)
-    sds: pd.Series                # per column (1 for the intercept)
-    rows: pd.Index                # index labels of the rows used
-    n_dropped: int                # rows dropped for missing values
+    y: np.ndarray  # 0/1 (bernoulli) or category codes 0..K-1
+    X: pd.DataFrame  # design on the original scale, with Intercept
+    means: pd.Series  # per column (0 for the intercept)
+    sds: pd.Series  # per column (1 for the intercept)
+    rows: pd.Index  # index labels of the rows used
+    n_dropped: int  # rows dropped for missing values
     categories: list = field(default_factory=list)
     groups: list = field(default_factory=list)  # dicts: by, codes, levels, slopes, parameterization
     cluster: np.ndarray | None = None
     rhs: str = ""
-    n_decisions: int | None = None   # independent decisions behind the events (spec.decisions)
-    measurement: list = field(default_factory=list)   # errors in variables (measurement_terms)
-    terms: object = None             # formulae terms of X: new rows are evaluated with them
+    n_decisions: int | None = None  # independent decisions behind the events (spec.decisions)
+    measurement: list = field(default_factory=list)  # errors in variables (measurement_terms)
+    terms: object = None  # formulae terms of X: new rows are evaluated with them
 
     @property
     def X_std(self) -> pd.DataFrame:
@@ -64,8 +64,7 @@ def design_terms(frame: pd.DataFrame, rhs: str, spec_name: str = "", terms=None)
             X = terms.evaluate_new_data(frame).as_dataframe().astype("float64")
         else:
             tmp = frame.assign(am_placeholder_response=0.0)
-            dm = design_matrices(f"am_placeholder_response ~ {rhs}", tmp, na_action="error",
-                                 extra_namespace=NAMESPACE)
+            dm = design_matrices(f"am_placeholder_response ~ {rhs}", tmp, na_action="error", extra_namespace=NAMESPACE)
             terms = dm.common
             X = terms.as_dataframe().astype("float64")
     except Exception as exc:
@@ -92,17 +91,27 @@ def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") ->
     df = select_rows(spec, frame, part)
     measured = active_measurement(spec)
     needed = sorted(
-        (formula_variables(spec.formula) | {spec.outcome} | {g["by"] for g in spec.group}
-         | ({spec.cluster} if spec.cluster else set()) | set(spec.complete_on)
-         | {c for parts in measured.values() for p in parts for c in [p["mean"], p["sd"], *p["unit"]]})
+        (
+            formula_variables(spec.formula)
+            | {spec.outcome}
+            | {g["by"] for g in spec.group}
+            | ({spec.cluster} if spec.cluster else set())
+            | set(spec.complete_on)
+            | {c for parts in measured.values() for p in parts for c in [p["mean"], p["sd"], *p["unit"]]}
+        )
         & set(frame.columns)
     )
     complete = df[needed].notna().all(axis=1)
     n_dropped = int((~complete).sum())
     if n_dropped:
         counts = df[needed].isna().sum()
-        logger.info("model %s: dropping %d of %d rows with missing values (%s)", spec.name, n_dropped,
-                 len(df), ", ".join(f"{c}: {n}" for c, n in counts[counts > 0].items()))
+        logger.info(
+            "model %s: dropping %d of %d rows with missing values (%s)",
+            spec.name,
+            n_dropped,
+            len(df),
+            ", ".join(f"{c}: {n}" for c, n in counts[counts > 0].items()),
+        )
     df = df[complete]
     if len(df) == 0:
         raise ConfigError(f"model '{spec.name}': field 'data': no complete rows left after subset and missing values")
@@ -114,17 +123,21 @@ def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") ->
         vals = pd.to_numeric(yraw, errors="coerce")
         if vals.isna().any() or not vals.isin([0, 1]).all():
             off = yraw[~vals.isin([0, 1])]
-            raise ConfigError(f"model '{spec.name}': field 'outcome': bernoulli needs 0/1 values in "
-                              f"'{spec.outcome}', found {_plain(off.iloc[0])!r} at row {off.index[0]} "
-                              f"({len(off)} such row(s))")
+            raise ConfigError(
+                f"model '{spec.name}': field 'outcome': bernoulli needs 0/1 values in "
+                f"'{spec.outcome}', found {_plain(off.iloc[0])!r} at row {off.index[0]} "
+                f"({len(off)} such row(s))"
+            )
         y = vals.to_numpy(dtype="int64")
     else:
         categories = list(spec.categories) if spec.categories else sorted(map(str, yraw.unique()))
         codes = pd.Categorical(yraw.astype(str), categories=categories).codes
         if (codes < 0).any():
             off = yraw[codes < 0]
-            raise ConfigError(f"model '{spec.name}': field 'outcome': value {_plain(off.iloc[0])!r} at row "
-                              f"{off.index[0]} is not among categories {categories} ({len(off)} such row(s))")
+            raise ConfigError(
+                f"model '{spec.name}': field 'outcome': value {_plain(off.iloc[0])!r} at row "
+                f"{off.index[0]} is not among categories {categories} ({len(off)} such row(s))"
+            )
         y = codes.astype("int64")
     from ._design import rank_problem
 
@@ -149,16 +162,37 @@ def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") ->
                 f"model '{spec.name}': field 'group': slope '{missing[0]}' is not a design column "
                 f"(columns: {', '.join(X.columns)})"
             )
-        groups.append({"by": g["by"], "codes": codes, "levels": list(levels), "intercept": g["intercept"],
-                       "slopes": list(g["slopes"]), "parameterization": g["parameterization"]})
+        groups.append(
+            {
+                "by": g["by"],
+                "codes": codes,
+                "levels": list(levels),
+                "intercept": g["intercept"],
+                "slopes": list(g["slopes"]),
+                "parameterization": g["parameterization"],
+            }
+        )
     cluster = df[spec.cluster].to_numpy() if spec.cluster else None
     measurement = [measurement_terms(spec, df, X, col, parts, terms) for col, parts in measured.items()]
-    return ModelData(spec, y, X, means, sds, df.index, n_dropped, categories, groups, cluster, rhs,
-                     n_decisions(spec, df, y), measurement, terms)
+    return ModelData(
+        spec,
+        y,
+        X,
+        means,
+        sds,
+        df.index,
+        n_dropped,
+        categories,
+        groups,
+        cluster,
+        rhs,
+        n_decisions(spec, df, y),
+        measurement,
+        terms,
+    )
 
 
-def measurement_terms(spec: ModelSpec, df: pd.DataFrame, X: pd.DataFrame, col: str, parts: list,
-                      terms=None) -> dict:
+def measurement_terms(spec: ModelSpec, df: pd.DataFrame, X: pd.DataFrame, col: str, parts: list, terms=None) -> dict:
     """Errors in variables for design column source ``col``.
 
     ``col`` is declared as the signed sum of latent parts, each a value per
@@ -174,19 +208,24 @@ def measurement_terms(spec: ModelSpec, df: pd.DataFrame, X: pd.DataFrame, col: s
     sum (see bayes.build_pymc_model); everything else uses the observed one.
     """
     where = f"model '{spec.name}': field 'measurement': column '{col}'"
+
     def unit_values(c):
         v = df[c]
         return v.astype("int64") if pd.api.types.is_numeric_dtype(v) and (v == v.round()).all() else v.astype(str)
 
-    keys = [pd.MultiIndex.from_arrays([unit_values(c).to_numpy() for c in p["unit"]],
-                                      names=[f"u{i}" for i in range(len(p["unit"]))]) for p in parts]
+    keys = [
+        pd.MultiIndex.from_arrays(
+            [unit_values(c).to_numpy() for c in p["unit"]], names=[f"u{i}" for i in range(len(p["unit"]))]
+        )
+        for p in parts
+    ]
     lens = {len(p["unit"]) for p in parts}
     if len(lens) != 1:
         raise ConfigError(f"{where}: every part needs the same number of unit columns")
     allk = keys[0].append(keys[1:]) if len(keys) > 1 else keys[0]
     codes, uniq = pd.factorize(allk)
     n = len(df)
-    idx = [codes[i * n:(i + 1) * n] for i in range(len(parts))]
+    idx = [codes[i * n : (i + 1) * n] for i in range(len(parts))]
     means = np.full(len(uniq), np.nan)
     sds = np.full(len(uniq), np.nan)
     for p, ix in zip(parts, idx):
@@ -198,16 +237,19 @@ def measurement_terms(spec: ModelSpec, df: pd.DataFrame, X: pd.DataFrame, col: s
             seen = ~np.isnan(arr[ix])
             if seen.any() and not np.allclose(arr[ix][seen], v[seen], rtol=0, atol=1e-9):
                 row = df.index[int(np.flatnonzero(seen & ~np.isclose(arr[ix], v, rtol=0, atol=1e-9))[0])]
-                raise ConfigError(f"{where}: one unit has two different values of '{p['mean']}' or '{p['sd']}' "
-                                  f"(row {row})")
+                raise ConfigError(
+                    f"{where}: one unit has two different values of '{p['mean']}' or '{p['sd']}' (row {row})"
+                )
             arr[ix] = v
     signs = [int(p.get("sign", 1)) for p in parts]
     x_obs = sum(s * means[ix] for s, ix in zip(signs, idx))
     data = df[col].to_numpy("float64")
     if not np.allclose(x_obs, data, rtol=1e-9, atol=1e-9):
         row = df.index[int(np.argmax(~np.isclose(x_obs, data, rtol=1e-9, atol=1e-9)))]
-        raise ConfigError(f"{where}: the signed sum of the parts' means ({', '.join(p['mean'] for p in parts)}) is "
-                          f"not '{col}' at row {row}")
+        raise ConfigError(
+            f"{where}: the signed sum of the parts' means ({', '.join(p['mean'] for p in parts)}) is "
+            f"not '{col}' at row {row}"
+        )
     rhs = _rhs(spec)
     d1 = design(df.assign(**{col: data + 1.0}), rhs, spec.name, terms) - X
     d2 = design(df.assign(**{col: data + 2.0}), rhs, spec.name, terms) - X
@@ -215,12 +257,22 @@ def measurement_terms(spec: ModelSpec, df: pd.DataFrame, X: pd.DataFrame, col: s
     D = d1[names].to_numpy("float64")
     if not np.allclose(d2[names].to_numpy("float64"), 2 * D, rtol=1e-6, atol=1e-9):
         bad = [c for c in names if not np.allclose(d2[c], 2 * d1[c], rtol=1e-6, atol=1e-9)]
-        raise ConfigError(f"{where}: term(s) {', '.join(bad)} are not linear in '{col}'; errors in variables need "
-                          "it as a main effect or in interactions")
+        raise ConfigError(
+            f"{where}: term(s) {', '.join(bad)} are not linear in '{col}'; errors in variables need "
+            "it as a main effect or in interactions"
+        )
     if not np.any(D):
         raise ConfigError(f"{where}: no design column moves with '{col}'")
-    return {"column": col, "index": idx, "signs": signs, "prior_mean": means, "prior_sd": sds, "x_obs": x_obs,
-            "D": D, "columns": [j for j in range(len(names)) if np.any(D[:, j])]}
+    return {
+        "column": col,
+        "index": idx,
+        "signs": signs,
+        "prior_mean": means,
+        "prior_sd": sds,
+        "x_obs": x_obs,
+        "D": D,
+        "columns": [j for j in range(len(names)) if np.any(D[:, j])],
+    }
 
 
 def new_design(md: ModelData, frame: pd.DataFrame) -> pd.DataFrame:
@@ -229,5 +281,3 @@ def new_design(md: ModelData, frame: pd.DataFrame) -> pd.DataFrame:
     their training parameters and the columns are the fitted ones."""
     X = design(frame, md.rhs, md.spec.name, md.terms)
     return X.reindex(columns=md.X.columns, fill_value=0.0)
-
-

@@ -15,9 +15,13 @@ import re
 import string
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import read_yaml, schema_errors
 from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "models.schema.json"
 
@@ -42,7 +46,9 @@ def read_user_table(path, header_only: bool = False):
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in USER_DATA_SUFFIXES:
-        raise ValueError(f"'{path}': unsupported file type '{path.suffix}' (use one of {', '.join(USER_DATA_SUFFIXES)})")
+        raise ValueError(
+            f"'{path}': unsupported file type '{path.suffix}' (use one of {', '.join(USER_DATA_SUFFIXES)})"
+        )
     n = 0 if header_only else None
     if suffix == ".parquet":
         if header_only:
@@ -61,9 +67,13 @@ def read_user_table(path, header_only: bool = False):
     objects = pyreadr.read_r(str(path))
     frames = {k: v for k, v in objects.items() if isinstance(v, pd.DataFrame)}
     if len(frames) != 1:
-        raise ValueError(f"'{path}': an R data file must hold exactly one data frame; it holds "
-                         f"{len(frames)} ({', '.join(map(str, frames)) or 'none'})")
+        raise ValueError(
+            f"'{path}': an R data file must hold exactly one data frame; it holds "
+            f"{len(frames)} ({', '.join(map(str, frames)) or 'none'})"
+        )
     return next(iter(frames.values()))
+
+
 # Names usable in formulas besides columns (functions formulae evaluates).
 FORMULA_FUNCTIONS = {"np", "C", "I", "log", "exp", "sqrt", "scale", "center", "standardize", "abs"}
 
@@ -116,7 +126,7 @@ class ModelSpec:
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "ModelSpec":
+    def from_json(cls, text: str) -> ModelSpec:
         return cls(**json.loads(text))
 
 
@@ -153,8 +163,9 @@ def spec_columns(spec: ModelSpec) -> dict[str, set[str]]:
         cols["decisions"] = {spec.decisions}
     measured = active_measurement(spec)
     if measured:
-        cols["measurement"] = {c for parts in measured.values() for p in parts
-                               for c in [p["mean"], p["sd"], *p["unit"]]}
+        cols["measurement"] = {
+            c for parts in measured.values() for p in parts for c in [p["mean"], p["sd"], *p["unit"]]
+        }
     for key in ("subset", "holdout"):
         q = getattr(spec, key)
         if q:
@@ -186,7 +197,7 @@ def read_model_data(spec: ModelSpec, path, header_only: bool = False):
     the field and the file."""
     try:
         return read_user_table(path, header_only)
-    except Exception as exc:              # noqa: BLE001 - pandas, pyarrow and pyreadr raise many types
+    except Exception as exc:  # noqa: BLE001 - pandas, pyarrow and pyreadr raise many types
         raise ConfigError(f"model '{spec.name}': field 'data': cannot read '{path}' ({exc})") from None
 
 
@@ -204,12 +215,12 @@ def _expand(model: dict) -> list[dict]:
             if fld in m:
                 m[fld] = string.Template(m[fld]).substitute(values)
         if "drop" in m:
-            m["drop"] = {lab: [string.Template(t).substitute(values) for t in terms]
-                         for lab, terms in m["drop"].items()}
+            m["drop"] = {
+                lab: [string.Template(t).substitute(values) for t in terms] for lab, terms in m["drop"].items()
+            }
         if "group" in m:
             m["group"] = [
-                dict(g, slopes=[string.Template(s).substitute(values) for s in g.get("slopes", [])])
-                for g in m["group"]
+                dict(g, slopes=[string.Template(s).substitute(values) for s in g.get("slopes", [])]) for g in m["group"]
             ]
         m["name"] = "-".join([model["name"], *labels])
         m["base"] = model["name"]
@@ -246,13 +257,17 @@ def _unknown_variants(models: list[dict], keep: dict, where: str) -> list[str]:
     out = []
     for d, wanted in keep.items():
         if d not in labels:
-            out.append(f"config key 'variants.{d}': no model in {where} has a '{d}' variant "
-                       f"(dimensions: {', '.join(sorted(labels)) or 'none'})")
+            out.append(
+                f"config key 'variants.{d}': no model in {where} has a '{d}' variant "
+                f"(dimensions: {', '.join(sorted(labels)) or 'none'})"
+            )
             continue
         for lab in wanted:
             if lab not in labels[d]:
-                out.append(f"config key 'variants.{d}': no model in {where} has the label '{lab}' "
-                           f"(labels: {', '.join(sorted(labels[d]))})")
+                out.append(
+                    f"config key 'variants.{d}': no model in {where} has the label '{lab}' "
+                    f"(labels: {', '.join(sorted(labels[d]))})"
+                )
     return out
 
 
@@ -281,13 +296,16 @@ def _check_one(m: dict, where: str) -> list[str]:
     fields = {k: m.get(k) for k in ("formula", "outcome", "subset", "holdout")}
     fields["drop"] = " ".join(t for terms in (m.get("drop") or {}).values() for t in terms)
     fields["group"] = " ".join(s for g in m.get("group") or [] for s in g.get("slopes", []))
-    unfilled = {fld: sorted(set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", text or "")))
-                for fld, text in fields.items()}
+    unfilled = {
+        fld: sorted(set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", text or ""))) for fld, text in fields.items()
+    }
     for fld, names in unfilled.items():
         for ph in names:
-            problems.append(f"{where}: model '{name}': field '{fld}': placeholder '${ph}' has no value "
-                            f"(declare it under 'variants', e.g. variants: {{{ph}: {{label: column}}}})")
-    if unfilled["formula"]:              # the formula cannot be parsed: say only that
+            problems.append(
+                f"{where}: model '{name}': field '{fld}': placeholder '${ph}' has no value "
+                f"(declare it under 'variants', e.g. variants: {{{ph}: {{label: column}}}})"
+            )
+    if unfilled["formula"]:  # the formula cannot be parsed: say only that
         return problems
     try:
         lhs = m["formula"].split("~")[0].strip()
@@ -326,13 +344,19 @@ def _check_one(m: dict, where: str) -> list[str]:
         if prior["dist"] == "exponential" and "lam" not in prior:
             problems.append(f"{where}: model '{name}': field 'priors.{role}': 'exponential' needs 'lam'")
     if m.get("sample") == "common" and not m.get("variants") and not m.get("variant"):
-        problems.append(f"{where}: model '{name}': field 'sample': 'common' needs variants (the measures whose "
-                        "columns must all exist); this model declares none")
+        problems.append(
+            f"{where}: model '{name}': field 'sample': 'common' needs variants (the measures whose "
+            "columns must all exist); this model declares none"
+        )
     if m.get("family") == "categorical" and m.get("group"):
-        problems.append(f"{where}: model '{name}': field 'group': group effects are not supported for the categorical family")
+        problems.append(
+            f"{where}: model '{name}': field 'group': group effects are not supported for the categorical family"
+        )
     if m.get("family") == "categorical" and any(c in m["formula"] for c in (m.get("measurement") or {})):
-        problems.append(f"{where}: model '{name}': field 'measurement': errors in variables are not supported for the "
-                        "categorical family")
+        problems.append(
+            f"{where}: model '{name}': field 'measurement': errors in variables are not supported for the "
+            "categorical family"
+        )
     return problems
 
 
@@ -372,8 +396,11 @@ def load_model_specs(path, keep_variants: dict | None = None) -> list[ModelSpec]
             problems.append(f"{where}: model '{raw['name']}': field 'variants': placeholder {exc} has no value")
             continue
         if keep_variants:
-            expanded = [m for m in expanded
-                        if all(lab in keep_variants[d] for d, lab in m["variant"].items() if d in keep_variants)]
+            expanded = [
+                m
+                for m in expanded
+                if all(lab in keep_variants[d] for d, lab in m["variant"].items() if d in keep_variants)
+            ]
             # a common sample compares measures: with one measure left there is nothing to compare
             kept = {d: {m["variant"][d] for m in expanded if d in m["variant"]} for d in raw.get("variants") or {}}
             if all(len(v) < 2 for v in kept.values()):
@@ -387,13 +414,19 @@ def load_model_specs(path, keep_variants: dict | None = None) -> list[ModelSpec]
             priors.update(copy.deepcopy(m.get("priors") or {}))
             m["priors"] = priors
             m["group"] = [
-                {"by": g["by"], "intercept": g.get("intercept", True), "slopes": list(g.get("slopes", [])),
-                 "parameterization": g.get("parameterization", "auto")}
+                {
+                    "by": g["by"],
+                    "intercept": g.get("intercept", True),
+                    "slopes": list(g.get("slopes", [])),
+                    "parameterization": g.get("parameterization", "auto"),
+                }
                 for g in m.get("group") or []
             ]
             problems += _check_one(m, where)
             if m["name"] in seen:
-                problems.append(f"{where}: model '{m['name']}': field 'name': declared twice (items {seen[m['name']]} and {i + 1})")
+                problems.append(
+                    f"{where}: model '{m['name']}': field 'name': declared twice (items {seen[m['name']]} and {i + 1})"
+                )
             seen[m["name"]] = i + 1
             fields = {k: v for k, v in m.items() if k in ModelSpec.__dataclass_fields__}
             specs.append(ModelSpec(**fields))
@@ -414,12 +447,15 @@ def n_decisions(spec: ModelSpec, frame, y) -> int | None:
 
 def select_rows(spec: ModelSpec, frame, part: str = "fit"):
     """Rows for fitting (eras, subset, minus holdout) or the holdout rows."""
+
     def query(df, key):
         try:
             return df.query(getattr(spec, key), engine="python")
-        except Exception as exc:               # noqa: BLE001 - pandas raises many types here
-            raise ConfigError(f"model '{spec.name}': field '{key}': cannot evaluate "
-                              f"'{getattr(spec, key)}' on the data ({type(exc).__name__}: {exc})") from None
+        except Exception as exc:  # noqa: BLE001 - pandas raises many types here
+            raise ConfigError(
+                f"model '{spec.name}': field '{key}': cannot evaluate "
+                f"'{getattr(spec, key)}' on the data ({type(exc).__name__}: {exc})"
+            ) from None
 
     df = frame
     if spec.eras:
@@ -434,7 +470,7 @@ def select_rows(spec: ModelSpec, frame, part: str = "fit"):
     return df
 
 
-def load_model_frame(spec: ModelSpec, path) -> "pd.DataFrame":
+def load_model_frame(spec: ModelSpec, path) -> pd.DataFrame:
     """A model's data (a pipeline parquet or a user's data file, see
     :func:`read_user_table`), its columns checked against the declaration."""
     frame = read_model_data(spec, path)

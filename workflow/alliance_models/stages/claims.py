@@ -10,7 +10,9 @@ from pathlib import Path
 import arviz as az
 import pandas as pd
 
-from .. import claims as cl, io, plots, summaries as sm
+from .. import claims as cl
+from .. import io, plots
+from .. import summaries as sm
 from ..data import states
 from ..models.spec import ModelSpec, load_model_frame
 
@@ -31,8 +33,11 @@ def run(plan: dict, settings: dict, dirs: dict, data: dict, extra: dict, outputs
             return None, None
         return pd.read_csv(res / name / "summary.csv"), diag_of(name)
 
-    names = states.state_names(states.load_system(extra["cow_states"])) if extra.get("cow_states") else \
-        sm.state_names(pd.read_parquet(extra["state_year"], columns=["ccode", "year", "stateabb"]))
+    names = (
+        states.state_names(states.load_system(extra["cow_states"]))
+        if extra.get("cow_states")
+        else sm.state_names(pd.read_parquet(extra["state_year"], columns=["ccode", "year", "stateabb"]))
+    )
     rows, strip, numbers = [], [], {"findings": {}}
     for cid in ("disparity", "threat", "narrowing"):
         if cid in plan:
@@ -47,18 +52,32 @@ def run(plan: dict, settings: dict, dirs: dict, data: dict, extra: dict, outputs
         t4 = pd.read_csv(extra["table4"], keep_default_na=False, na_values=[""])
         scores = sm.threat_scores(t4[(t4["focal"] == b["focal"]) & (t4["partner"] == b["threat_state"])])
         panel = pd.read_parquet(extra["threat_panel"], columns=["ccode1", "ccode2", "year", "mid_prior", "tss_rival"])
-        renewals = sm.alignment_renewals(pd.read_parquet(extra["cases"]), b["focal"], b["years"]) \
-            if extra.get("cases") else None
+        renewals = (
+            sm.alignment_renewals(pd.read_parquet(extra["cases"]), b["focal"], b["years"])
+            if extra.get("cases")
+            else None
+        )
         nums, statuses = [], []
         for name in b["baselines"]:
             spec = ModelSpec.from_json(az.from_netcdf(str(res / name / "posterior.nc")).attrs["model_spec"])
             fit = sm.load_fit(res / name / "posterior.nc", load_model_frame(spec, data[name]), diag_of(name), spec)
-            n = sm.balancing_numbers(fit, panel, b["focal"], b["threat_state"], b["years"], settings["multilateral_min"],
-                                     settings["loo_draws"], iv, settings.get("seed", 0), renewals)
+            n = sm.balancing_numbers(
+                fit,
+                panel,
+                b["focal"],
+                b["threat_state"],
+                b["years"],
+                settings["multilateral_min"],
+                settings["loo_draws"],
+                iv,
+                settings.get("seed", 0),
+                renewals,
+            )
             nums.append({**n, "outcome": fit.spec.outcome})
             statuses.append(fit.status)
-        row, bal_rows, numbers["findings"]["balancing"] = cl.assess_balancing(b, scores, nums, statuses, names, prob,
-                                                                              mind)
+        row, bal_rows, numbers["findings"]["balancing"] = cl.assess_balancing(
+            b, scores, nums, statuses, names, prob, mind
+        )
         rows.append(row)
     io.write_csv(scores, outputs["threat_scores"])
     io.write_csv(pd.DataFrame(bal_rows), outputs["balancing"])
@@ -75,12 +94,20 @@ def run(plan: dict, settings: dict, dirs: dict, data: dict, extra: dict, outputs
             statuses.append(st)
             p_out = sm.outside_population(idata, spec, level)
             con_rows.append(sm.group_slope_contrasts(idata, spec, level, iv, st))
-            plots.save(plots.group_slopes(sm.group_slopes(idata, spec, iv, st), str(level),
-                                          f"{slopes_fit}: effects by focal state ({names.get(int(level), level)} in red)",
-                                          names, st != "ok"), Path(dirs["figures"]) / f"{slopes_fit}-slopes")
+            plots.save(
+                plots.group_slopes(
+                    sm.group_slopes(idata, spec, iv, st),
+                    str(level),
+                    f"{slopes_fit}: effects by focal state ({names.get(int(level), level)} in red)",
+                    names,
+                    st != "ok",
+                ),
+                Path(dirs["figures"]) / f"{slopes_fit}-slopes",
+            )
         loo = pd.read_csv(d["loo_table"]) if d.get("loo_table") and Path(d["loo_table"]).is_file() else None
         row, numbers["ussr_different"], numbers["findings"]["ussr_different"] = cl.assess_different(
-            d, p_out, loo, statuses, names, prob)
+            d, p_out, loo, statuses, names, prob
+        )
         rows.append(row)
     io.write_csv(pd.concat(con_rows, ignore_index=True) if con_rows else pd.DataFrame(), outputs["contrasts"])
     io.write_csv(pd.DataFrame(rows), outputs["verdicts"])

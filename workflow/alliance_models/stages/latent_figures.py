@@ -25,6 +25,13 @@ def run(inputs: dict, settings: dict, outputs: dict, seed_dir: str | None = None
     io.write_csv(series, outputs["series"])
     io.write_csv(loadings_table(json.loads(open(inputs["diagnostics"]).read())), outputs["loadings"])
     io.write_csv(ratios, outputs["ratios"])
-    f, p = names.get(int(settings["focal"]), settings["focal"]), names.get(int(settings["partner"]), settings["partner"])
-    plots.save(plots.latent_capability(series, ratios, f"Latent capability (measurement model of CINC, GDP, military "
-                                                       f"spending); {f}/{p} ratio"), outputs["figure_stem"])
+    f, p = (
+        names.get(int(settings["focal"]), settings["focal"]),
+        names.get(int(settings["partner"]), settings["partner"]),
+    )
+    plots.save(
+        plots.latent_capability(
+            series, ratios, f"Latent capability (measurement model of CINC, GDP, military spending); {f}/{p} ratio"
+        ),
+        outputs["figure_stem"],
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -13,7 +13,8 @@ from ..cases import load_moura_table4, moura_indicators, moura_table4, read_dyad
 def run(inputs: Mapping, sources: Mapping, seed_dir, typology: Mapping, output: str) -> None:
     """Recompute Moura's Table 4 from the measures and write it beside the printed coding."""
     state_year = pd.read_parquet(inputs["state_year"])
-    ind = moura_indicators(state_year, typology, **read_dyad_sources(inputs, sources),
-                           seed_gdp=seed_levels_or_none(seed_dir))
+    ind = moura_indicators(
+        state_year, typology, **read_dyad_sources(inputs, sources), seed_gdp=seed_levels_or_none(seed_dir)
+    )
     table = moura_table4(ind, typology, load_moura_table4(inputs["printed"]))
     io.write_csv(table, output)

@@ -19,6 +19,7 @@ def run(inputs: dict, sources: dict, output: str) -> None:
     diff = nmc.compare_nmc(n6, n7)
     abb = spells.drop_duplicates("ccode").set_index("ccode")["stateabb"]
     diff.insert(1, "stateabb", diff["ccode"].map(abb).astype("str"))
-    log.info("NMC 6.0 vs 7.0: %d differing cells in %d state-years", len(diff),
-             len(diff.drop_duplicates(["ccode", "year"])))
+    log.info(
+        "NMC 6.0 vs 7.0: %d differing cells in %d state-years", len(diff), len(diff.drop_duplicates(["ccode", "year"]))
+    )
     io.write_csv(diff, output)

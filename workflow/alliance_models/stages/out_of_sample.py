@@ -8,20 +8,32 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import io, oos, plots, summaries as sm
+from .. import io, oos, plots
+from .. import summaries as sm
 
 
-def run(holdouts: list[dict], state_year: str, fig_stem: str, outputs: dict, n_boot: int = 1000,
-        seed: int = 0) -> None:
+def run(holdouts: list[dict], state_year: str, fig_stem: str, outputs: dict, n_boot: int = 1000, seed: int = 0) -> None:
     """``holdouts``: dicts with name, csv (results/<name>/holdout.csv),
     diagnostics and description."""
     names = sm.state_names(pd.read_parquet(state_year, columns=["ccode", "year", "stateabb"]))
-    models = [{"name": h["name"], "frame": pd.read_csv(h["csv"]), "description": h.get("description", ""),
-               "status": json.loads(Path(h["diagnostics"]).read_text())["status"]} for h in holdouts]
+    models = [
+        {
+            "name": h["name"],
+            "frame": pd.read_csv(h["csv"]),
+            "description": h.get("description", ""),
+            "status": json.loads(Path(h["diagnostics"]).read_text())["status"],
+        }
+        for h in holdouts
+    ]
     out = oos.score_models(models, names, n_boot, seed)
     for key in ("scores", "worst", "calibration", "partners"):
         io.write_csv(out[key], outputs[key])
-    bins = {m: g.drop(columns="model") for m, g in out["calibration"].groupby("model", sort=False)} \
-        if len(out["calibration"]) else {}
-    plots.save(plots.oos_calibration(bins, out["scores"], "Out of sample: observed against predicted, with the count "
-                                                          "per bin"), fig_stem)
+    bins = (
+        {m: g.drop(columns="model") for m, g in out["calibration"].groupby("model", sort=False)}
+        if len(out["calibration"])
+        else {}
+    )
+    plots.save(
+        plots.oos_calibration(bins, out["scores"], "Out of sample: observed against predicted, with the count per bin"),
+        fig_stem,
+    )

@@ -24,8 +24,14 @@ def run(posterior_nc: str, data_path: str, output: str) -> None:
     held = build_model_data(spec, frame, part="holdout")
     groups = {g["by"]: frame.loc[held.rows, g["by"]].astype(str).to_numpy() for g in md.groups}
     # an unseen decision year or partner is a new draw from its population
-    p = posterior_probabilities(idata, md, new_design(md, frame.loc[held.rows]), groups, new_levels="sample",
-                                seed=int(idata.attrs.get("seed", 0)))
+    p = posterior_probabilities(
+        idata,
+        md,
+        new_design(md, frame.loc[held.rows]),
+        groups,
+        new_levels="sample",
+        seed=int(idata.attrs.get("seed", 0)),
+    )
     keys = [c for c in ("case_id", "ccode1", "ccode2", "year", "era") if c in frame.columns]
     out = frame.loc[held.rows, keys].reset_index(drop=True)
     out["observed"] = held.y

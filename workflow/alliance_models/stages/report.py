@@ -5,8 +5,9 @@ from __future__ import annotations
 from .. import io, report
 
 
-def run(models: list[str], reduced: list[str], settings: dict, paths: dict, tables: dict,
-                 meta: dict, outputs: dict) -> None:
+def run(
+    models: list[str], reduced: list[str], settings: dict, paths: dict, tables: dict, meta: dict, outputs: dict
+) -> None:
     """Assemble reports/index.html and reports/summary.md.
 
     ``models``: the models shown in full (registry.shown_in_full);

@@ -19,13 +19,21 @@ def run(batch_files: list[str], model: str, settings: dict, out_table: str, out_
     ranks = ranks[ranks["model"] == model]
     table = summarize_sbc(ranks, int(settings["n_bins"]))
     worst = table.loc[table["p_value"].idxmin()]
-    log.info("SBC %s: %d simulations, %d parameters; smallest p-value %.4f (%s), Bonferroni %.4f",
-             model, ranks["sim"].nunique(), len(table), worst["p_value"], worst["parameter"],
-             worst["p_value_bonferroni"])
+    log.info(
+        "SBC %s: %d simulations, %d parameters; smallest p-value %.4f (%s), Bonferroni %.4f",
+        model,
+        ranks["sim"].nunique(),
+        len(table),
+        worst["p_value"],
+        worst["parameter"],
+        worst["p_value_bonferroni"],
+    )
     io.write_csv(table, out_table)
     stems = sorted({str(f).rsplit(".", 1)[0] for f in out_figures})
     if len(stems) != 1:
         raise ValueError(f"expected one figure stem (.png/.svg), got {stems}")
-    title = (f"SBC rank histograms: {model}, {ranks['sim'].nunique()} simulations, "
-             f"L={int(table['n_ranks'].iloc[0])} (grey: 99% band under uniformity)")
+    title = (
+        f"SBC rank histograms: {model}, {ranks['sim'].nunique()} simulations, "
+        f"L={int(table['n_ranks'].iloc[0])} (grey: 99% band under uniformity)"
+    )
     save(rank_histograms(ranks, table, title), stems[0])
