@@ -176,3 +176,45 @@ def test_surface_and_case_predictions(specs, cases):
     assert pred["p_mean"].is_monotonic_increasing and len(pred) == len(cases)
     assert pred["annotated"].sum() == 4
     assert (pred["p_lo"] <= pred["p_mean"]).all() and (pred["p_mean"] <= pred["p_hi"]).all()
+
+
+def test_balancing_leaves_out_multilateral_years_and_counts_deepening(specs):
+    """A focal year with a multilateral signing (decision size >= multilateral_min)
+    drops out of the balancing counts, its onsets with adversaries reported as
+    excluded; an onset with a partner already bound by another obligation
+    counts as deepening, not new."""
+    rng = np.random.default_rng(11)
+    panel = toy_dyads(rng, [365])
+    threat_panel = toy_dyads(rng, [710])
+    adv = sm.threat_adversaries(threat_panel, 710)
+    key = set(zip(adv["ccode2"], adv["year"]))
+    is_adv = np.array([(c, y) in key for c, y in zip(panel["ccode2"], panel["year"])])
+    at_risk = (panel["atop_defense"] == 0).to_numpy()
+    # 1962: onsets with two adversaries in one multilateral signing (7 partners in all)
+    in62 = (panel["year"] == 1962).to_numpy()
+    conf = np.flatnonzero(in62 & is_adv & at_risk)[:2]
+    assert len(conf) == 2
+    panel.loc[panel.index[conf], "atop_defense_onset"] = 1.0
+    panel["decision_size_defense"] = np.where(in62, 7, 1)
+    # one adversary onset in another threat year is a deepening: an obligation of another type was in force
+    panel["atop_any_onset"] = panel["atop_defense_onset"]
+    other = np.flatnonzero(~in62 & (panel["year"] >= 1958).to_numpy() & is_adv & at_risk)[0]
+    panel.loc[panel.index[other], ["atop_defense_onset", "atop_any_onset"]] = [1.0, 0.0]
+    fit = make_fit(specs["ussr_onset-cinc"], panel, TRUTH["ussr_onset-cinc"])
+
+    b = sm.balancing_numbers(fit, threat_panel, 365, 710, (1946, 1991), multilateral_min=5, max_draws=100)
+    rows = fit.rows[fit.rows["year"].between(1958, 1991) & (fit.rows["ccode2"] != 710)]
+    y = rows["atop_defense_onset"].to_numpy()
+    adv_rows = np.array([(c, t) in key for c, t in zip(rows["ccode2"], rows["year"])])
+    in_conf = (rows["year"] == 1962).to_numpy()
+    assert b["multilateral_years"] == "1962"
+    assert b["multilateral_onsets_excluded"] == y[adv_rows & in_conf].sum() >= 2
+    assert b["onsets_adv"] == y[adv_rows & ~in_conf].sum()
+    assert b["n_adv"] == (adv_rows & ~in_conf).sum() and b["n_other"] == (~adv_rows & ~in_conf).sum()
+    deep = adv_rows & ~in_conf & (y == 1) & (rows["atop_any_onset"].to_numpy() != 1)
+    assert b["onsets_adv_deepening"] == deep.sum() >= 1
+    assert b["onsets_adv_new"] + b["onsets_adv_deepening"] == b["onsets_adv"]
+    # with the threshold above the conference's size, 1962 counts like any year
+    b_all = sm.balancing_numbers(fit, threat_panel, 365, 710, (1946, 1991), multilateral_min=8, max_draws=100)
+    assert b_all["multilateral_years"] == "" and b_all["multilateral_onsets_excluded"] == 0
+    assert b_all["onsets_adv"] == y[adv_rows].sum() == b["onsets_adv"] + b["multilateral_onsets_excluded"]
