@@ -629,3 +629,32 @@ def test_errors_in_variables_recover_a_known_latent_effect():
     assert out["naive"][1] < 1.0  # attenuated: misses the truth
     assert out["eiv"][0] < 1.0 < out["eiv"][1]  # covers it
     assert np.diff(out["eiv"])[0] > 1.2 * np.diff(out["naive"])[0]  # and is wider
+
+
+@pytest.mark.parametrize("qr", [True, False])
+def test_prediction_reproduces_the_sampled_models_likelihood(qr):
+    """The predictions (posterior_linear_predictor, numpy, on the original
+    scale) and the sampled PyMC model (QR basis or not, the slope of x centred
+    in some levels and not in others, float32 likelihood) are one linear
+    predictor: on the fitted rows, each row's log-likelihood from the
+    predictions equals the one the model stored, draw by draw."""
+    from alliance_models.models.bayes import posterior_linear_predictor
+
+    md = _spread_slopes(n=400)
+    settings = {"draws": 60, "tune": 60, "chains": 2, "target_accept": 0.9, "qr": qr, "predictive_draws": 40}
+    idata = fit_bayes(md, settings, seed=3, prior_draws=5)
+    stored = idata.log_likelihood["y"].stack(sample=("chain", "draw")).transpose("sample", ...).values  # (S, n)
+    import arviz as az
+
+    sub = az.InferenceData(posterior=idata.posterior.sel(draw=idata.log_likelihood["draw"].values))
+    g = md.groups[0]
+    levels = np.asarray(g["levels"], dtype=object)[np.asarray(g["codes"])]
+    eta = posterior_linear_predictor(sub, md, md.X, {"grp": levels})
+    y = np.asarray(md.y)
+    mine = y * eta - np.logaddexp(0.0, eta)
+    assert mine.shape == stored.shape == (40, len(y))  # predictive_draws in all
+    np.testing.assert_allclose(mine, stored, rtol=1e-4, atol=1e-4)
+    # and it is not true of a predictor without the group terms
+    assert not np.allclose(
+        y * (e := posterior_linear_predictor(sub, md, md.X)) - np.logaddexp(0.0, e), stored, atol=1e-2
+    )
