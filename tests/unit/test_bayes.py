@@ -658,3 +658,27 @@ def test_prediction_reproduces_the_sampled_models_likelihood(qr):
     assert not np.allclose(
         y * (e := posterior_linear_predictor(sub, md, md.X)) - np.logaddexp(0.0, e), stored, atol=1e-2
     )
+
+
+def test_ladder_skips_a_step_that_repeats_an_attempt():
+    """A non-centred retry step is the first attempt again for a model whose
+    groups are non-centred already (same seed, same draws): skipped. For an
+    auto-centred group it is a new attempt."""
+    from alliance_models.models.bayes import ladder_attempts, with_parameterization
+
+    settings = {
+        "target_accept": 0.9,
+        "retry": [
+            {"parameterization": "noncentered"},
+            {"target_accept": 0.95},
+            {"target_accept": 0.99},
+            {"target_accept": 0.99, "parameterization": "noncentered"},
+        ],
+    }
+    md = _spread_slopes(n=400)
+    auto = ladder_attempts(md, settings)
+    assert [s for s, _ in auto] == [{}, *settings["retry"]]
+    assert auto[1][1].groups[0]["parameterization"] == "noncentered"
+    nc = with_parameterization(md, "noncentered")
+    steps = [s for s, _ in ladder_attempts(nc, settings)]
+    assert steps == [{}, {"target_accept": 0.95}, {"target_accept": 0.99}]

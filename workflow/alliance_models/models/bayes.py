@@ -733,6 +733,30 @@ def retry_ladder(settings: dict) -> list[dict]:
     return out
 
 
+def ladder_attempts(md: ModelData, settings: dict) -> list[tuple[dict, ModelData]]:
+    """The attempts :func:`fit_until_gate` makes: each step of the ladder with
+    the model data it samples (its group terms' parameterization applied).
+    A step that would repeat an earlier attempt exactly (same target
+    acceptance rate, every group term parameterized the same way: a
+    ``noncentered`` step for a model whose groups are non-centred already)
+    is skipped: with the same seed it would give the same draws."""
+    out, seen = [], set()
+    for step in retry_ladder(settings):
+        how = step.get("parameterization")
+        md_i = with_parameterization(md, how) if how else md
+        key = (
+            float(step.get("target_accept", settings["target_accept"])),
+            tuple(
+                tuple(tuple(centred_levels(md_i, g, t)) for t in ([None] if g["intercept"] else []) + list(g["slopes"]))
+                for g in md_i.groups
+            ),
+        )
+        if key not in seen:
+            seen.add(key)
+            out.append((step, md_i))
+    return out
+
+
 def fit_until_gate(md: ModelData, sampling: dict, seed: int, gate: dict, prior_draws: int = 500):
     """Fit, and refit with safer settings while the fit fails the gate.
 
@@ -746,12 +770,9 @@ def fit_until_gate(md: ModelData, sampling: dict, seed: int, gate: dict, prior_d
     same in every attempt; only how NUTS explores it changes."""
     from .diagnostics import diagnose
 
-    settings = {**sampling, **(md.spec.sampling or {})}
     attempts = []
-    ladder = retry_ladder(settings)
-    for i, step in enumerate(ladder):
-        how = step.get("parameterization")
-        md_i = with_parameterization(md, how) if how else md
+    ladder = ladder_attempts(md, {**sampling, **(md.spec.sampling or {})})
+    for i, (step, md_i) in enumerate(ladder):
         over = {k: v for k, v in step.items() if k != "parameterization"}
         t0 = time.monotonic()
         idata = fit_bayes(md_i, sampling, seed, prior_draws, gate=gate, overrides=over)
@@ -782,7 +803,7 @@ def fit_until_gate(md: ModelData, sampling: dict, seed: int, gate: dict, prior_d
                 md.spec.name,
                 i + 1,
                 "; ".join(diag["reasons"]),
-                ladder[i + 1],
+                ladder[i + 1][0],
             )
     idata.attrs["attempts"] = json.dumps(attempts)
     diag["attempts"] = attempts
