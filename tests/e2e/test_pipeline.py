@@ -68,16 +68,19 @@ def test_snakemake_report_zip(run):
 
 
 def _dry_run_after_editing(wd, module):
-    """The rules a dry run schedules once ``module`` (a package file) is newer
-    than every output; its old mtime is restored afterwards."""
+    """The rules a dry run schedules once ``module`` (a package file) has been
+    edited: its content changes (Snakemake's mtime trigger also compares the
+    input's checksum, so a mere touch reruns nothing). Its old bytes and mtime
+    are restored afterwards."""
     import os
 
     path = wd / "workflow" / "alliance_models" / module
-    before = path.stat()
+    before, text = path.stat(), path.read_bytes()
     try:
-        os.utime(path, None)
+        path.write_bytes(text + b"\n# edited by a test\n")
         proc = snakemake(wd, "-n", "--configfile", "config/test.yaml")
     finally:
+        path.write_bytes(text)
         os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     return dry_run_jobs(proc.stdout)
 
