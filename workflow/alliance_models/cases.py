@@ -26,6 +26,7 @@ import pandas as pd
 import yaml
 
 from .errors import CaseError
+from .seeds import load_seed_tables
 
 log = logging.getLogger(__name__)
 
@@ -484,8 +485,6 @@ def seed_gdp_levels(seed_dir: str | os.PathLike) -> pd.DataFrame:
     seed_gdp_unit, seed_gdp_label (e.g. "seed nominal GDP (Moura Table 1)").
     Only printed *levels* are used, never the paper's derived figures.
     """
-    from .seeds import load_seed_tables
-
     tables = load_seed_tables(seed_dir)
     printed = [v for k, v in tables.items() if not k.endswith("_derivations")]
     if not printed:
@@ -579,7 +578,7 @@ def measure_dyads(
     (NaN when the two years' milex are in different currencies) and the
     milex currency. Nothing missing is filled in.
     """
-    from .data import dyads
+    from .data import dyads  # heavy (pyreadr, via .sources): the case-table stages do not need it
 
     keys = frame[["ccode1", "ccode2", "year"]].reset_index(drop=True).astype("int64")
     out = dyads.add_capabilities(keys, state_year)
@@ -617,7 +616,7 @@ def measure_threats(
     CINC), threat_cinc_ccode, threat_mid, threat_mid_hostlev, threat_tss_rival.
     A case with no named threat gets NaN in all of them (not 0).
     """
-    from .data import dyads
+    from .data import dyads  # heavy (pyreadr, via .sources)
 
     rows = case_threat_rows(cases)
     ids = cases["case_id"].astype("str").to_numpy()
@@ -724,7 +723,7 @@ def encode_cases(
     ):
         out[c] = measured[c].to_numpy()
     if latent is not None:
-        from .data import dyads
+        from .data import dyads  # heavy (pyreadr, via .sources)
 
         lat = dyads.add_latent(pairs[["ccode1", "ccode2", "year"]].reset_index(drop=True).astype("int64"), latent)
         for c in ("latent1", "latent2", "latent_sd1", "latent_sd2", "log_latent_ratio", "log_latent_ratio_sd"):
@@ -1206,6 +1205,7 @@ CASE_INPUT_SOURCES = {
 
 
 def read_dyad_sources(inputs: Mapping, sources: Mapping) -> dict[str, pd.DataFrame]:
+    # heavy (pyreadr): only reading the dyad sources needs it
     from .data.dyads import load_mids
     from .sources import read_source
 

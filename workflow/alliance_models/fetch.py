@@ -15,7 +15,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .errors import FetchError
+import pandas as pd
+
+from .errors import FetchError, SourceFormatError
 from .io import atomic_path, sha256_file
 
 log = logging.getLogger(__name__)
@@ -113,8 +115,7 @@ def check_structure(name: str, source: dict, path: str | os.PathLike, where: str
     whose layout changed. Raises :class:`FetchError` naming the source, the
     file and the object or column.
     """
-    from .errors import SourceFormatError
-    from .sources import read_rda, require_columns
+    from .sources import read_rda, require_columns  # heavy (pyreadr): only this check reads sources
 
     fmt = source.get("format")
     if fmt not in ("rda", "csv"):
@@ -124,8 +125,6 @@ def check_structure(name: str, source: dict, path: str | os.PathLike, where: str
         if fmt == "rda":
             df = read_rda(path, source["object"])
         else:
-            import pandas as pd
-
             try:
                 df = pd.read_csv(path, nrows=0)
             except (ValueError, UnicodeDecodeError) as exc:

@@ -34,7 +34,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from .summaries import INTERVAL, _jeffreys, _q, auc
+from .summaries import INTERVAL, _jeffreys, _q, auc, worst_predicted
 
 EPS = 1e-12
 MIN_CLUSTERS = 5  # fewer decisions with an event than this: "too few decisions to tell"
@@ -137,7 +137,7 @@ def calibration_fit(p, y, eps: float = EPS, start: dict | None = None) -> dict:
     starting values {"slope": (a, b), "intercept": a} (the bootstrap starts
     from the point estimates).
     """
-    import statsmodels.api as smapi
+    import statsmodels.api as smapi  # heavy (statsmodels): only the calibration fit needs it
 
     p, y = np.asarray(p, float), np.asarray(y, float)
     out = {
@@ -521,8 +521,6 @@ def score_models(holdouts: list[dict], names: dict | None = None, n_boot: int = 
     sentence of :func:`reading`, :func:`carries_over`), worst (the
     worst-predicted rows), calibration (:func:`calibration_table` per model)
     and partners (:func:`partner_errors` per model)."""
-    from .summaries import worst_predicted
-
     scores, worst, bins, partners = [], [], [], []
     for h in holdouts:
         df, name = h["frame"], h["name"]

@@ -5,14 +5,21 @@ stamped across every figure that shows it."""
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib
 
 matplotlib.use("Agg")
 
 import arviz as az  # noqa: E402
+import matplotlib.patheffects as pe  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: E402
+
+from .io import atomic_path  # noqa: E402
 
 FAILED_NOTE = "FIT FAILED THE CONVERGENCE GATE: not a finding"
 BLUE, ORANGE, GREY, RED = "#1f5fa8", "#d9731a", "#888888", "#b2182b"
@@ -95,8 +102,6 @@ def forest(coefs: pd.DataFrame, title: str, failed: bool = False) -> plt.Figure:
 
 def _log_ticks(ax, max_ticks: int = 9):
     """Readable ticks (…, 0.1, 0.2, 0.5, 1, 2, 5, …) on a log x axis."""
-    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
-
     lo, hi = ax.get_xlim()
     cands = [m * 10.0**e for e in range(-12, 13) for m in (1, 2, 5)]
     ticks = [t for t in cands if lo <= t <= hi]
@@ -188,8 +193,6 @@ def marginal_effects(ame: pd.DataFrame, title: str, failed: bool = False) -> plt
             fontsize=7.5,
             color="#444",
         )
-    import textwrap
-
     shifts = "moved: " + "; ".join(dict.fromkeys(a["shift"].iloc[::-1]))
     iv = int(round(100 * float(a["interval"].iloc[0])))
     ax.set_xlabel(f"change in predicted probability, averaged over the observed rows (mean, {iv}% interval)")
@@ -214,8 +217,6 @@ def loo_deltas(loo: pd.DataFrame, title: str, failed: bool = False) -> plt.Figur
     ax.scatter(d["delta_elpd"][ok], y[ok], color=BLUE, zorder=3)
     ax.axvline(0, color="grey", lw=0.8, ls="--")
     ax.set_yticks(y, [f"drop {x}" for x in d["dropped"]])
-    import textwrap
-
     for yi, (note, st) in zip(y, d[["note", "reduced_status"]].fillna("").to_numpy()):
         text = ("reduced fit FAILED; " if st != "ok" else "") + str(note)
         if text:
@@ -407,8 +408,6 @@ def _axis_label(var: str) -> str:
 
 
 def _halo():
-    import matplotlib.patheffects as pe
-
     return [pe.withStroke(linewidth=1.6, foreground="black")]
 
 
@@ -503,8 +502,6 @@ def case_predictions(pred: pd.DataFrame, title: str, failed: bool = False) -> pl
     ax.scatter(p["p_mean"], y, color=col, s=14, zorder=3)
     if binary:
         ax.scatter(np.where(hit, 1.02, -0.02), y, marker="s", s=12, color=col, clip_on=False, zorder=3)
-        from matplotlib.lines import Line2D
-
         ax.legend(
             handles=[
                 Line2D([], [], color=BLUE, marker="o", label="allied (observed 1)"),
@@ -689,8 +686,6 @@ def latent_capability(series: pd.DataFrame, ratios: pd.DataFrame, title: str) ->
 
 def save(fig: plt.Figure, stem, dpi: int = 100) -> list[str]:
     """Write ``stem``.png and ``stem``.svg; return both paths."""
-    from .io import atomic_path
-
     paths = []
     # one tight bounding box for both formats (saving with "tight" draws twice per file)
     engine = fig.get_layout_engine()

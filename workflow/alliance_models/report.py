@@ -29,10 +29,15 @@ import re
 from functools import cache
 from pathlib import Path
 
+import jinja2
 import pandas as pd
+from docutils.core import publish_parts
+from markupsafe import Markup
 
 from . import claims as cl
 from . import registry
+from . import summaries as sm
+from .oos import MIN_CLUSTERS
 
 log = logging.getLogger(__name__)
 
@@ -195,8 +200,6 @@ def data_uri(path) -> str:
 
 def md_bold(text) -> str:
     """Markdown **bold** to <b>, everything else escaped (for the findings)."""
-    from markupsafe import Markup
-
     out = html.escape(str(text), quote=False)
     return Markup(re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", out))
 
@@ -210,8 +213,6 @@ _TOKEN = "MODELTOKENZQ"
 
 @cache
 def _rst_html(rst: str) -> str:
-    from docutils.core import publish_parts
-
     return publish_parts(
         rst,
         writer_name="html",
@@ -228,8 +229,6 @@ def render_caption(entry, settings: dict, model: str = "") -> str:
     """An entry's caption: its rst with the Jinja placeholders snakemake
     fills (``snakemake.wildcards.model``, ``snakemake.config['report']``)
     filled the same way, converted to HTML by docutils."""
-    import jinja2
-
     raw = registry.caption_text(entry)
     if not raw:
         return ""
@@ -289,6 +288,7 @@ def state_names(paths: dict) -> dict[int, str]:
     src = paths.get("state_names")
     try:
         if src and str(src).endswith((".rda", ".rdata", ".RData")) and Path(src).is_file():
+            # heavy (pyreadr, via .sources): only an .rda state list needs it
             from .data.states import load_system
             from .data.states import state_names as cow_names
 
@@ -297,9 +297,7 @@ def state_names(paths: dict) -> dict[int, str]:
         log.warning("state names from %s unreadable (%s); using abbreviations", src, e)
     sy = paths.get("state_year") or (src if src and str(src).endswith(".parquet") else None)
     if sy and Path(sy).is_file():
-        from .summaries import state_names as abbreviations
-
-        return abbreviations(pd.read_parquet(sy, columns=["ccode", "year", "stateabb"]))
+        return sm.state_names(pd.read_parquet(sy, columns=["ccode", "year", "stateabb"]))
     return {}
 
 
@@ -357,8 +355,6 @@ def verdict_rows(verdicts: pd.DataFrame, strips: pd.DataFrame, findings: dict, s
 
 
 def min_clusters() -> int:
-    from .oos import MIN_CLUSTERS
-
     return MIN_CLUSTERS
 
 
@@ -658,8 +654,6 @@ def provenance_rows(meta: dict, run: dict) -> list[tuple[str, str]]:
 
 def environment():
     """The Jinja2 environment: autoescaped HTML templates, plain Markdown ones."""
-    import jinja2
-
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(registry.TEMPLATE_DIR)),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
@@ -678,8 +672,6 @@ def md_cell(v) -> str:
 
 def context(models: list[str], reduced: list[str], settings: dict, paths: dict, tables: dict, meta: dict) -> dict:
     """Everything the templates show."""
-    from . import summaries as sm
-
     res, fig_dir, tdir = Path(paths["results"]), paths["figures"], paths.get("tables", "reports/tables")
     info = paths.get("model_info", {})
     refits = [m for m in paths.get("refits", []) if (res / m / "diagnostics.json").is_file()]

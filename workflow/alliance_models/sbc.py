@@ -32,7 +32,10 @@ import time
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError
+from .config import read_yaml
+from .errors import ConfigError, PipelineError
+from .models.matrix import build_model_data
+from .models.spec import DEFAULT_PRIORS, ModelSpec
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +111,6 @@ def sbc_model_data(model: str, settings: dict, priors: dict | None = None, desig
     Predictors ``x1..xK`` are standard normal draws (seeded by ``design_seed``);
     the design is held fixed across simulations, as SBC conditions on it.
     """
-    from .models.matrix import build_model_data
-    from .models.spec import DEFAULT_PRIORS, ModelSpec
-
     if model not in SBC_MODELS:
         raise ConfigError(f"SBC: unknown model '{model}' (known: {', '.join(SBC_MODELS)})")
     n, k = int(settings["n_obs"]), int(settings["n_predictors"])
@@ -151,7 +151,7 @@ def parameter_names(pymc_model) -> list[str]:
     """Parameters ranked: free variables and deterministics, on their natural
     scale, except the sampler's auxiliary coordinates (``z_*``, ``theta_qr_*``:
     implied by the parameters; models.bayes.is_auxiliary)."""
-    from .models.bayes import is_auxiliary
+    from .models.bayes import is_auxiliary  # heavy: models.bayes imports PyMC
 
     names = [rv.name for rv in pymc_model.free_RVs] + [d.name for d in pymc_model.deterministics]
     return [n for n in names if not is_auxiliary(n) and not n.endswith("_orig")]
@@ -201,6 +201,7 @@ def simulate(md, seed: int):
 
     Returns (truth: label -> value, y: outcome codes).
     """
+    # heavy (PyMC): the Snakefile imports this module; only the fits need them
     import pymc as pm
 
     from .models.bayes import build_pymc_model
@@ -215,6 +216,7 @@ def simulate(md, seed: int):
 
 def fit_simulated(md, y: np.ndarray, settings: dict, seed: int):
     """NUTS fit of the same model to a simulated outcome (one core)."""
+    # heavy (PyMC): the Snakefile imports this module; only the fits need them
     import pymc as pm
 
     from .models.bayes import build_pymc_model
@@ -236,7 +238,7 @@ def fit_simulated(md, y: np.ndarray, settings: dict, seed: int):
 
 def run_simulation(model_name: str, md, settings: dict, base_seed: int, sim: int) -> pd.DataFrame:
     """One SBC replicate: rows (parameter, true value, rank) for every scalar."""
-    import arviz as az
+    import arviz as az  # heavy (ArviZ)
 
     t0 = time.monotonic()
     sim_seed, fit_seed = sim_seeds(base_seed, model_name, sim)
@@ -320,7 +322,7 @@ def rank_counts(ranks: np.ndarray, n_ranks: int, n_bins: int) -> np.ndarray:
 
 def chi2_uniform(counts: np.ndarray) -> tuple[float, int, float]:
     """Pearson chi-square of bin counts against uniform: (statistic, df, p-value)."""
-    from scipy import stats
+    from scipy import stats  # heavy (scipy.stats): only the uniformity test needs it
 
     counts = np.asarray(counts, dtype="float64")
     expected = counts.sum() / len(counts)
@@ -331,8 +333,6 @@ def chi2_uniform(counts: np.ndarray) -> tuple[float, int, float]:
 
 def combine_batches(frames: list[pd.DataFrame], n_sims: int, sources=None) -> pd.DataFrame:
     """Concatenate batch tables; refuse a missing or repeated simulation."""
-    from .errors import PipelineError
-
     df = pd.concat(frames, ignore_index=True)
     sims = set(df["sim"].astype(int))
     missing = sorted(set(range(n_sims)) - sims)
@@ -393,6 +393,7 @@ def summarize_sbc(ranks: pd.DataFrame, n_bins: int) -> pd.DataFrame:
 def rank_histograms(ranks: pd.DataFrame, table: pd.DataFrame, title: str):
     """One panel per parameter: rank counts in the table's bins, with the 99%
     band of bin counts under uniformity (binomial, as in Talts et al. Fig. 1)."""
+    # heavy (matplotlib, scipy.stats): only the figure needs them
     import matplotlib
 
     matplotlib.use("Agg")
@@ -428,7 +429,5 @@ def rank_histograms(ranks: pd.DataFrame, table: pd.DataFrame, title: str):
 
 def default_priors(models_path) -> dict:
     """The models file's ``defaults.priors`` (empty when it sets none)."""
-    from .config import read_yaml
-
     doc = read_yaml(models_path, "models file") or {}
     return dict((doc.get("defaults") or {}).get("priors") or {})

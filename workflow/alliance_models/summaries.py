@@ -13,13 +13,17 @@ from __future__ import annotations
 import json
 import logging
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .errors import PipelineError
 from .models.draws import n_draws, thin
+from .models.matrix import build_model_data, new_design
+from .models.spec import formula_variables
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +68,7 @@ def open_idata(path):
     later selection of draws (thinning, stacking) then went back to the HDF5
     file through xarray's indexers: on an 84k-row panel that was a third of
     the figure job (majors_onset-cinc: 37 s)."""
-    import arviz as az
+    import arviz as az  # heavy (ArviZ): the Snakefile imports this module
 
     idata = az.from_netcdf(str(path))
     for group in idata.groups():
@@ -80,9 +84,7 @@ def load_fit(posterior_nc, frame: pd.DataFrame, diagnostics: dict | None = None,
     have the posterior's coefficients.
     """
 
-    from .errors import PipelineError
-    from .models.bayes import model_data_from_idata
-    from .models.matrix import build_model_data
+    from .models.bayes import model_data_from_idata  # heavy: models.bayes imports PyMC
 
     idata = open_idata(posterior_nc)
     md = build_model_data(spec, frame) if spec is not None else model_data_from_idata(idata, frame)
@@ -100,7 +102,7 @@ def load_fit(posterior_nc, frame: pd.DataFrame, diagnostics: dict | None = None,
 
 
 def _thinned_idata(idata, max_draws: int):
-    import arviz as az
+    import arviz as az  # heavy (ArviZ)
 
     return az.InferenceData(posterior=thin(idata.posterior, max_draws))
 
@@ -117,8 +119,6 @@ def _interval(samples: np.ndarray, interval: float, axis=0):
 
 def model_columns(spec, frame_columns) -> list[str]:
     """Data columns a model's formula, groups and cluster use (that exist)."""
-    from .models.spec import formula_variables
-
     cols = formula_variables(spec.formula) | {g["by"] for g in spec.group}
     if spec.cluster:
         cols.add(spec.cluster)
@@ -299,8 +299,7 @@ def _group_values(fit: Fit, rows: pd.DataFrame) -> dict:
 
 def predict(fit: Fit, rows: pd.DataFrame, idata_thin=None, groups: bool = True, chunk: int = 20000) -> np.ndarray:
     """Posterior draws of P(y=1) (S, n) or of each category (S, n, K) for ``rows``."""
-    from .models.bayes import posterior_probabilities
-    from .models.matrix import new_design
+    from .models.bayes import posterior_probabilities  # heavy: models.bayes imports PyMC
 
     idata_thin = idata_thin if idata_thin is not None else fit.idata
     parts = []
@@ -398,7 +397,7 @@ def loo_budget_draws(n_obs: int, max_draws: int = 1000, budget: float = 4e7, flo
 def elpd_loo(idata, max_draws: int = 1000):
     """az.loo on evenly thinned draws of the log-likelihood (and the same
     posterior draws, for the relative efficiency)."""
-    import arviz as az
+    import arviz as az  # heavy (ArviZ)
 
     n_obs = int(np.prod([s for d, s in idata.log_likelihood["y"].sizes.items() if d not in ("chain", "draw")]))
     S = loo_budget_draws(n_obs, max_draws)
@@ -406,8 +405,6 @@ def elpd_loo(idata, max_draws: int = 1000):
     # the stored log-likelihood may cover every k-th posterior draw only
     # (models.bayes.predictive_draws): take the posterior draws it belongs to
     sub = az.InferenceData(posterior=idata.posterior.sel(draw=ll["draw"].values), log_likelihood=ll)
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the Pareto-k warning is recorded in the frame instead
         res = az.loo(sub, pointwise=True)
@@ -426,7 +423,7 @@ def loo_comparison(
     for both models (their LOO estimate is then unreliable). A comparison
     with a failed fit, or with different rows, is refused and says why.
     """
-    import arviz as az
+    import arviz as az  # heavy (ArviZ)
 
     full, S = elpd_loo(idata, max_draws)
     kf = np.asarray(full.pareto_k).ravel()
@@ -552,7 +549,7 @@ def ppc_frames(fit: Fit, max_draws: int = 1000, interval: float = INTERVAL, bins
 
 
 def _jeffreys(k, n, interval):
-    from scipy import stats
+    from scipy import stats  # heavy (scipy.stats): only the intervals need it
 
     lo, hi = _q(interval)
     k, n = np.asarray(k, float), np.asarray(n, float)
@@ -1112,7 +1109,7 @@ def outside_population(idata, spec, level, central: float = 0.9) -> dict:
     N(mean, sd) per slope, independent), give a squared Mahalanobis distance
     d2; the central region is d2 <= the chi-square quantile with one degree
     of freedom per slope. About 1 - central for a typical level."""
-    from scipy.stats import chi2
+    from scipy.stats import chi2  # heavy (scipy.stats)
 
     post = idata.posterior
     d2, terms = 0.0, []

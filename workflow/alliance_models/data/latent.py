@@ -133,6 +133,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..errors import ConfigError
+
 DEFAULT_INDICATORS = ("cinc", "gdp", "milex")
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
@@ -622,8 +624,7 @@ def check_latent_config(settings: dict, where: str = "config") -> None:
     a numeric column of the state-year table and the anchor one of them; a
     ConfigError names the file (``where``: see config.config_where) and the
     key."""
-    from ..errors import ConfigError
-    from .state_year import COLUMNS, NUMERIC
+    from .state_year import COLUMNS, NUMERIC  # heavy (pyreadr, via .sources): the latent stages do not need it
 
     for i, name in enumerate(settings["indicators"]):
         if name not in NUMERIC:
@@ -678,7 +679,7 @@ def capability_series(table: pd.DataFrame, states, names: dict | None = None, in
     """The latent capability of ``states`` over time: ccode, state, year,
     mean, lo, hi (a central ``interval`` of the Gaussian posterior) and the
     indicators observed."""
-    from scipy.stats import norm
+    from scipy.stats import norm  # heavy (scipy.stats): only the series needs it
 
     z = norm.ppf(0.5 + interval / 2)
     t = table[table["ccode"].isin([int(c) for c in states])].copy()

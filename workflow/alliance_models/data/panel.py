@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
+from ..provenance import table_meta
 from ..sources import read_rda, read_source, require_columns
 from . import dyads
 from .states import known_codes, load_system
@@ -573,8 +574,6 @@ def panel_meta(
     """Sidecar metadata: unit of analysis, focal set, years, eras, columns,
     input hashes, and the onsets and decisions per focal state, era and
     obligation type."""
-    from ..provenance import table_meta
-
     start, end = _years(years)
     return table_meta(
         panel,

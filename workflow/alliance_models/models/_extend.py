@@ -77,6 +77,7 @@ def _gate_check(raw, stats, thresholds, gated):
     """The gate on raw draws: the gated parameters evaluated from the
     sampler's unconstrained values (``gated``: the function over (chain,
     draw) and the names of its outputs), then :func:`diagnose`."""
+    # heavy (ArviZ; models.diagnostics imports it): only a gate check needs them
     import arviz as az
 
     from .diagnostics import diagnose
@@ -94,7 +95,7 @@ def extending_numpyro(thresholds: dict, max_draws: int, label: str):
     chain. Yields a dict whose ``checks`` list is filled with what happened
     (per check: draws per chain so far, min bulk and tail ESS, max R-hat,
     divergences, draws added)."""
-    import pymc.sampling.jax as pj
+    import pymc.sampling.jax as pj  # heavy (PyMC, JAX)
 
     original = pj._sample_numpyro_nuts
     params = list(inspect.signature(original).parameters)
@@ -119,6 +120,7 @@ def extending_numpyro(thresholds: dict, max_draws: int, label: str):
         nuts_kwargs,
         logp_fn=None,
     ):
+        # heavy (JAX, NumPyro, PyMC, ArviZ via models.diagnostics): only this sampler needs them
         import jax
         import numpyro
         from numpyro.infer import MCMC, NUTS

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 _done = False
 _impl = None
 
 
 def _make_fast_softplus():
+    # heavy (JAX): imported on first use, by the NumPyro path only
     import jax
     import jax.numpy as jnp
 
@@ -43,6 +46,7 @@ def register_fast_softplus() -> None:
     global _done
     if _done:
         return
+    # heavy (JAX): PyTensor's JAX backend imports JAX
     from pytensor.link.jax.dispatch import jax_funcify
     from pytensor.scalar.math import Softplus
 
@@ -63,9 +67,7 @@ def use_compile_cache(path, min_compile_seconds: float = 0.05) -> None:
     before the first compilation; the results are the same either way."""
     if not path:
         return
-    import os
-
-    import jax
+    import jax  # heavy (JAX)
 
     os.makedirs(path, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", str(path))

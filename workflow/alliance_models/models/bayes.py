@@ -9,9 +9,11 @@ levels and centred for data-rich ones, decided per level
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
+import warnings
 
 import arviz as az
 import numpy as np
@@ -19,9 +21,11 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
+from scipy.special import expit
 
 from .draws import n_draws, thin
-from .matrix import ModelData
+from .matrix import ModelData, build_model_data
+from .spec import ModelSpec
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +122,7 @@ def slope_centring(md: ModelData, group: dict) -> dict[str, tuple[np.ndarray, fl
     cached = group.get("_slope_centring")
     if cached is not None:
         return cached
-    import warnings
-
+    # heavy (statsmodels): only the centring choice needs it
     import statsmodels.api as sm
     from statsmodels.stats.meta_analysis import combine_effects
 
@@ -290,8 +293,6 @@ def _logit_logp(value, eta):
 
 
 def _logit_random(eta, rng=None, size=None):
-    from scipy.special import expit
-
     return rng.binomial(1, expit(np.asarray(eta, dtype="float64")), size=size)
 
 
@@ -499,7 +500,7 @@ class _CompileClock:
     events /jax/core/compile/*) while the block runs."""
 
     def __enter__(self):
-        import jax.monitoring as jm
+        import jax.monitoring as jm  # heavy (JAX): only the NumPyro path needs it
 
         self.seconds = 0.0
 
@@ -512,7 +513,7 @@ class _CompileClock:
         return self
 
     def __exit__(self, *exc):
-        import jax.monitoring as jm
+        import jax.monitoring as jm  # heavy (JAX)
 
         jm.unregister_event_duration_listener(self._listen)
         return False
@@ -542,7 +543,7 @@ def fit_bayes(
     method = chain_method(settings) if sampler == "numpyro" else ""
     qr = bool(settings.get("qr", True))
     if sampler == "numpyro":
-        from ._jax import register_fast_softplus
+        from ._jax import register_fast_softplus  # JAX glue: only the NumPyro path needs it
 
         register_fast_softplus()
     precision = settings.get("precision", "float32")  # the config default (config.schema.json)
@@ -601,7 +602,7 @@ def fit_bayes(
             elif sampler == "nutpie" and settings.get("mass_matrix") == "dense":
                 kwargs["nuts_sampler_kwargs"] = {"low_rank_modified_mass_matrix": True}
         if extend:
-            from ._extend import extending_numpyro
+            from ._extend import extending_numpyro  # NumPyro glue: only extended fits need it
 
             with extending_numpyro(gate, cap, f"model {spec.name}") as record:
                 idata = pm.sample(**kwargs)
@@ -713,8 +714,6 @@ def _alternative(md: ModelData, group: dict) -> str:
 def with_parameterization(md: ModelData, how: str) -> ModelData:
     """A copy of ``md`` whose group terms take ``how``: auto, centered,
     noncentered, or alternative (each group the opposite of what it has)."""
-    import dataclasses
-
     groups = [dict(g, parameterization=_alternative(md, g) if how == "alternative" else how) for g in md.groups]
     return dataclasses.replace(md, groups=groups)
 
@@ -768,7 +767,7 @@ def fit_until_gate(md: ModelData, sampling: dict, seed: int, gate: dict, prior_d
     verdict on the returned fit with every attempt's settings, seconds,
     diagnostics and sampler telemetry under ``attempts``. The model is the
     same in every attempt; only how NUTS explores it changes."""
-    from .diagnostics import diagnose
+    from .diagnostics import diagnose  # local: keeps models.diagnostics out of bayes' module-level imports
 
     attempts = []
     ladder = ladder_attempts(md, {**sampling, **(md.spec.sampling or {})})
@@ -925,8 +924,5 @@ def posterior_probabilities(
 
 def model_data_from_idata(idata, frame: pd.DataFrame):
     """Rebuild the fitted ModelData (rows, design, scaling) from posterior attrs."""
-    from .matrix import build_model_data
-    from .spec import ModelSpec
-
     spec = ModelSpec.from_json(idata.attrs["model_spec"])
     return build_model_data(spec, frame)

@@ -57,7 +57,7 @@ def design_terms(frame: pd.DataFrame, rhs: str, spec_name: str = "", terms=None)
     before) the rows are evaluated as new data of that design: stateful
     transforms such as ``scale(x)`` keep the mean and sd of the rows they
     were built on, and the columns are the same."""
-    from formulae import design_matrices
+    from formulae import design_matrices  # heavy (formulae, ~2 s): the Snakefile imports this module
 
     try:
         if terms is not None:
@@ -139,7 +139,7 @@ def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") ->
                 f"{off.index[0]} is not among categories {categories} ({len(off)} such row(s))"
             )
         y = codes.astype("int64")
-    from ._design import rank_problem
+    from ._design import rank_problem  # heavy (scipy.linalg): the Snakefile imports this module
 
     # the rows a model is fitted on must identify every coefficient, the
     # intercept included, which the models always carry (rows it only

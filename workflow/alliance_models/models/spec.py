@@ -15,13 +15,12 @@ import re
 import string
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import pandas as pd
+import pyarrow.parquet as pq
 
 from ..config import read_yaml, schema_errors
 from ..errors import ConfigError
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "models.schema.json"
 
@@ -41,8 +40,6 @@ def read_user_table(path, header_only: bool = False):
     """A user's data file as a data frame (``header_only``: no rows where the
     format allows). R files must hold exactly one data frame; Stata value
     labels are not applied (a 0/1 outcome stays 0/1). Errors name the file."""
-    import pandas as pd
-
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in USER_DATA_SUFFIXES:
@@ -52,8 +49,6 @@ def read_user_table(path, header_only: bool = False):
     n = 0 if header_only else None
     if suffix == ".parquet":
         if header_only:
-            import pyarrow.parquet as pq
-
             return pd.DataFrame(columns=pq.read_schema(path).names)
         return pd.read_parquet(path)
     if suffix in (".csv", ".tsv", ".tab"):
@@ -62,7 +57,7 @@ def read_user_table(path, header_only: bool = False):
         with pd.read_stata(path, convert_categoricals=False, iterator=True) as reader:
             # the variable names, in order, without reading a row
             return pd.DataFrame(columns=list(reader.variable_labels())) if header_only else reader.read()
-    import pyreadr
+    import pyreadr  # heavy (pyreadr): only R files need it
 
     objects = pyreadr.read_r(str(path))
     frames = {k: v for k, v in objects.items() if isinstance(v, pd.DataFrame)}
@@ -140,7 +135,7 @@ def _names_in_query(query: str) -> set[str]:
 
 def formula_variables(formula: str) -> set[str]:
     """Column names a formula refers to (response and predictors)."""
-    from formulae import model_description
+    from formulae import model_description  # heavy (formulae, ~2 s): the Snakefile imports this module
 
     try:
         desc = model_description(formula)
