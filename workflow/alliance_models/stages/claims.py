@@ -22,94 +22,120 @@ def run(plan: dict, settings: dict, dirs: dict, data: dict, extra: dict, outputs
     figures. ``data``: model -> data path (the fits whose posteriors are
     read). ``extra``: table4 (recomputed Moura Table 4), threat_panel,
     state_year, cow_states, cases."""
-    iv, prob, mind = settings["interval"], settings["verdict_prob"], settings["min_decisions"]
-    res = Path(dirs["results"])
-
-    def diag_of(name):
-        return json.loads((res / name / "diagnostics.json").read_text())
-
-    def read(name):
-        if not (res / name / "diagnostics.json").is_file():
-            return None, None
-        return pd.read_csv(res / name / "summary.csv"), diag_of(name)
-
-    names = (
-        states.state_names(states.load_system(extra["cow_states"]))
-        if extra.get("cow_states")
-        else sm.state_names(pd.read_parquet(extra["state_year"], columns=["ccode", "year", "stateabb"]))
-    )
-    rows, strip, numbers = [], [], {"findings": {}}
-    for cid in ("disparity", "threat", "narrowing"):
-        if cid in plan:
-            row, cells = cl.assess_directional(cid, plan[cid], read, prob, mind, iv)
-            rows.append(row)
-            strip += cells
-            numbers["findings"][cid] = cl.finding(row, cells)
-
-    bal_rows, scores = [], pd.DataFrame(columns=["year", "score", "n_pillars", "conclusion"])
-    b = plan.get("balancing", {})
-    if b.get("baselines"):
-        t4 = pd.read_csv(extra["table4"], keep_default_na=False, na_values=[""])
-        scores = sm.threat_scores(t4[(t4["focal"] == b["focal"]) & (t4["partner"] == b["threat_state"])])
-        panel = pd.read_parquet(extra["threat_panel"], columns=["ccode1", "ccode2", "year", "mid_prior", "tss_rival"])
-        renewals = (
-            sm.alignment_renewals(pd.read_parquet(extra["cases"]), b["focal"], b["years"])
-            if extra.get("cases")
-            else None
-        )
-        nums, statuses = [], []
-        for name in b["baselines"]:
-            spec = ModelSpec.from_json(az.from_netcdf(str(res / name / "posterior.nc")).attrs["model_spec"])
-            fit = sm.load_fit(res / name / "posterior.nc", load_model_frame(spec, data[name]), diag_of(name), spec)
-            n = sm.balancing_numbers(
-                fit,
-                panel,
-                b["focal"],
-                b["threat_state"],
-                b["years"],
-                settings["multilateral_min"],
-                settings["loo_draws"],
-                iv,
-                settings.get("seed", 0),
-                renewals,
-            )
-            nums.append({**n, "outcome": fit.spec.outcome})
-            statuses.append(fit.status)
-        row, bal_rows, numbers["findings"]["balancing"] = cl.assess_balancing(
-            b, scores, nums, statuses, names, prob, mind
-        )
-        rows.append(row)
+    fits, names = _Fits(Path(dirs["results"])), _state_names(extra)
+    rows, strip, numbers = _directional(plan, fits, settings)
+    row, scores, bal_rows = _balancing(plan.get("balancing", {}), fits, data, extra, settings, names, numbers)
+    rows += [row] if row else []
+    row, con_rows = _different(plan.get("ussr_different", {}), fits, settings, names, dirs["figures"], numbers)
+    rows += [row] if row else []
     io.write_csv(scores, outputs["threat_scores"])
     io.write_csv(pd.DataFrame(bal_rows), outputs["balancing"])
-
-    con_rows = []
-    d = plan.get("ussr_different", {})
-    if d.get("slopes_model") or d.get("specific_model"):
-        level, slopes_fit, statuses = d.get("level", 365), d.get("slopes_model"), []
-        p_out = {"p_outside": float("nan"), "terms": ""}
-        if slopes_fit and (res / slopes_fit / "posterior.nc").is_file():
-            idata = sm.open_idata(res / slopes_fit / "posterior.nc")
-            spec = ModelSpec.from_json(idata.attrs["model_spec"])
-            st = diag_of(slopes_fit)["status"]
-            statuses.append(st)
-            p_out = sm.outside_population(idata, spec, level)
-            con_rows.append(sm.group_slope_contrasts(idata, spec, level, iv, st))
-            plots.save(
-                plots.group_slopes(
-                    sm.group_slopes(idata, spec, iv, st),
-                    str(level),
-                    f"{slopes_fit}: effects by focal state ({names.get(int(level), level)} in red)",
-                    names,
-                    st != "ok",
-                ),
-                Path(dirs["figures"]) / f"{slopes_fit}-slopes",
-            )
-        loo = pd.read_csv(d["loo_table"]) if d.get("loo_table") and Path(d["loo_table"]).is_file() else None
-        row, numbers["ussr_different"], numbers["findings"]["ussr_different"] = cl.assess_different(
-            d, p_out, loo, statuses, names, prob
-        )
-        rows.append(row)
     io.write_csv(pd.concat(con_rows, ignore_index=True) if con_rows else pd.DataFrame(), outputs["contrasts"])
     io.write_csv(pd.DataFrame(rows), outputs["verdicts"])
     io.write_csv(pd.DataFrame(strip), outputs["robustness"])
     io.write_json({**numbers, "rows": rows}, outputs["numbers"])
+
+
+class _Fits:
+    """The fits under ``results/``: their summaries, diagnostics and posteriors."""
+
+    def __init__(self, results: Path):
+        self.dir = results
+
+    def diag(self, name):
+        return json.loads((self.dir / name / "diagnostics.json").read_text())
+
+    def read(self, name):
+        """(summary, diagnostics) of a fit, or (None, None) if it did not run."""
+        if not (self.dir / name / "diagnostics.json").is_file():
+            return None, None
+        return pd.read_csv(self.dir / name / "summary.csv"), self.diag(name)
+
+    def nc(self, name) -> Path:
+        return self.dir / name / "posterior.nc"
+
+
+def _state_names(extra: dict) -> dict:
+    if extra.get("cow_states"):
+        return states.state_names(states.load_system(extra["cow_states"]))
+    return sm.state_names(pd.read_parquet(extra["state_year"], columns=["ccode", "year", "stateabb"]))
+
+
+def _directional(plan: dict, fits: _Fits, settings: dict) -> tuple[list, list, dict]:
+    """Verdict rows, robustness cells and findings of the directional claims."""
+    rows, strip, numbers = [], [], {"findings": {}}
+    for cid in ("disparity", "threat", "narrowing"):
+        if cid in plan:
+            row, cells = cl.assess_directional(
+                cid, plan[cid], fits.read, settings["verdict_prob"], settings["min_decisions"], settings["interval"]
+            )
+            rows.append(row)
+            strip += cells
+            numbers["findings"][cid] = cl.finding(row, cells)
+    return rows, strip, numbers
+
+
+def _balancing(b: dict, fits: _Fits, data: dict, extra: dict, settings: dict, names: dict, numbers: dict):
+    """(verdict row or None, threat scores, balancing rows) of the balancing claim."""
+    scores = pd.DataFrame(columns=["year", "score", "n_pillars", "conclusion"])
+    if not b.get("baselines"):
+        return None, scores, []
+    t4 = pd.read_csv(extra["table4"], keep_default_na=False, na_values=[""])
+    scores = sm.threat_scores(t4[(t4["focal"] == b["focal"]) & (t4["partner"] == b["threat_state"])])
+    panel = pd.read_parquet(extra["threat_panel"], columns=["ccode1", "ccode2", "year", "mid_prior", "tss_rival"])
+    renewals = (
+        sm.alignment_renewals(pd.read_parquet(extra["cases"]), b["focal"], b["years"]) if extra.get("cases") else None
+    )
+    nums, statuses = [], []
+    for name in b["baselines"]:
+        spec = ModelSpec.from_json(az.from_netcdf(str(fits.nc(name))).attrs["model_spec"])
+        fit = sm.load_fit(fits.nc(name), load_model_frame(spec, data[name]), fits.diag(name), spec)
+        n = sm.balancing_numbers(
+            fit,
+            panel,
+            b["focal"],
+            b["threat_state"],
+            b["years"],
+            settings["multilateral_min"],
+            settings["loo_draws"],
+            settings["interval"],
+            settings.get("seed", 0),
+            renewals,
+        )
+        nums.append({**n, "outcome": fit.spec.outcome})
+        statuses.append(fit.status)
+    row, bal_rows, numbers["findings"]["balancing"] = cl.assess_balancing(
+        b, scores, nums, statuses, names, settings["verdict_prob"], settings["min_decisions"]
+    )
+    return row, scores, bal_rows
+
+
+def _different(d: dict, fits: _Fits, settings: dict, names: dict, figures: str, numbers: dict):
+    """(verdict row or None, slope contrast rows) of "the focal state differs";
+    draws the group-slopes figure."""
+    if not (d.get("slopes_model") or d.get("specific_model")):
+        return None, []
+    iv, level, slopes_fit, statuses, con_rows = settings["interval"], d.get("level", 365), d.get("slopes_model"), [], []
+    p_out = {"p_outside": float("nan"), "terms": ""}
+    if slopes_fit and fits.nc(slopes_fit).is_file():
+        idata = sm.open_idata(fits.nc(slopes_fit))
+        spec = ModelSpec.from_json(idata.attrs["model_spec"])
+        st = fits.diag(slopes_fit)["status"]
+        statuses.append(st)
+        p_out = sm.outside_population(idata, spec, level)
+        con_rows.append(sm.group_slope_contrasts(idata, spec, level, iv, st))
+        plots.save(
+            plots.group_slopes(
+                sm.group_slopes(idata, spec, iv, st),
+                str(level),
+                f"{slopes_fit}: effects by focal state ({names.get(int(level), level)} in red)",
+                names,
+                st != "ok",
+            ),
+            Path(figures) / f"{slopes_fit}-slopes",
+        )
+    loo = pd.read_csv(d["loo_table"]) if d.get("loo_table") and Path(d["loo_table"]).is_file() else None
+    row, numbers["ussr_different"], numbers["findings"]["ussr_different"] = cl.assess_different(
+        d, p_out, loo, statuses, names, settings["verdict_prob"]
+    )
+    return row, con_rows
