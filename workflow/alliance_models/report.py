@@ -675,7 +675,11 @@ def context(models: list[str], reduced: list[str], settings: dict, paths: dict, 
     res, fig_dir, tdir = Path(paths["results"]), paths["figures"], paths.get("tables", "reports/tables")
     info = paths.get("model_info", {})
     refits = [m for m in paths.get("refits", []) if (res / m / "diagnostics.json").is_file()]
-    diags = {m: json.loads((res / m / "diagnostics.json").read_text()) for m in [*models, *reduced, *refits]}
+    # every fit the run made is counted and listed in the diagnostics table,
+    # the robustness cells' fits included (``fits``: all of them, when given)
+    listed = {*models, *reduced, *refits}
+    others = [m for m in paths.get("fits", []) if m not in listed and (res / m / "diagnostics.json").is_file()]
+    diags = {m: json.loads((res / m / "diagnostics.json").read_text()) for m in [*models, *reduced, *refits, *others]}
     claims_cfg = settings.get("claims") or {}
     names = state_names(paths)
     eras = paths.get("eras") or {}

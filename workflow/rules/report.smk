@@ -185,6 +185,7 @@ rule report:
             "slope_models": SLOPE_MODELS,
             "forecast_models": FORECAST_MODELS,
             "refits": [m for m in REFIT_MODELS if m in DEFAULT_FITS],
+            "fits": sorted(DEFAULT_FITS),
             "model_info": _model_info(),
             # states are named from COW's state list (focal and threat state of report.claims)
             "state_names": source_path("cow_states"),
