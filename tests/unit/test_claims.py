@@ -178,3 +178,25 @@ def test_read_cell_from_a_summary():
         {"status": "ok"},
     )
     assert gone.call() == cl.MISSING
+
+
+def test_robustness_sentence_names_each_cell_once_and_keeps_labels_whole():
+    """A cell that sits on two axes (a measure's common-sample fit is on the
+    measure and the sample axis) is named once; labels with commas stay
+    readable because cells are split by ';' and calls by '|'."""
+    rows = [
+        {"claim_id": "threat", "role": "primary evidence", "axis": a, "call": c, "label": lab}
+        for a, c, lab in [
+            ("primary", "unclear", "latent, own sample"),
+            ("measure", "too few decisions", "cinc, common sample"),
+            ("measure", "too few decisions", "gdp, common sample"),
+            ("sample", "too few decisions", "cinc, common sample"),
+            ("type", "positive", "any obligation"),
+        ]
+    ]
+    rows.append(
+        {"claim_id": "threat", "role": "the seeds' own coding, checked", "axis": "measure", "call": "x", "label": "y"}
+    )
+    assert cl._strip_sentence(rows, "threat") == (
+        "too few decisions under cinc, common sample; gdp, common sample | positive under any obligation"
+    )

@@ -552,9 +552,9 @@ def _strip_sentence(strip: list[dict], cid: str) -> str:
     rows = [r for r in strip if r["claim_id"] == cid and r["role"] == "primary evidence" and r["axis"] != "primary"]
     calls = {}
     for r in rows:
-        calls.setdefault(r["call"], []).append(r["label"])
-    parts = [f"{call} under {', '.join(labels)}" for call, labels in calls.items()]
-    return "; ".join(parts)
+        calls.setdefault(r["call"], {})[r["label"]] = None  # a cell on two axes is named once
+    # labels hold commas ("cinc, common sample"): cells are split by ";", calls by "|"
+    return " | ".join(f"{call} under {'; '.join(labels)}" for call, labels in calls.items())
 
 
 def finding(row: dict, strip: list[dict]) -> str:
