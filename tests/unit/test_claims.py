@@ -73,10 +73,16 @@ def test_depends_on_alliance_type_and_specification():
     spec = cell(0.5, "specification", "without the largest cluster")
     v = verdict(cell(0.99), base + [spec])
     assert v.label == cl.DEPENDS_SPEC and "without the largest cluster: unclear" in v.reason
-    # several axes split: the label names the first (measure before alliance type), the splits list all
+    # several axes split: the label names an axis on which the sign reverses
+    # (here the alliance type: positive vs negative) before one where a signed
+    # cell stands beside an unclear one (the measure); the splits list all
     both = [*common("latent", 0.99), *common("cinc", 0.5), own("latent", 0.99), any_]
     v = verdict(cell(0.99), both)
-    assert v.label == cl.DEPENDS_MEASURE and set(v.splits) == {"measure", "alliance type"}
+    assert v.label == cl.DEPENDS_TYPE and set(v.splits) == {"measure", "alliance type"}
+    assert "primary fit m: positive, any obligation: negative" in v.splits["alliance type"]
+    # without a reversal the first axis in order names it (measure before alliance type)
+    v = verdict(cell(0.99), [*common("latent", 0.99), *common("cinc", 0.5), own("latent", 0.99), spec])
+    assert v.label == cl.DEPENDS_MEASURE and set(v.splits) == {"measure", "specification"}
 
 
 def test_too_few_decisions_and_failed_fits():
@@ -125,6 +131,18 @@ def test_balancing_rule():
     assert cl.balancing_verdict(True, 0.6, 0.99, "ok", 12).label == cl.NOT_SUPPORTED
     assert cl.balancing_verdict(False, 0.6, 0.4, "ok", 12).reason.endswith("did not rise")
     assert cl.balancing_verdict(True, 0.6, 0.4, "ok", 3).label == cl.TOO_FEW
+    # no onset with the adversaries at all (0 decisions) is too few, not "did not balance";
+    # nor does a handful of decisions show balancing
+    assert cl.balancing_verdict(True, 1.0, 0.1, "ok", 0).label == cl.TOO_FEW
+    assert cl.balancing_verdict(True, 0.01, 0.99, "ok", 2).label == cl.TOO_FEW
+
+
+def test_alliance_types_combine_without_the_unreadable_ones():
+    assert cl.combine_types([cl.SUPPORTED, cl.TOO_FEW]) == cl.SUPPORTED
+    assert cl.combine_types([cl.TOO_FEW, cl.TOO_FEW]) == cl.TOO_FEW
+    assert cl.combine_types([cl.SUPPORTED, cl.NOT_SUPPORTED]) == cl.DEPENDS_TYPE
+    assert cl.combine_types([cl.NO_VERDICT, cl.NOT_SUPPORTED, cl.TOO_FEW]) == cl.NOT_SUPPORTED
+    assert cl.combine_types([cl.NO_VERDICT]) == cl.NO_VERDICT
     assert cl.balancing_verdict(True, 0.6, 0.4, "failed", 12).label == cl.NO_VERDICT
 
 

@@ -38,7 +38,7 @@ posteriors for every label.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 SUPPORTED = "supported"
 NOT_SUPPORTED = "not supported"
@@ -185,15 +185,19 @@ def directional_verdict(
     call = primary.call(prob, min_decisions)
     want = POSITIVE if expected > 0 else NEGATIVE
     axes = {a: [c for c in strip if c.axis == a] for a in AXES}
-    splits, notes = {}, []
+    splits, notes, reversed_ = {}, [], set()
     for axis, cells in axes.items():
         if not cells:
             continue
         if axis == "sample":
             split, text = _sample_split(cells, prob, min_decisions)
         else:
-            ref = [primary] if axis in ("alliance type", "specification") else []
+            # the primary is the reference of these axes, named as such (not by its measure)
+            ref = [replace(primary, label=f"primary fit {primary.model}")]
+            ref = ref if axis in ("alliance type", "specification") else []
             split, text = _axis_split(ref + cells, prob, min_decisions)
+            if {POSITIVE, NEGATIVE} <= {c.call(prob, min_decisions) for c in ref + cells}:
+                reversed_.add(axis)
             few = [c.label for c in cells if c.call(prob, min_decisions) == FEW]
             if few:
                 notes.append(f"{axis}: too few decisions to read {', '.join(few)}")
@@ -218,7 +222,9 @@ def directional_verdict(
         OPPOSITE: f"{call}, not {want}, in {primary.model}",
     }[base]
     if splits:
-        first = next(iter(splits))
+        # an axis on which the sign reverses names the verdict before one where
+        # a signed cell stands beside an unclear one
+        first = next((a for a in splits if a in reversed_), next(iter(splits)))
         return Verdict(AXES[first], f"{why}; but {first}: {splits[first]}", splits, notes)
     return Verdict(base, why, splits, notes)
 
@@ -287,6 +293,13 @@ def balancing_verdict(
         return Verdict(NO_VERDICT, "the baseline model failed the convergence gate")
     if not rising:
         return Verdict(NOT_SUPPORTED, f"the recomputed threat from {threat} did not rise")
+    # balancing or its absence, read from a handful of decisions, is neither
+    if n_decisions is not None and n_decisions < min_decisions:
+        return Verdict(
+            TOO_FEW,
+            f"the onsets with {threat}'s adversaries come from {n_decisions} decisions (fewer than "
+            f"{min_decisions}): neither balancing nor its absence can be read",
+        )
     model = excess_p == excess_p and excess_p <= 1 - prob
     raw = rate_p == rate_p and rate_p >= prob
     if model or raw:
@@ -299,10 +312,6 @@ def balancing_verdict(
             if f
         ]
         return Verdict(NOT_SUPPORTED, f"threat rose and {focal} balanced: " + " and ".join(why))
-    if n_decisions is not None and n_decisions < min_decisions:
-        return Verdict(
-            TOO_FEW, f"no balancing detected, but the onsets behind the comparison come from {n_decisions} decisions"
-        )
     return Verdict(
         SUPPORTED,
         f"threat rose; no more onsets with {threat}'s adversaries than the no-threat "
@@ -644,6 +653,21 @@ def balancing_text(r: dict) -> str:
     )
 
 
+def combine_types(labels: list[str]) -> str:
+    """One verdict from a claim's verdicts under each alliance type. A type
+    that cannot be read (too few decisions, a failed or missing fit) does not
+    split the verdict: the readable ones decide, and "depends on alliance
+    type" only when they differ; with none readable, "too few decisions to
+    tell" if that is why, else the first label."""
+    unread = (TOO_FEW, NO_VERDICT, NOT_FITTED)
+    readable = list(dict.fromkeys(v for v in labels if v not in unread))
+    if len(readable) == 1:
+        return readable[0]
+    if readable:
+        return DEPENDS_TYPE
+    return TOO_FEW if TOO_FEW in labels else (labels[0] if labels else NOT_FITTED)
+
+
 def assess_balancing(
     b: dict, scores, numbers: list[dict], statuses: list[str], names: dict, prob: float = 0.95, min_decisions: int = 10
 ) -> tuple[dict, list[dict], str]:
@@ -662,7 +686,7 @@ def assess_balancing(
             nums["p_rep_ge_obs"],
             nums["p_rate_adv_gt_other"],
             st,
-            nums["decisions_adv"] or None,
+            nums.get("decisions_adv"),  # 0 decisions is too few, not unknown
             prob,
             min_decisions,
             focal,
@@ -670,8 +694,7 @@ def assess_balancing(
         )
         rows.append({**nums, "verdict": v.label, "why": v.reason})
     score_text = " -> ".join(f"{int(y)}: {v:.2f}" for y, v in zip(scores["year"], scores["score"]))
-    labels = {r["verdict"] for r in rows}
-    label = labels.pop() if len(labels) == 1 else DEPENDS_TYPE
+    label = combine_types([r["verdict"] for r in rows])
     first = rows[0] if rows else {}
     row = {
         "claim_id": "balancing",

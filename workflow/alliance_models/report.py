@@ -553,8 +553,7 @@ def forecast_view(scores: pd.DataFrame, partners: pd.DataFrame, forecasts: list[
                 ),
             }
         )
-    verdicts = {m["carries_over"] for m in models}
-    combined = verdicts.pop() if len(verdicts) == 1 else cl.DEPENDS_TYPE
+    combined = cl.combine_types([m["carries_over"] for m in models])
     return {
         "title": head or "Forecasts",
         "description": desc,
