@@ -218,3 +218,41 @@ def test_robustness_sentence_names_each_cell_once_and_keeps_labels_whole():
     assert cl._strip_sentence(rows, "threat") == (
         "too few decisions under cinc, common sample; gdp, common sample | positive under any obligation"
     )
+
+
+def test_level_specific_coefficients_are_shown_beside_the_joint_rule():
+    """The interaction terms of the level-specific model are read from its
+    summary (standardized rows only) and named in the finding, with how many
+    have a sign by themselves; the verdict stays the joint rule's."""
+    summary = pd.DataFrame(
+        {
+            "parameter": [
+                "beta[x:I(ccode1 == 365)]",
+                "beta[z:I(ccode1 == 365)]",
+                "beta_orig[x:I(ccode1 == 365)]",
+                "beta[x]",
+            ],
+            "scale": ["standardized", "standardized", "original", "standardized"],
+            "median": [0.41, 0.08, 0.2, 1.0],
+            "eti_5%": [0.02, -0.01, 0.0, 0.5],
+            "eti_95%": [0.78, 0.13, 0.4, 1.5],
+            "p_positive": [0.96, 0.93, 0.96, 1.0],
+        }
+    )
+    terms = cl.specific_terms(summary, 365)
+    assert [t["term"] for t in terms] == ["x", "z"] and terms[0]["lo"] == 0.02
+    loo = pd.DataFrame(
+        {
+            "delta_elpd": [-3.2],
+            "delta_se": [2.9],
+            "full_status": ["ok"],
+            "reduced_status": ["ok"],
+            "note": ["Pareto k > 0.7: 448 (full), 213 (reduced) rows"],
+        }
+    )
+    d = {"level": 365, "specific_model": "s", "slopes_model": "v"}
+    row, nums, text = cl.assess_different(d, {"p_outside": 0.11, "terms": "x"}, loo, ["ok"], {365: "USSR"}, 0.95, terms)
+    assert row["verdict"] == cl.NOT_SUPPORTED
+    assert "x +0.41 [+0.02, +0.78], P(>0) 0.96" in text and "1 of 2 has a sign by itself" in text
+    assert "PSIS-LOO is approximate here (Pareto k > 0.7: 448" in text
+    assert [t["term"] for t in nums["specific_terms"]] == ["x", "z"]

@@ -723,14 +723,43 @@ def assess_balancing(
     return row, rows, text
 
 
+def specific_terms(summary, level) -> list[dict]:
+    """The level-specific interaction coefficients (``x:I(ccode1 == level)``,
+    standardized) of the level-specific model's summary: term, median, lo, hi,
+    p_positive."""
+    if summary is None or not len(summary):
+        return []
+    tag = f":I(ccode1 == {level})]"
+    rows = summary[(summary["scale"] == "standardized") & summary["parameter"].str.endswith(tag)]
+    lo, hi = [c for c in summary.columns if c.startswith("eti_")][:2]
+    return [
+        {
+            "term": r["parameter"].removeprefix("beta[").removesuffix(tag),
+            "median": float(r["median"]),
+            "lo": float(r[lo]),
+            "hi": float(r[hi]),
+            "p_positive": float(r["p_positive"]),
+        }
+        for _, r in rows.iterrows()
+    ]
+
+
 def assess_different(
-    d: dict, p_outside: dict, loo, statuses: list[str], names: dict, prob: float = 0.95
+    d: dict,
+    p_outside: dict,
+    loo,
+    statuses: list[str],
+    names: dict,
+    prob: float = 0.95,
+    terms: list[dict] | None = None,
 ) -> tuple[dict, dict, str]:
     """The focal state against the other powers: ``p_outside``
     (summaries.outside_population of the varying-slopes model), ``loo`` (the
     LOO table of the level-specific model against its drop refit, or None)
-    and the gate statuses of the fits involved. Returns the verdict row, its
-    numbers and the finding in words."""
+    and the gate statuses of the fits involved; ``terms``: the level-specific
+    coefficients one by one (:func:`specific_terms`), shown beside the joint
+    rule, which they do not decide. Returns the verdict row, its numbers and
+    the finding in words."""
     level = d.get("level", 365)
     lname = names.get(int(level), str(level))
     elpd, se = float("nan"), float("nan")
@@ -761,4 +790,19 @@ def assess_different(
         "reads": CLAIMS["ussr_different"]["reads"],
     }
     text = f"**{row['claim']}** ({row['seed']}): **{v.label}**. {v.reason}. The rule: {rule}."
-    return row, {"elpd_diff": elpd, "elpd_se": se, **p_outside}, text
+    if terms:
+        one = "; ".join(
+            f"{t['term']} {fmt(t['median'])} [{fmt(t['lo'])}, {fmt(t['hi'])}], P(>0) {t['p_positive']:.2f}"
+            for t in terms
+        )
+        signed = [t for t in terms if sign_of(t["p_positive"], prob) != UNCLEAR]
+        text += f" The {lname}-specific coefficients one by one (standardized): {one}" + (
+            f"; {len(signed)} of {len(terms)} {'has' if len(signed) == 1 else 'have'} a sign by itself, which "
+            "the joint rule does not count as a difference in behaviour on its own."
+            if signed
+            else "."
+        )
+        row["note"] += f"; {lname}-specific coefficients: {one}"
+    if loo is not None and len(loo) and str(loo.iloc[0].get("note", "") or "").startswith("Pareto k"):
+        text += f" PSIS-LOO is approximate here ({loo.iloc[0]['note']})."
+    return row, {"elpd_diff": elpd, "elpd_se": se, **p_outside, "specific_terms": terms or []}, text

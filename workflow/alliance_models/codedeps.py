@@ -31,7 +31,8 @@ def _module_path(name: str) -> Path | None:
     return None
 
 
-def _imports(name: str, path: Path) -> set[str]:
+@cache  # each file is parsed once per workflow load, not once per stage that reaches it
+def _imports(name: str, path: Path) -> frozenset[str]:
     """Package modules imported anywhere in the file at ``path``."""
     pkg = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
     out = set()
@@ -49,7 +50,7 @@ def _imports(name: str, path: Path) -> set[str]:
                 out.add(sub if _module_path(sub) else target)
         elif isinstance(node, ast.Import):
             out |= {a.name for a in node.names if a.name.startswith(PACKAGE)}
-    return {m for m in out if _module_path(m)}
+    return frozenset(m for m in out if _module_path(m))
 
 
 @cache

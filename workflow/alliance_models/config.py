@@ -22,6 +22,11 @@ SOURCE_REQUIRED = ("producer", "version", "url", "file", "sha256", "citation", "
 SOURCE_OPTIONAL = ("object", "official", "description", "columns")
 
 
+# libyaml's safe loader where PyYAML was built with it (5-10x faster on the
+# model declarations, read at every workflow load), else the pure-Python one
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path: str | os.PathLike, what: str = "YAML file"):
     """Read a YAML file, turning syntax and encoding errors into ConfigError."""
     path = Path(path)
@@ -32,7 +37,7 @@ def read_yaml(path: str | os.PathLike, what: str = "YAML file"):
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{what} '{path}': not valid UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise ConfigError(f"{what} '{path}': YAML syntax error: {exc}") from None
 
@@ -92,7 +97,7 @@ def config_source(path, files, overrides=None) -> str | None:
     found = None
     for f in files or ():
         try:
-            doc = yaml.safe_load(Path(f).read_text(encoding="utf-8"))
+            doc = yaml.load(Path(f).read_text(encoding="utf-8"), Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue
         if _sets_key(doc, [str(p) for p in path]):

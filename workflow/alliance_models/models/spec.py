@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import itertools
 import json
 import re
@@ -135,6 +136,11 @@ def _names_in_query(query: str) -> set[str]:
 
 def formula_variables(formula: str) -> set[str]:
     """Column names a formula refers to (response and predictors)."""
+    return set(_formula_variables(formula))
+
+
+@functools.cache  # the workflow load asks for each of the ~400 declared formulas several times
+def _formula_variables(formula: str) -> frozenset[str]:
     from formulae import model_description  # heavy (formulae, ~2 s): the Snakefile imports this module
 
     try:
@@ -142,7 +148,7 @@ def formula_variables(formula: str) -> set[str]:
     except Exception as exc:  # formulae raises several parser errors
         raise ValueError(f"cannot parse formula '{formula}' ({exc})") from None
     names = {v for v in desc.var_names if v and v.isidentifier()}
-    return names - FORMULA_FUNCTIONS
+    return frozenset(names - FORMULA_FUNCTIONS)
 
 
 def spec_columns(spec: ModelSpec) -> dict[str, set[str]]:
