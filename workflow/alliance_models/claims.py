@@ -796,9 +796,10 @@ def assess_different(
             for t in terms
         )
         signed = [t for t in terms if sign_of(t["p_positive"], prob) != UNCLEAR]
+        alone = "has a sign by itself" if len(signed) == 1 else "have a sign by themselves"
         text += f" The {lname}-specific coefficients one by one (standardized): {one}" + (
-            f"; {len(signed)} of {len(terms)} {'has' if len(signed) == 1 else 'have'} a sign by itself, which "
-            "the joint rule does not count as a difference in behaviour on its own."
+            f"; {len(signed)} of {len(terms)} {alone}, which the joint rule does not count as a difference in "
+            "behaviour on its own."
             if signed
             else "."
         )
