@@ -239,8 +239,8 @@ def test_level_specific_coefficients_are_shown_beside_the_joint_rule():
             "p_positive": [0.96, 0.93, 0.96, 1.0],
         }
     )
-    terms = cl.specific_terms(summary, 365)
-    assert [t["term"] for t in terms] == ["x", "z"] and terms[0]["lo"] == 0.02
+    terms = cl.specific_terms("s", summary, {"status": "ok"}, 365)
+    assert [t.label for t in terms] == ["x", "z"] and terms[0].lo == 0.02
     loo = pd.DataFrame(
         {
             "delta_elpd": [-3.2],
@@ -255,4 +255,4 @@ def test_level_specific_coefficients_are_shown_beside_the_joint_rule():
     assert row["verdict"] == cl.NOT_SUPPORTED
     assert "x +0.41 [+0.02, +0.78], P(>0) 0.96" in text and "1 of 2 has a sign by itself" in text
     assert "PSIS-LOO is approximate here (Pareto k > 0.7: 448" in text
-    assert [t["term"] for t in nums["specific_terms"]] == ["x", "z"]
+    assert [t["label"] for t in nums["specific_terms"]] == ["x", "z"]

@@ -723,24 +723,19 @@ def assess_balancing(
     return row, rows, text
 
 
-def specific_terms(summary, level) -> list[dict]:
-    """The level-specific interaction coefficients (``x:I(ccode1 == level)``,
-    standardized) of the level-specific model's summary: term, median, lo, hi,
-    p_positive."""
+def specific_terms(model: str, summary, diag: dict | None, level, interval: float = 0.9) -> list[Cell]:
+    """The level-specific interaction coefficients (``x:I(ccode1 == level)``)
+    of the level-specific model, each read as a Cell (:func:`read_cell`),
+    labelled by its main term."""
     if summary is None or not len(summary):
         return []
-    tag = f":I(ccode1 == {level})]"
-    rows = summary[(summary["scale"] == "standardized") & summary["parameter"].str.endswith(tag)]
-    lo, hi = [c for c in summary.columns if c.startswith("eti_")][:2]
+    tag = f":I(ccode1 == {level})"
+    terms = [p[5:-1] for p in summary["parameter"] if p.startswith("beta[") and p.endswith(f"{tag}]")]
     return [
-        {
-            "term": r["parameter"].removeprefix("beta[").removesuffix(tag),
-            "median": float(r["median"]),
-            "lo": float(r[lo]),
-            "hi": float(r[hi]),
-            "p_positive": float(r["p_positive"]),
-        }
-        for _, r in rows.iterrows()
+        read_cell(
+            {"model": model, "term": t, "axis": "specification", "label": t.removesuffix(tag)}, summary, diag, interval
+        )
+        for t in terms
     ]
 
 
@@ -751,7 +746,7 @@ def assess_different(
     statuses: list[str],
     names: dict,
     prob: float = 0.95,
-    terms: list[dict] | None = None,
+    terms: list[Cell] | None = None,
 ) -> tuple[dict, dict, str]:
     """The focal state against the other powers: ``p_outside``
     (summaries.outside_population of the varying-slopes model), ``loo`` (the
@@ -792,10 +787,9 @@ def assess_different(
     text = f"**{row['claim']}** ({row['seed']}): **{v.label}**. {v.reason}. The rule: {rule}."
     if terms:
         one = "; ".join(
-            f"{t['term']} {fmt(t['median'])} [{fmt(t['lo'])}, {fmt(t['hi'])}], P(>0) {t['p_positive']:.2f}"
-            for t in terms
+            f"{t.label} {fmt(t.median)} [{fmt(t.lo)}, {fmt(t.hi)}], P(>0) {t.p_positive:.2f}" for t in terms
         )
-        signed = [t for t in terms if sign_of(t["p_positive"], prob) != UNCLEAR]
+        signed = [t for t in terms if sign_of(t.p_positive, prob) != UNCLEAR]
         alone = "has a sign by itself" if len(signed) == 1 else "have a sign by themselves"
         text += f" The {lname}-specific coefficients one by one (standardized): {one}" + (
             f"; {len(signed)} of {len(terms)} {alone}, which the joint rule does not count as a difference in "
@@ -806,4 +800,5 @@ def assess_different(
         row["note"] += f"; {lname}-specific coefficients: {one}"
     if loo is not None and len(loo) and str(loo.iloc[0].get("note", "") or "").startswith("Pareto k"):
         text += f" PSIS-LOO is approximate here ({loo.iloc[0]['note']})."
-    return row, {"elpd_diff": elpd, "elpd_se": se, **p_outside, "specific_terms": terms or []}, text
+    nums = {"elpd_diff": elpd, "elpd_se": se, **p_outside, "specific_terms": [asdict(t) for t in terms or []]}
+    return row, nums, text

@@ -135,8 +135,9 @@ def _different(d: dict, fits: _Fits, settings: dict, names: dict, figures: str, 
             Path(figures) / f"{slopes_fit}-slopes",
         )
     loo = pd.read_csv(d["loo_table"]) if d.get("loo_table") and Path(d["loo_table"]).is_file() else None
-    specific = fits.read(d["specific_model"])[0] if d.get("specific_model") else None
+    model = d.get("specific_model")
+    terms = cl.specific_terms(model, *fits.read(model), level, iv) if model else []
     row, numbers["ussr_different"], numbers["findings"]["ussr_different"] = cl.assess_different(
-        d, p_out, loo, statuses, names, settings["verdict_prob"], cl.specific_terms(specific, level)
+        d, p_out, loo, statuses, names, settings["verdict_prob"], terms
     )
     return row, con_rows
