@@ -354,10 +354,6 @@ def verdict_rows(verdicts: pd.DataFrame, strips: pd.DataFrame, findings: dict, s
     return out
 
 
-def min_clusters() -> int:
-    return MIN_CLUSTERS
-
-
 def evidence_units(events, decisions) -> str:
     """'54 events from 12 decisions', or ''."""
     if missing(events):
@@ -864,7 +860,7 @@ def context(models: list[str], reduced: list[str], settings: dict, paths: dict, 
         "seeds": frame_table(pd.DataFrame([{"model": k, "seed": v} for k, v in seeds.items()]), max_rows=1000),
         "meta": {k: v for k, v in meta.items() if k != "model seeds"},
         "secondary_label": SECONDARY,
-        "min_clusters": min_clusters(),
+        "min_clusters": MIN_CLUSTERS,
     }
 
 
