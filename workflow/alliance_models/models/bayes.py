@@ -1,4 +1,4 @@
-"""Bayesian logit and categorical models in PyMC, built from a ModelSpec.
+"""Bayesian logit, categorical and conditional-logit models in PyMC, built from a ModelSpec.
 
 Predictors are standardized (mean 0, sd 1) before the priors apply; the
 posterior also carries every coefficient on the predictor's original scale
@@ -344,7 +344,9 @@ def build_pymc_model(md: ModelData, qr: bool = True, precision: str = "float64")
             eta = pt.concatenate([pt.zeros((Xs.shape[0], 1)), eta_free], axis=1)
             pm.Categorical("y", p=pm.math.softmax(eta, axis=1), observed=md.y, dims="obs")
             return model
-        alpha = _prior("alpha", priors["intercept"])
+        conditional = spec.family == "conditional"
+        # a conditional logit has no intercept: a level is constant within each choice set and cancels
+        alpha = None if conditional else _prior("alpha", priors["intercept"])
         by_intercept, by_slope = absorbed_terms(md)
         Xe, eiv = _measured_design(md, Xl, low)
         if not by_slope and not eiv:
@@ -364,7 +366,7 @@ def build_pymc_model(md: ModelData, qr: bool = True, precision: str = "float64")
                 parts[j] = _prior(f"b_meas_{_safe(names[j])}", priors["coefficients"])
                 eta = eta + low(parts[j]) * Xe[:, j]
             pm.Deterministic("beta", pt.stack([parts[j] for j in range(len(names))]), dims="coef")
-        if by_intercept is None:
+        if by_intercept is None and not conditional:
             eta = eta + low(alpha)
         for g in md.groups:
             by, dim = g["by"], f"{g['by']}_level"
@@ -377,7 +379,12 @@ def build_pymc_model(md: ModelData, qr: bool = True, precision: str = "float64")
                 name = f"b_{by}_{_safe(s)}"
                 mean = parts[j] if by_slope.get(j) == by else None
                 eta = eta + low(_group_terms(name, md, g, priors["group_sd"], dim, mean, term=s)[codes]) * Xe[:, j]
-        logit_bernoulli("y", eta, observed=md.y, dims="obs")
+        if conditional:
+            from .choice import conditional_logit
+
+            conditional_logit("y", eta, md.strata, md.weights, observed=md.y, dims="obs")
+        else:
+            logit_bernoulli("y", eta, observed=md.y, dims="obs")
     return model
 
 
@@ -440,10 +447,9 @@ def add_original_scale(idata: az.InferenceData, md: ModelData) -> None:
     names = md.coef_names
     sd = xr.DataArray(md.sds[names].to_numpy(), dims="coef", coords={"coef": names})
     mean = xr.DataArray(md.means[names].to_numpy(), dims="coef", coords={"coef": names})
-    beta_orig = post["beta"] / sd
-    alpha_orig = post["alpha"] - (post["beta"] * mean / sd).sum("coef")
-    post["beta_orig"] = beta_orig
-    post["alpha_orig"] = alpha_orig
+    post["beta_orig"] = post["beta"] / sd
+    if "alpha" in post:  # a conditional logit has none
+        post["alpha_orig"] = post["alpha"] - (post["beta"] * mean / sd).sum("coef")
 
 
 def chain_method(settings: dict) -> str:
@@ -878,8 +884,9 @@ def posterior_linear_predictor(
     post = idata.posterior.stack(sample=("chain", "draw"))
     names = md.coef_names
     Xs = ((X_new[names] - md.means[names]) / md.sds[names]).to_numpy("float64")
-    if md.spec.family == "bernoulli":
-        alpha = post["alpha"].values  # (S,)
+    if md.spec.family in ("bernoulli", "conditional"):
+        # conditional: the linear predictor up to each choice set's constant
+        alpha = post["alpha"].values if "alpha" in post else np.zeros(post.sizes["sample"])  # (S,)
         beta = post["beta"].transpose("coef", "sample").values  # (k, S)
         eta = alpha[:, None] + (Xs @ beta).T  # (S, n)
         rng = np.random.default_rng(seed)
@@ -915,6 +922,11 @@ def posterior_probabilities(
 ) -> np.ndarray:
     """Posterior draws of P(y = 1) (bernoulli) or of each category's probability
     (``new_levels``: see :func:`posterior_linear_predictor`)."""
+    if md.spec.family == "conditional":
+        raise ValueError(
+            f"model {md.spec.name}: a conditional logit gives probabilities within a choice set "
+            "(models.choice.probabilities), not per row"
+        )
     eta = posterior_linear_predictor(idata, md, X_new, groups_new, new_levels, seed)
     if md.spec.family == "bernoulli":
         return 1.0 / (1.0 + np.exp(-eta))

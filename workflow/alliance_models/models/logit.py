@@ -19,6 +19,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from .choice import fit_clogit_mle
 from .firth import firth_logit
 from .matrix import ModelData
 from .separation import detect_separation
@@ -104,6 +105,34 @@ def _firth_frame(X, y, names, category="") -> tuple[pd.DataFrame, dict]:
     return f, info
 
 
+def _clogit_frame(md: ModelData, level=0.95) -> tuple[pd.DataFrame, dict]:
+    """The conditional logit by (weighted) maximum likelihood (models.choice),
+    sandwich standard errors clustered by choice set."""
+    names = md.coef_names
+    fit = fit_clogit_mle(md.X[names].to_numpy("float64"), md.strata, md.y, md.weights, names)
+    z = stats.norm.ppf(0.5 + level / 2)
+    est, se = fit["params"], fit["se_robust"]
+    tidy = pd.DataFrame(
+        {
+            "term": names,
+            "category": "",
+            "estimate": est,
+            "std_error": se,
+            "ci_lower": est - z * se,
+            "ci_upper": est + z * se,
+            "p_value": 2 * stats.norm.sf(np.abs(est / np.where(se > 0, se, np.nan))),
+        }
+    )
+    k = len(names)
+    info = {
+        "loglik": fit["loglik"],
+        "aic": -2 * fit["loglik"] + 2 * k,
+        "bic": -2 * fit["loglik"] + np.log(fit["strata"]) * k,
+        "converged": fit["converged"],
+    }
+    return tidy, info
+
+
 def fit_frequentist(md: ModelData) -> tuple[pd.DataFrame, dict]:
     """Fit the spec's frequentist model; return a tidy table and a summary dict."""
     spec = md.spec
@@ -111,7 +140,13 @@ def fit_frequentist(md: ModelData) -> tuple[pd.DataFrame, dict]:
     names = list(X.columns)
     n = len(md.y)
     sep_terms: list[str] = []
-    if spec.family == "bernoulli":
+    if spec.family == "conditional":
+        events = int(md.y.sum())
+        status = "not checked"
+        tidy, info = _clogit_frame(md)
+        method = "conditional-logit" + (" (weighted: each choice set counts once)" if spec.weighting == "stratum" else "")
+        se_type = "cluster-robust (choice set)"
+    elif spec.family == "bernoulli":
         sep = detect_separation(X, md.y, names=names)
         events = int(md.y.sum())
         status = sep.status

@@ -32,6 +32,10 @@ class ModelData:
     n_decisions: int | None = None  # independent decisions behind the events (spec.decisions)
     measurement: list = field(default_factory=list)  # errors in variables (measurement_terms)
     terms: object = None  # formulae terms of X: new rows are evaluated with them
+    strata: np.ndarray | None = None  # conditional family: stratum code 0..S-1 per row
+    weights: np.ndarray | None = None  # conditional family: each chosen row's weight (models.choice)
+    stratum_labels: list = field(default_factory=list)
+    n_strata_dropped: int = 0  # conditional: strata left with no choice to explain
 
     @property
     def X_std(self) -> pd.DataFrame:
@@ -96,6 +100,7 @@ def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") ->
             | {spec.outcome}
             | {g["by"] for g in spec.group}
             | ({spec.cluster} if spec.cluster else set())
+            | ({spec.strata} if spec.strata else set())
             | set(spec.complete_on)
             | {c for parts in measured.values() for p in parts for c in [p["mean"], p["sd"], *p["unit"]]}
         )
@@ -113,18 +118,35 @@ def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") ->
             ", ".join(f"{c}: {n}" for c, n in counts[counts > 0].items()),
         )
     df = df[complete]
+    n_strata_dropped = 0
+    if spec.family == "conditional" and len(df):
+        from .choice import informative_strata, stratum_codes
+
+        # a choice set that lost its chosen rows (or all its others) to missing
+        # values has nothing left to explain
+        codes_all, _ = stratum_codes(df[spec.strata])
+        y_all = pd.to_numeric(df[spec.outcome], errors="coerce").fillna(0).to_numpy()
+        ok = informative_strata(codes_all, y_all)
+        n_strata_dropped = int(len(np.unique(codes_all)) - len(np.unique(codes_all[ok])))
+        if n_strata_dropped:
+            logger.info(
+                "model %s: %d choice set(s) left with no chosen or no unchosen row after missing values; dropped",
+                spec.name,
+                n_strata_dropped,
+            )
+        df = df[ok]
     if len(df) == 0:
         raise ConfigError(f"model '{spec.name}': field 'data': no complete rows left after subset and missing values")
     rhs = _rhs(spec)
     X, terms = design_terms(df, rhs, spec.name)
     categories: list = []
     yraw = df[spec.outcome]
-    if spec.family == "bernoulli":
+    if spec.family in ("bernoulli", "conditional"):
         vals = pd.to_numeric(yraw, errors="coerce")
         if vals.isna().any() or not vals.isin([0, 1]).all():
             off = yraw[~vals.isin([0, 1])]
             raise ConfigError(
-                f"model '{spec.name}': field 'outcome': bernoulli needs 0/1 values in "
+                f"model '{spec.name}': field 'outcome': {spec.family} needs 0/1 values in "
                 f"'{spec.outcome}', found {_plain(off.iloc[0])!r} at row {off.index[0]} "
                 f"({len(off)} such row(s))"
             )
@@ -145,6 +167,14 @@ def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") ->
     # intercept included, which the models always carry (rows it only
     # predicts need not)
     full = X if "Intercept" in X.columns else X.assign(Intercept=1.0)
+    if spec.family == "conditional":
+        # within-stratum contrasts identify a conditional logit, never a level
+        from .choice import stratum_codes
+
+        sc = stratum_codes(df[spec.strata])[0]
+        Xv = X.drop(columns=["Intercept"], errors="ignore")
+        centred = Xv - Xv.groupby(sc).transform("mean")
+        full = centred.assign(Intercept=1.0)
     problem = part == "fit" and rank_problem(full.to_numpy(), list(full.columns))
     if problem:
         raise ConfigError(f"model '{spec.name}': field 'formula': on the {len(X)} rows fitted, the {problem}")
@@ -173,6 +203,13 @@ def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") ->
             }
         )
     cluster = df[spec.cluster].to_numpy() if spec.cluster else None
+    strata = weights = None
+    labels: list = []
+    if spec.family == "conditional":
+        from .choice import choice_weights, stratum_codes
+
+        strata, labels = stratum_codes(df[spec.strata])
+        weights = choice_weights(strata, y, spec.weighting)
     measurement = [measurement_terms(spec, df, X, col, parts, terms) for col, parts in measured.items()]
     return ModelData(
         spec,
@@ -189,6 +226,10 @@ def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") ->
         n_decisions(spec, df, y),
         measurement,
         terms,
+        strata,
+        weights,
+        labels,
+        n_strata_dropped,
     )
 
 

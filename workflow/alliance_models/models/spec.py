@@ -31,7 +31,7 @@ DEFAULT_PRIORS = {
     "coefficients": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
     "group_sd": {"dist": "halfnormal", "sigma": 1.0},
 }
-TABLE_PATTERN = re.compile(r"^(cases|dyad_year_[a-z0-9_]+)$")
+TABLE_PATTERN = re.compile(r"^(cases|(dyad_year|focal_year|treaty_choice)_[a-z0-9_]+)$")
 # a user's data file, by suffix: text (comma or tab separated), parquet, R
 # (one data frame per file), Stata
 USER_DATA_SUFFIXES = (".csv", ".tsv", ".tab", ".parquet", ".rda", ".rdata", ".rds", ".dta")
@@ -109,6 +109,11 @@ class ModelSpec:
     # columns that must be present for a row to be used (a reduced model keeps
     # the full model's rows, so their LOO comparison is on the same data)
     complete_on: list = field(default_factory=list)
+    # family conditional: the column naming each choice (a treaty), and how
+    # its chosen alternatives count: stratum (1/k each: a treaty is one
+    # vote) or row (each chosen alternative a choice); see models.choice
+    strata: str | None = None
+    weighting: str = "stratum"
 
     @property
     def is_table(self) -> bool:
@@ -162,6 +167,8 @@ def spec_columns(spec: ModelSpec) -> dict[str, set[str]]:
         cols["eras"] = {"era"}
     if spec.decisions:
         cols["decisions"] = {spec.decisions}
+    if spec.strata:
+        cols["strata"] = {spec.strata}
     measured = active_measurement(spec)
     if measured:
         cols["measurement"] = {
@@ -330,7 +337,7 @@ def _check_one(m: dict, where: str) -> list[str]:
     if not TABLE_PATTERN.match(data) and not data.lower().endswith(USER_DATA_SUFFIXES):
         problems.append(
             f"{where}: model '{name}': field 'data': '{data}' is neither a pipeline table "
-            f"(cases, dyad_year_<set>) nor a data file ({', '.join(USER_DATA_SUFFIXES)})"
+            f"(cases, dyad_year_<set>, focal_year_<set>, treaty_choice_<set>) nor a data file ({', '.join(USER_DATA_SUFFIXES)})"
         )
     for role, prior in (m.get("priors") or {}).items():
         if prior["dist"] in ("halfnormal", "halfcauchy", "exponential") and role != "group_sd":
@@ -349,6 +356,19 @@ def _check_one(m: dict, where: str) -> list[str]:
             f"{where}: model '{name}': field 'sample': 'common' needs variants (the measures whose "
             "columns must all exist); this model declares none"
         )
+    if m.get("family") == "conditional":
+        if not m.get("strata"):
+            problems.append(
+                f"{where}: model '{name}': field 'strata': the conditional family needs the column naming "
+                "each choice (e.g. stratum: one treaty's choice set)"
+            )
+        if m.get("group"):
+            problems.append(
+                f"{where}: model '{name}': field 'group': group effects are not supported for the conditional "
+                "family (anything constant within a choice cancels)"
+            )
+    elif m.get("strata"):
+        problems.append(f"{where}: model '{name}': field 'strata': only the conditional family has strata")
     if m.get("family") == "categorical" and m.get("group"):
         problems.append(
             f"{where}: model '{name}': field 'group': group effects are not supported for the categorical family"
@@ -440,7 +460,7 @@ def n_decisions(spec: ModelSpec, frame, y) -> int | None:
     """Independent decisions behind a fitted 0/1 outcome: distinct values of
     the spec's ``decisions`` column among the event rows (None if the model
     declares none)."""
-    if not spec.decisions or spec.family != "bernoulli":
+    if not spec.decisions or spec.family not in ("bernoulli", "conditional"):
         return None
     events = frame[spec.decisions].to_numpy()[y == 1]
     return int(len(set(events.tolist())))
