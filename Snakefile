@@ -20,6 +20,7 @@ validate(config, "config/config.schema.json")
 include: "workflow/rules/data.smk"
 include: "workflow/rules/cases.smk"
 include: "workflow/rules/panel.smk"
+include: "workflow/rules/treaties.smk"
 include: "workflow/rules/plan.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/report.smk"

@@ -150,8 +150,14 @@ def test_bayesian_conditional_logit_recovers_known_coefficients():
     df = _choice_data(n_strata=200, size=25, k=np.tile([1, 2, 4, 1], 50), seed=11)
     md = build_model_data(_spec(decisions="stratum"), df)
     assert md.n_decisions == 200
-    sampling = {"draws": 600, "tune": 600, "chains": 2, "target_accept": 0.9, "sampler": "numpyro",
-                "predictive_draws": 100}
+    sampling = {
+        "draws": 600,
+        "tune": 600,
+        "chains": 2,
+        "target_accept": 0.9,
+        "sampler": "numpyro",
+        "predictive_draws": 100,
+    }
     idata, diag = fit_until_gate(md, sampling, seed=3, gate=GATE, prior_draws=50)
     assert diag["status"] == "ok", diag["reasons"]
     s = summarize(idata).set_index("parameter")

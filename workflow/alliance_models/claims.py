@@ -95,6 +95,8 @@ class Cell:
     n_decisions: int | None = None
     measure: str = ""
     sample: str = "own"
+    # what one decision is (the model's ``unit``: treaties, signing years, decision-years)
+    unit: str = "decisions"
 
     def call(self, prob: float = 0.95, min_decisions: int = 10) -> str:
         """positive / negative / unclear, or why the cell cannot be read."""
@@ -114,7 +116,7 @@ class Cell:
         if self.status in ("missing", None) or self.p_positive != self.p_positive:
             return "not fitted"
         s = f"{fmt(self.median)} [{fmt(self.lo)}, {fmt(self.hi)}], P(>0) {self.p_positive:.2f}" + (
-            f", {self.n_decisions} decisions" if self.n_decisions is not None else ""
+            f", {self.n_decisions} {self.unit}" if self.n_decisions is not None else ""
         )
         return ("FIT FAILED (not a finding): " + s) if self.status != "ok" else s
 
@@ -210,7 +212,7 @@ def directional_verdict(
     if call == FEW:
         return Verdict(
             TOO_FEW,
-            f"{primary.model}: {primary.n_events} events from {primary.n_decisions} decisions "
+            f"{primary.model}: {primary.n_events} events from {primary.n_decisions} {primary.unit} "
             f"(fewer than {min_decisions})",
             splits,
             notes,
@@ -330,14 +332,18 @@ CLAIMS = {
         "the opposite",
         "seed": "Yu, Table 1 vs abstract",
         "expected": +1,
-        "reads": "the disparity coefficient in the Soviet-era defence-pact onset model: > 0 is Table 1's sign (the "
-        "USSR much stronger -> alliance), < 0 the abstract's (opposite sign)",
+        "reads": "the disparity coefficient in the conditional logit of the Soviet state's choice of partners, one "
+        "choice set per defence treaty it signed as an original member: > 0 is Table 1's sign (partners much weaker "
+        "than the USSR are chosen more), < 0 the abstract's (opposite sign); the dyad-year onset model is a "
+        "robustness cell",
     },
     "threat": {
         "claim": "An imminent external threat makes a Soviet alliance more likely",
         "seed": "Yu, abstract and section 3",
         "expected": +1,
-        "reads": "the side-aware common-enemy coefficient in the Soviet-era onset model: > 0 supports the claim",
+        "reads": "the coefficient of the militarized disputes initiated against the Soviet state in the prior 5 years "
+        "in the yearly model of when it signs a new defence treaty: > 0 supports the claim; being at war, the "
+        "rivals' capability, a rival's gain and the partner choice's shared threat are robustness cells",
     },
     "narrowing": {
         "claim": "A narrowing power gap breaks Soviet alliances",
@@ -502,6 +508,7 @@ def read_cell(spec: dict, summary, diag: dict | None, interval: float = 0.9) -> 
     row = summary[summary["parameter"] == f"beta[{spec['term']}]"]
     c.status = diag.get("status", "missing")
     c.n_events, c.n_decisions = diag.get("n_events"), diag.get("n_decisions")
+    c.unit = diag.get("unit") or c.unit
     if row.empty:
         c.status = "missing"
         return c
@@ -539,6 +546,7 @@ def assess_directional(
         "estimate": main[0].text(),
         "n_events": main[0].n_events,
         "n_decisions": main[0].n_decisions,
+        "unit": main[0].unit,
         "splits": "; ".join(f"{a}: {t}" for a, t in v.splits.items()),
         "note": "; ".join(v.notes),
         "reads": CLAIMS[cid]["reads"],

@@ -12,6 +12,7 @@ import pandas as pd
 
 from . import io, plots, registry
 from . import summaries as sm
+from .models.choice import stratum_loglik
 from .models.matrix import build_model_data
 from .models.spec import ModelSpec
 
@@ -62,12 +63,16 @@ def write_model_figures(
         for r in reduced:
             rdiag = json.loads(Path(r["diagnostics"]).read_text())
             rspec = ModelSpec.from_json(r["spec"]) if r.get("spec") else None
-            rows = build_model_data(rspec, fit.frame).rows if rspec else None
+            rmd = build_model_data(rspec, fit.frame) if rspec else None
+            rows = rmd.rows if rmd is not None else None
+            ridata = sm.open_idata(r["nc"])
+            if spec.family == "conditional" and rmd is not None:
+                ridata = stratum_loglik(ridata, rmd.strata)
             out.append(
                 {
                     "label": r["label"],
                     "name": r["name"],
-                    "idata": sm.open_idata(r["nc"]),
+                    "idata": ridata,
                     "status": rdiag["status"],
                     "rows": rows,
                 }
@@ -99,8 +104,14 @@ def write_model_figures(
             # frames, by the summaries function that builds them
             "coefficient_table": lambda: sm.coefficient_table(fit, iv),
             "average_marginal_effects": lambda: sm.average_marginal_effects(fit, max_draws=draws, interval=iv),
+            # a conditional logit leaves out a choice set (a treaty), not a row
             "loo_comparison": lambda: sm.loo_comparison(
-                model, fit.idata, fit.status, reduced_fits(), max_draws=settings["loo_draws"], full_rows=fit.md.rows
+                model,
+                stratum_loglik(fit.idata, fit.md.strata) if spec.family == "conditional" else fit.idata,
+                fit.status,
+                reduced_fits(),
+                max_draws=settings["loo_draws"],
+                full_rows=None if spec.family == "conditional" else fit.md.rows,
             ),
             "ppc_frames": lambda: sm.ppc_frames(fit, max_draws=settings["loo_draws"], interval=iv),
             "frequentist_vs_bayes": freqbayes,

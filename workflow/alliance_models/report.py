@@ -54,6 +54,7 @@ VERDICT_COLUMNS = dict.fromkeys(
         "estimate",
         "n_events",
         "n_decisions",
+        "unit",
         "splits",
         "note",
         "reads",
@@ -344,7 +345,7 @@ def verdict_rows(verdicts: pd.DataFrame, strips: pd.DataFrame, findings: dict, s
                 "badge": badge_class(r.get("verdict")),
                 "secondary_badge": badge_class(r.get("secondary_verdict")),
                 "has_secondary": not missing(r.get("secondary_verdict")),
-                "evidence": evidence_units(r.get("n_events"), r.get("n_decisions")),
+                "evidence": evidence_units(r.get("n_events"), r.get("n_decisions"), r.get("unit")),
                 "finding": findings.get(cid, ""),
                 "strip": groups,
                 "sign": "P(> 0)" if expected > 0 else "P(< 0)",
@@ -354,12 +355,14 @@ def verdict_rows(verdicts: pd.DataFrame, strips: pd.DataFrame, findings: dict, s
     return out
 
 
-def evidence_units(events, decisions) -> str:
-    """'54 events from 12 decisions', or ''."""
+def evidence_units(events, decisions, unit=None) -> str:
+    """'54 events from 12 decision-years', '41 chosen partners from 17
+    treaties', or '' (``unit``: the model's unit of evidence)."""
     if missing(events):
         return ""
+    unit = "decisions" if missing(unit) or not unit else str(unit)
     out = f"{num(events)} events"
-    return out + (f" from {num(decisions)} decisions" if not missing(decisions) else "")
+    return out + (f" from {num(decisions)} {unit}" if not missing(decisions) else "")
 
 
 def strip_cell(c: dict, expected: int) -> dict:
@@ -375,6 +378,7 @@ def strip_cell(c: dict, expected: int) -> dict:
         "interval": "" if missing(c.get("lo")) else f"[{num(c.get('lo'), '{:+.2f}')}, {num(c.get('hi'), '{:+.2f}')}]",
         "p_sign": num(p_sign, "{:.2f}"),
         "decisions": "" if missing(c.get("n_decisions")) else num(c["n_decisions"]),
+        "unit": "" if missing(c.get("unit")) else str(c.get("unit")),
         "events": "" if missing(c.get("n_events")) else num(c["n_events"]),
         "call": c.get("call", ""),
         "status": status,
@@ -576,7 +580,7 @@ def fit_status(diag: dict) -> dict:
         if isinstance(first, int) and isinstance(draws, int) and draws > first
         else ""
     )
-    units = evidence_units(diag.get("n_events"), diag.get("n_decisions"))
+    units = evidence_units(diag.get("n_events"), diag.get("n_decisions"), diag.get("unit"))
     return {
         "ok": True,
         "text": (

@@ -212,6 +212,24 @@ def coefficient_table(fit: Fit, interval: float = INTERVAL) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _coef_rows(b, names, c, cat, level) -> list[dict]:
+    out = []
+    for j, term in enumerate(names):
+        s = b[:, j, c]
+        lo, hi = _interval(s, level)
+        out.append(
+            {
+                "term": term,
+                "category": cat,
+                "bayes_mean": s.mean(),
+                "bayes_lo": lo,
+                "bayes_hi": hi,
+                "bayes_p_positive": float((s > 0).mean()),
+            }
+        )
+    return out
+
+
 def frequentist_vs_bayes(fit: Fit, freq: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """The same model's frequentist and Bayesian estimates, original scale, side by side.
 
@@ -221,10 +239,13 @@ def frequentist_vs_bayes(fit: Fit, freq: pd.DataFrame, level: float = 0.95) -> p
     post = fit.idata.posterior
     b, names, cats = _coef_draws(post, "beta_orig")
     rows = []
-    a = post["alpha_orig"].stack(sample=("chain", "draw"))
-    a = a.transpose("sample", ...).values
-    a = a[:, None] if a.ndim == 1 else a
+    a = post["alpha_orig"].stack(sample=("chain", "draw")) if "alpha_orig" in post else None
+    a = a.transpose("sample", ...).values if a is not None else None
+    a = a[:, None] if a is not None and a.ndim == 1 else a
     for c, cat in enumerate(cats):
+        if a is None:  # a conditional logit has no intercept
+            rows += _coef_rows(b, names, c, cat, level)
+            continue
         lo, hi = _interval(a[:, c], level)
         rows.append(
             {
@@ -236,19 +257,7 @@ def frequentist_vs_bayes(fit: Fit, freq: pd.DataFrame, level: float = 0.95) -> p
                 "bayes_p_positive": float((a[:, c] > 0).mean()),
             }
         )
-        for j, term in enumerate(names):
-            s = b[:, j, c]
-            lo, hi = _interval(s, level)
-            rows.append(
-                {
-                    "term": term,
-                    "category": cat,
-                    "bayes_mean": s.mean(),
-                    "bayes_lo": lo,
-                    "bayes_hi": hi,
-                    "bayes_p_positive": float((s > 0).mean()),
-                }
-            )
+        rows += _coef_rows(b, names, c, cat, level)
     bay = pd.DataFrame(rows)
     f = freq.copy()
     f["category"] = f["category"].fillna("").astype(str) if "category" in f else ""
@@ -326,6 +335,8 @@ def average_marginal_effects(
     """
     if factors is None:
         factors = effect_factors(fit.spec, fit.frame.columns)
+    if fit.spec.family == "conditional":
+        return _choice_effects(fit, factors, max_draws, interval)
     need = model_columns(fit.spec, fit.frame.columns)
     rows = fit.rows[need]
     idt = _thinned_idata(fit.idata, max_draws)
@@ -383,6 +394,48 @@ def average_marginal_effects(
         "fit_status",
     ]
     return pd.DataFrame(out, columns=cols)
+
+
+def _choice_effects(fit: Fit, factors: dict, max_draws: int, interval: float) -> pd.DataFrame:
+    """A conditional logit's effects on the probability that a state is the
+    partner chosen from its choice set (models.choice.shifted_choice_probability):
+    each single-column factor moved between its :func:`shift_values`, the
+    others as observed; the base rate is the mean probability at the low value."""
+    from .models.choice import shifted_choice_probability
+
+    idt = _thinned_idata(fit.idata, max_draws)
+    post = idt.posterior.stack(sample=("chain", "draw"))
+    names = fit.md.coef_names
+    B = post["beta_orig"].transpose("sample", "coef").values
+    X = fit.md.X[names].to_numpy("float64")
+    out = []
+    for label, cols in factors.items():
+        if len(cols) != 1 or cols[0] not in names:
+            continue  # a factor of several columns moves them together: not defined for a choice
+        c = cols[0]
+        lo, hi, how = shift_values(fit.md.X[c])
+        p_lo, p_hi = shifted_choice_probability(B, X, fit.md.strata, names.index(c), lo, hi)
+        s = p_hi - p_lo
+        qlo, qhi = _interval(s, interval)
+        out.append(
+            {
+                "model": fit.name,
+                "factor": label,
+                "variables": c,
+                "shift": f"{c} {lo:.3g}->{hi:.3g} ({how})",
+                "category": "P(chosen from its set)",
+                "ame_mean": s.mean(),
+                "ame_lo": qlo,
+                "ame_hi": qhi,
+                "p_positive": float((s > 0).mean()),
+                "n_rows": len(X),
+                "draws": len(s),
+                "interval": interval,
+                "fit_status": fit.status,
+                "base_rate": float(p_lo.mean()),
+            }
+        )
+    return pd.DataFrame(out)
 
 
 # --------------------------------------------------------------------------
@@ -517,6 +570,8 @@ def ppc_frames(fit: Fit, max_draws: int = 1000, interval: float = INTERVAL, bins
     pp = thin(fit.idata.posterior_predictive, max_draws)["y"]
     rep = pp.stack(sample=("chain", "draw")).transpose("sample", ...).values.astype("int64")  # (S, n)
     y = np.asarray(fit.md.y)
+    if fit.spec.family == "conditional":
+        return _choice_ppc(fit, rep, y, interval)
     if fit.spec.family == "bernoulli":
         cats, codes = ["events (y=1)"], [1]
     else:
@@ -546,6 +601,38 @@ def ppc_frames(fit: Fit, max_draws: int = 1000, interval: float = INTERVAL, bins
         p = fitted_probabilities(fit.idata, y, max_draws)
         out["calibration"] = calibration_bins(p, y, bins)
     return out
+
+
+def _choice_ppc(fit: Fit, rep: np.ndarray, y: np.ndarray, interval: float) -> dict[str, pd.DataFrame]:
+    """A conditional logit chooses as many partners per set as were chosen,
+    so the count of chosen rows cannot fail a check; what can is whom it
+    chooses: per binary predictor, the chosen partners that have it
+    (observed against replicated), and the chosen partners' mean of each
+    continuous one."""
+    stats, draws = [], []
+    for c in fit.md.coef_names:
+        x = fit.md.X[c].to_numpy("float64")
+        binary = set(np.unique(x)) <= {0.0, 1.0}
+        obs = float(x @ y) if binary else float(x @ y / max(y.sum(), 1))
+        r = rep @ x if binary else rep @ x / np.maximum(rep.sum(axis=1), 1)
+        cat = f"chosen with {c} = 1" if binary else f"mean {c} of the chosen"
+        lo, hi = _interval(r, interval)
+        stats.append(
+            {
+                "model": fit.name,
+                "category": cat,
+                "observed": obs,
+                "rep_mean": r.mean(),
+                "rep_lo": lo,
+                "rep_hi": hi,
+                "p_rep_ge_obs": float((r >= obs).mean()),
+                "draws": len(r),
+                "n_rows": len(y),
+                "fit_status": fit.status,
+            }
+        )
+        draws.append(pd.DataFrame({"category": cat, "count": r}))
+    return {"stats": pd.DataFrame(stats), "draws": pd.concat(draws, ignore_index=True)}
 
 
 def _jeffreys(k, n, interval):

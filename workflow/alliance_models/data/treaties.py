@@ -52,8 +52,10 @@ then where both hold the obligation, then the smallest atopid.
 ``adhesion`` is true when the matched start is the entry of a state that is
 not an original signatory. An unmatched onset gets the first reason that
 applies: after 4.01 coverage; no treaty with both as members; both members
-of some treaty but never jointly under one with the obligation; else the
-entry years differ by more than one year (5.1 revised the dates).
+of some treaty but never jointly under one with the obligation; no such
+joint spell in force within a year of the onset (a treaty 5.1 added); else a
+joint spell is in force but its start is more than a year away (5.1 revised
+the entry dates: a version difference).
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ KEY = ["ccode1", "ccode2"]
 REASON_COVERAGE = f"onset after 4.01 coverage ({ATOP4_LAST_YEAR})"
 REASON_NO_TREATY = "no 4.01 treaty with both states as members"
 REASON_NO_OBLIGATION = "both are members but never jointly under a treaty with this obligation"
+REASON_NOT_IN_FORCE = "both are members but no treaty with this obligation joins them within a year of the onset"
 REASON_YEARS = "both are members but entry years differ by more than one year (version difference)"
 
 # fmt: off
@@ -102,7 +105,7 @@ def read_atop4(members_path: str | os.PathLike, alliances_path: str | os.PathLik
         missing = [c for c in (*cols, *OBLIGATIONS) if c not in df.columns]
         if missing:
             raise AtopFormatError(f"'{path}': missing column(s) {', '.join(map(repr, missing))}")
-        out.append(df)
+        out.append(df.copy())  # read_csv leaves one block per column; copy() consolidates them
     return out[0], out[1]
 
 
@@ -146,8 +149,8 @@ def build_treaty_table(members: pd.DataFrame, alliances: pd.DataFrame) -> pd.Dat
     t = first[["atopid", "member", "yrent", "moent", "dayent", "ent"]].reset_index(drop=True)
     g = m.groupby(["atopid", "member"], sort=True)
     held = g[list(OBLIGATIONS)].max().reset_index()
-    ext = g.yrexit.agg(lambda y: np.nan if (y == 0).any() else float(y.max())).rename("exit_year").reset_index()
-    t = t.merge(held, on=["atopid", "member"]).merge(ext, on=["atopid", "member"])
+    ext = g.yrexit.max().astype("float64").where(~m.yrexit.eq(0).groupby([m.atopid, m.member]).any())
+    t = t.merge(held, on=["atopid", "member"]).merge(ext.rename("exit_year").reset_index(), on=["atopid", "member"])
     t = t.merge(a, on="atopid", how="left", suffixes=("", "_treaty"))
 
     t["original"] = t.ent == t.beg
@@ -199,17 +202,24 @@ def _spell_rows(treaties: pd.DataFrame, members: pd.DataFrame | None) -> pd.Data
     return rows.assign(any=rows[list(OBLIGATIONS)].max(axis=1))
 
 
-def _starts(dyads: pd.DataFrame, rows: pd.DataFrame, treaties: pd.DataFrame, obligation: str) -> pd.DataFrame:
-    """Years in which a dyad's joint obligation under a treaty starts (module docstring), with tie-break flags."""
+def _joint(dyads: pd.DataFrame, rows: pd.DataFrame, obligation: str) -> pd.DataFrame:
+    """Joint spells of each dyad under each treaty in which either state holds ``obligation``: same-phase row pairs
+    from the later entry to the earlier exit (date keys ``start``, ``end``), sorted, with ``both`` = both hold it."""
     keep = ["atopid", "member", "phase", "ent", "ext", obligation]
     j = dyads.merge(rows[keep].rename(columns={"member": "ccode1"}), on="ccode1")
     j = j.merge(rows[keep].rename(columns={"member": "ccode2"}), on=["atopid", "phase", "ccode2"], suffixes=("1", "2"))
-    o1, o2 = j.pop(f"{obligation}1") == 1, j.pop(f"{obligation}2") == 1
+    o1, o2 = j[f"{obligation}1"] == 1, j[f"{obligation}2"] == 1
     j = j.assign(start=np.maximum(j.ent1, j.ent2), end=np.minimum(j.ext1, j.ext2), both=o1 & o2)
-    j = j[(o1 | o2) & (j.start <= j.end)].sort_values([*KEY, "atopid", "start"])
+    j = j[(o1 | o2) & (j.start <= j.end)]
+    return j.sort_values([*KEY, "atopid", "start"])[[*KEY, "atopid", "start", "end", "both"]]
+
+
+def _starts(joint: pd.DataFrame, treaties: pd.DataFrame) -> pd.DataFrame:
+    """The joint spells that start a joint obligation (no earlier spell of the same treaty and dyad still running),
+    with the start year, the tie-break flags and ``adhesion``."""
     group = [*KEY, "atopid"]
-    running = j.assign(cm=j.groupby(group).end.cummax()).groupby(group).cm.shift()
-    j = j[running.isna() | (running < j.start)]
+    running = joint.assign(cm=joint.groupby(group).end.cummax()).groupby(group).cm.shift()
+    j = joint[running.isna() | (running < joint.start)]
     info = treaties[["atopid", "member", "original"]].assign(
         first=_date(treaties.entry_year, treaties.entry_month, treaties.entry_day)
     )
@@ -249,7 +259,8 @@ def match_onsets(
         on = on.astype({"ccode1": "int64", "ccode2": "int64", "year": "int64"}).reset_index(drop=True)
         on["row"] = np.arange(len(on))
         dyads = on[KEY].drop_duplicates()
-        starts = _starts(dyads, rows, treaties, ob)
+        joint = _joint(dyads, rows, ob)
+        starts = _starts(joint, treaties)
         shared = dyads.merge(pairs_of.rename(columns={"member": "ccode1"})).merge(
             pairs_of.rename(columns={"member": "ccode2"})
         )
@@ -265,10 +276,13 @@ def match_onsets(
         matched = res.atopid.notna()
         pairs = pd.MultiIndex.from_frame(res[KEY])
         in_shared = pairs.isin(pd.MultiIndex.from_frame(shared[KEY]))
-        with_ob = pairs.isin(pd.MultiIndex.from_frame(starts[KEY]))
+        with_ob = pairs.isin(pd.MultiIndex.from_frame(joint[KEY]))
+        near = on[[*KEY, "year", "row"]].merge(joint, on=KEY)
+        near = near[(near.start // 10_000 <= near.year + 1) & (near.end // 10_000 >= near.year - 1)]
+        in_force = res.row.isin(near.row)
         reason = np.select(
-            [matched, res.year > ATOP4_LAST_YEAR, ~in_shared, ~with_ob],
-            ["", REASON_COVERAGE, REASON_NO_TREATY, REASON_NO_OBLIGATION],
+            [matched, res.year > ATOP4_LAST_YEAR, ~in_shared, ~with_ob, ~in_force],
+            ["", REASON_COVERAGE, REASON_NO_TREATY, REASON_NO_OBLIGATION, REASON_NOT_IN_FORCE],
             REASON_YEARS,
         )
         out.append(

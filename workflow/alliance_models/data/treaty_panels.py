@@ -5,18 +5,28 @@ ATOP 4.01 treaty table (:func:`.treaties.build_treaty_table`: one row per treaty
 and member, with ``original``, ``adhesion``, ``renewal`` and the member's
 obligations ``defense`` .. ``consul`` / ``any_obligation`` held in any phase).
 
+Renewal of type k (defense, any). The treaty table's ``renewal`` is
+obligation-blind (T renews S when both have the same original members and S
+was in force when T was signed). With ``renewals="obligation"`` (default) T
+is a type-k renewal for state F only when F also held a type-k obligation in
+the treaty it renews (``renews``): a defence pact replacing a non-aggression
+pact between the same states (USSR-France 1935, the Baltic pacts of 1939,
+USSR-China 1945) is a new defence commitment, while still a renewal for
+"any". ``renewals="treaty"`` uses the table's flag as it is.
+
 Focal state-year table (:func:`build_focal_year`), one row per focal state
 (``ccode``, each ccode1 of the panel) and year it has panel rows:
 
 - ``new_defense`` / ``new_any``: 1 if the state is an ORIGINAL signatory of a
-  treaty signed (``signed_year``) that year that is not a renewal, holding a
-  defence obligation / any obligation in it; ``n_new_defense`` / ``n_new_any``
-  count such treaties; ``atopids_defense`` / ``atopids_any`` list them
-  ("3115;3120"; "" if none). Shown, not modelled: ``renewal_defense`` (1 if
-  it signed a renewal, as an original signatory, with a defence obligation)
-  and ``adhesion_defense`` (1 if it joined a treaty by adhesion that year
-  -- ``entry_year`` -- holding a defence obligation). All NaN outside the
-  treaty data's years (``treaties.attrs['coverage']``, else 1815-2016).
+  treaty signed (``signed_year``) that year that is not a renewal of that
+  type, holding a defence obligation / any obligation in it; ``n_new_defense``
+  / ``n_new_any`` count such treaties; ``atopids_defense`` / ``atopids_any``
+  list them ("3115;3120"; "" if none). Shown, not modelled:
+  ``renewal_defense`` (1 if it signed, as an original signatory, a defence
+  renewal holding a defence obligation) and ``adhesion_defense`` (1 if it
+  joined a treaty by adhesion that year -- ``entry_year`` -- holding a
+  defence obligation). All NaN outside the treaty data's years
+  (``treaties.attrs['coverage']``, else 1815-2016); never missing inside.
 - ``at_war``: 1 if the state took part in a COW inter-state war (v4.0) in
   year t or t-1 (a war-year row of the state on either side of
   :func:`.dyads.load_wars`), else 0; NaN for t outside 1816-2007 (t-1 = 1815
@@ -33,9 +43,9 @@ Focal state-year table (:func:`build_focal_year`), one row per focal state
   NaN). ``rival_capability`` = log(sum over those rivals of exp(latent2) /
   exp(latent1)): the rivals' combined latent capability relative to the
   focal state's; NaN with no rival (undefined) -- use ``log1p_rival_ratio`` =
-  log(1 + that ratio) in models, 0 with no rival. Both NaN where latent1 or a
-  rival's latent2 is missing (latent covers 1816-2016 except some state-years
-  of unknown capability); log1p_rival_ratio is 0 with no rival even then.
+  log(1 + that ratio) in models, 0 with no rival. Both NaN where a rival's
+  latent2 or the state's latent1 is missing (no state-year in the latent
+  capability table), and all rival columns NaN where n_rivals is.
 - ``rival_gain``: max over current rivals r of (latent2_t - latent2_{t-w}) -
   (latent1_t - latent1_{t-w}) (w = ``window``, 5), read from the panel row
   (F, r, t-w): the largest gain of a rival's latent capability relative to
@@ -55,8 +65,9 @@ Choice sets (:func:`build_choice_sets`), for obligation type ``defense``
 (member column ``defense``) or ``any`` (``any_obligation``):
 
 - one stratum per focal state F and treaty T in which F is an original
-  signatory holding the obligation, signed in a year t in F's panel years, not
-  a renewal (unless ``keep_renewals``): the panel rows (F, *, t) at risk,
+  signatory holding the obligation, signed in a year t in F's panel years,
+  not a renewal of that type (unless ``keep_renewals``; ``renewal`` flags
+  it): the panel rows (F, *, t) at risk,
   ``atop_<type> == 0 or atop_<type>_onset == 1`` (every state not already
   bound to F by that type in ATOP 5.1; NaN: not at risk). ``chosen`` = 1 for
   T's original co-signatories. A co-signatory already bound to F (ATOP 5.1
@@ -93,15 +104,48 @@ OBLIGATION_COLUMNS = {"defense": "defense", "any": "any_obligation"}
 TREATY_COLUMNS = ["atopid", "member", "signed_year", "entry_year", "exit_year", "original", "adhesion", "bilateral"]
 TREATY_COLUMNS += ["defense", "any_obligation", "renewal"]
 ATOP4_COVERAGE = (1815, 2016)
+RENEWAL_RULES = ("obligation", "treaty")
 PANEL_COLUMNS = ["ccode1", "ccode2", "year", "era", "focal_year", "tss_rival", "latent1", "latent2"]
 PANEL_COLUMNS += ["mid_prior_init2", "mid_prior_init2_hostlev"]
+_CLOCK = "years since the last {} signing before this year (or since the state's first panel year)"
+FOCAL_YEAR_DOCS = {
+    "ccode": "COW code of the focal state",
+    "year": "calendar year",
+    "era": "the panel's era of the focal state-year",
+    "focal_year": "ccode * 10000 + year (as the panel's)",
+    "new_defense": "1 if an original signatory of a new (not renewed) treaty with a defence obligation this year",
+    "new_any": "1 if an original signatory of a new (not renewed) treaty with any obligation this year",
+    "n_new_defense": "number of such defence treaties",
+    "n_new_any": "number of such treaties with any obligation",
+    "renewal_defense": "1 if it signed a renewal of a defence treaty with a defence obligation (not modelled)",
+    "adhesion_defense": "1 if it joined a treaty with a defence obligation by adhesion (not modelled)",
+    "atopids_defense": "ATOP ids of the new defence treaties ('a;b', '' if none)",
+    "atopids_any": "ATOP ids of the new treaties with any obligation",
+    "at_war": "1 if in a COW inter-state war in t or t-1; NaN after 2007",
+    "mids_targeted": "states that initiated a MID against the focal state in the panel's window t-w .. t-1",
+    "mids_targeted_force": "those whose dispute reached hostility level 4 or 5",
+    "n_rivals": "number of TSS strategic rivals this year",
+    "rival_capability": "log(sum of the rivals' exp(latent2) / exp(latent1)); NaN with no rival",
+    "log1p_rival_ratio": "log(1 + that ratio): 0 with no rival",
+    "rival_gain": "largest 5-year gain of a rival's latent capability relative to the focal state's; 0 with no rival",
+    "n_rivals_gain": "rivals with a known 5-year gain (entering rival_gain)",
+    "since_defense": _CLOCK.format("new defence"),
+    "since_defense_sq": "since_defense squared",
+    "since_defense_cu": "since_defense cubed",
+    "since_any": _CLOCK.format("new (any obligation)"),
+    "since_any_sq": "since_any squared",
+    "since_any_cu": "since_any cubed",
+}
+FOCAL_YEAR_COLUMNS = list(FOCAL_YEAR_DOCS)
 CHOICE_COLUMNS = ["atopid", "stratum", "chosen", "n_chosen", "weight", "multilateral", "renewal", "adhesion_stratum"]
 
 
-def _treaties(treaties: pd.DataFrame) -> pd.DataFrame:
-    """The treaty table's columns used here, typed."""
-    require_columns(treaties, TREATY_COLUMNS, "treaty table")
-    t = treaties[TREATY_COLUMNS].copy()
+def _treaties(treaties: pd.DataFrame, renewals: str = "obligation") -> pd.DataFrame:
+    """The treaty table's columns used here, typed, with ``renewal_defense`` / ``renewal_any`` (module docstring)."""
+    if renewals not in RENEWAL_RULES:
+        raise ValueError(f"renewals must be one of {', '.join(RENEWAL_RULES)}, got {renewals!r}")
+    require_columns(treaties, TREATY_COLUMNS + (["renews"] if renewals == "obligation" else []), "treaty table")
+    t = treaties[TREATY_COLUMNS].reset_index(drop=True)
     for c in ("atopid", "member", "signed_year", "entry_year"):
         t[c] = t[c].astype("int64")
     for c in ("original", "adhesion", "bilateral", "renewal"):
@@ -109,6 +153,13 @@ def _treaties(treaties: pd.DataFrame) -> pd.DataFrame:
     for c in ("defense", "any_obligation"):
         t[c] = t[c].fillna(0).astype("int64")
     t["exit_year"] = t["exit_year"].astype("float64")
+    prev = t[["atopid", "member", "defense", "any_obligation"]].astype({"atopid": "Int64"})
+    if renewals == "obligation":
+        renews = pd.DataFrame({"atopid": pd.array(treaties["renews"], dtype="Int64"), "member": t["member"]})
+        prev = renews.merge(prev, on=["atopid", "member"], how="left")
+    for k, col in OBLIGATION_COLUMNS.items():
+        held = prev[col].fillna(0).to_numpy() == 1 if renewals == "obligation" else True
+        t[f"renewal_{k}"] = t["renewal"].to_numpy() & held
     return t
 
 
@@ -158,11 +209,13 @@ def _rival_terms(panel: pd.DataFrame, window: int) -> pd.DataFrame:
     g = j.groupby(["ccode1", "year"])["gain"].agg(["max", "count"])
     out = pd.DataFrame({"n_rivals": n, "rival_ratio": ratio})
     out = out.join(g, how="left")
-    none = out["n_rivals"] == 0
+    none, known = out["n_rivals"] == 0, out["n_rivals"].notna()
     out["rival_capability"] = np.log(out["rival_ratio"].where(~none))
     out["log1p_rival_ratio"] = np.log1p(out["rival_ratio"].where(~none, 0.0))
-    out["rival_gain"] = out["max"].where(~none, 0.0).where(out["n_rivals"].notna())
-    out["n_rivals_gain"] = out["count"].fillna(0.0).where(out["n_rivals"].notna())
+    out["rival_gain"] = out["max"].where(~none, 0.0)
+    out["n_rivals_gain"] = out["count"].fillna(0.0)
+    cols = ["rival_capability", "log1p_rival_ratio", "rival_gain", "n_rivals_gain"]
+    out[cols] = out[cols].where(known, np.nan)
     return out[["n_rivals", "rival_capability", "log1p_rival_ratio", "rival_gain", "n_rivals_gain"]]
 
 
@@ -176,27 +229,34 @@ def _at_war(ccode: np.ndarray, year: np.ndarray, wars: pd.DataFrame) -> np.ndarr
 
 
 def build_focal_year(
-    panel: pd.DataFrame, treaties: pd.DataFrame, wars: pd.DataFrame | None = None, window: int = 5
+    panel: pd.DataFrame,
+    treaties: pd.DataFrame,
+    wars: pd.DataFrame | None = None,
+    window: int = 5,
+    renewals: str = "obligation",
 ) -> pd.DataFrame:
     """The focal state-year table (see the module docstring for every rule).
 
     ``panel``: the directed dyad-year panel; ``treaties``: the treaty table;
     ``wars``: raw COW inter-state war frame (``cow_war_inter.rda``) or
     :func:`.dyads.load_wars` output, None to leave out ``at_war``;
-    ``window``: the lag (years) of ``rival_gain``. Rows sorted by ccode, year.
+    ``window``: the lag (years) of ``rival_gain``; ``renewals``: "obligation"
+    (a renewal of a treaty in which the state held the same obligation type)
+    or "treaty" (the treaty table's obligation-blind ``renewal``). Rows
+    sorted by ccode, year.
     """
     window = dyads._check_window(window)
     require_columns(panel, PANEL_COLUMNS, "panel")
-    t = _treaties(treaties)
+    t = _treaties(treaties, renewals)
     cov = tuple(treaties.attrs.get("coverage", ATOP4_COVERAGE))
     p = panel.sort_values(["ccode1", "year", "ccode2"], kind="stable")
     g = p.groupby(["ccode1", "year"], sort=True)
     fy = pd.DataFrame({"era": g["era"].first(), "focal_year": g["focal_year"].first()})
-    new = t[t["original"] & ~t["renewal"]]
+    new = {k: t[t["original"] & ~t[f"renewal_{k}"] & (t[c] == 1)] for k, c in OBLIGATION_COLUMNS.items()}
     parts = [
-        _per_year(new[new["defense"] == 1], "signed_year", "n_new_defense"),
-        _per_year(new[new["any_obligation"] == 1], "signed_year", "n_new_any"),
-        _per_year(t[t["original"] & t["renewal"] & (t["defense"] == 1)], "signed_year", "renewal_defense"),
+        _per_year(new["defense"], "signed_year", "n_new_defense"),
+        _per_year(new["any"], "signed_year", "n_new_any"),
+        _per_year(t[t["original"] & t["renewal_defense"] & (t["defense"] == 1)], "signed_year", "renewal_defense"),
         _per_year(t[t["adhesion"] & (t["defense"] == 1)].rename(columns={"entry_year": "y"}), "y", "adhesion_defense"),
     ]
     for part in parts:
@@ -210,8 +270,7 @@ def build_focal_year(
     fy["adhesion_defense"] = (fy["adhesion_defense"] > 0).astype("float64").where(~out_cov)
     for k in ("defense", "any"):
         fy[f"new_{k}"] = (fy[f"n_new_{k}"] > 0).astype("float64").where(~out_cov)
-        col = OBLIGATION_COLUMNS[k]
-        ids = _ids(new[new[col] == 1], f"atopids_{k}")
+        ids = _ids(new[k], f"atopids_{k}")
         ids.index = ids.index.set_names(["ccode1", "year"])
         fy = fy.join(ids, how="left")
         fy[f"atopids_{k}"] = fy[f"atopids_{k}"].fillna("").astype("str")
@@ -230,9 +289,7 @@ def build_focal_year(
     fy = fy.reset_index().rename(columns={"ccode1": "ccode"})
     fy["ccode"] = fy["ccode"].astype("int64")
     fy["year"] = fy["year"].astype("int64")
-    first = ["ccode", "year", "era", "focal_year", "new_defense", "new_any", "n_new_defense", "n_new_any"]
-    first += ["renewal_defense", "adhesion_defense", "atopids_defense", "atopids_any"]
-    return fy[first + [c for c in fy.columns if c not in first]]
+    return fy[[c for c in FOCAL_YEAR_COLUMNS if c in fy.columns]]
 
 
 def _yearly(fy: pd.DataFrame, col: str) -> list[int]:
@@ -272,12 +329,11 @@ def _in_force(rows: pd.DataFrame, y: int) -> pd.Series:
     return (rows["entry_year"] <= y) & (rows["exit_year"].isna() | (rows["exit_year"] >= y))
 
 
-def _candidates(t: pd.DataFrame, focal: int, col: str) -> list[dict]:
+def _candidates(t: pd.DataFrame, focal: int, obligation: str) -> list[dict]:
     """Every potential stratum of ``focal``: original signings and adhesions (own and others')."""
-    mine = t[(t["member"] == focal) & (t[col] == 1)]
+    mine = t[(t["member"] == focal) & (t[OBLIGATION_COLUMNS[obligation]] == 1)]
     out = []
     info = t.groupby("atopid").agg(signed=("signed_year", "min"), bilateral=("bilateral", "all"))
-    info = info.join(t.groupby("atopid")["renewal"].any())
     for a in sorted(mine.loc[mine["original"], "atopid"].unique()):
         rows = t[t["atopid"] == a]
         chosen = set(rows.loc[rows["original"], "member"].tolist()) - {focal}
@@ -298,7 +354,7 @@ def _candidates(t: pd.DataFrame, focal: int, col: str) -> list[dict]:
             out.append({"atopid": int(a), "year": y, "chosen": chosen, "kind": "own_adhesion"})
     for c in out:
         c["focal"] = focal
-        c["renewal"] = bool(info.at[c["atopid"], "renewal"])
+        c["renewal"] = bool(mine.loc[mine["atopid"] == c["atopid"], f"renewal_{obligation}"].any())
         c["multilateral"] = not bool(info.at[c["atopid"], "bilateral"])
     return out
 
@@ -323,6 +379,7 @@ def build_choice_sets(
     obligation: str = "defense",
     keep_adhesions: bool = False,
     keep_renewals: bool = False,
+    renewals: str = "obligation",
 ) -> tuple[pd.DataFrame, dict]:
     """Conditional-logit choice sets and their meta (see the module docstring for the rules).
 
@@ -334,21 +391,21 @@ def build_choice_sets(
     """
     if obligation not in OBLIGATION_COLUMNS:
         raise ValueError(f"obligation must be one of {', '.join(OBLIGATION_COLUMNS)}, got {obligation!r}")
-    col = OBLIGATION_COLUMNS[obligation]
     atop = [f"atop_{obligation}", f"atop_{obligation}_onset"]
     require_columns(panel, ["ccode1", "ccode2", "year", "era", *atop], "panel")
-    t = _treaties(treaties)
+    t = _treaties(treaties, renewals)
     c1, c2, yr = dyads._keys(panel, "build_choice_sets")
     risk = (panel[atop[0]].to_numpy("float64") == 0) | (panel[atop[1]].to_numpy("float64") == 1)
-    cells = pd.Series(np.arange(len(panel))).groupby([c1, yr]).apply(lambda s: s.to_numpy()).to_dict()
+    cells = pd.DataFrame({"c": c1, "y": yr}).groupby(["c", "y"]).indices
     era = panel["era"].astype("object").where(panel["era"].notna(), "(none)").to_numpy()
     several = len(np.unique(c1)) > 1
     meta = {"obligation": obligation, "keep_adhesions": bool(keep_adhesions), "keep_renewals": bool(keep_renewals)}
+    meta["renewals"] = renewals
     lists = {k: [] for k in ("partners_not_in_panel", "partners_not_at_risk", "dropped", "renewals_left_out")}
     lists |= {"adhesions_left_out": [], "treaties": []}
     parts, seen = [], set()
     for focal in sorted(int(c) for c in np.unique(c1)):
-        for c in _candidates(t, focal, col):
+        for c in _candidates(t, focal, obligation):
             if c["renewal"] and not keep_renewals:
                 lists["renewals_left_out"].append(_entry(c, kind=c["kind"]))
                 continue

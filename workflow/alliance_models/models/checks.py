@@ -1,7 +1,8 @@
 """Model declarations checked when the workflow loads, before any job.
 
 The columns a declaration uses against those its data will have (pipeline
-tables declare theirs: cases.ENCODED_DOCS, data.panel.COLUMNS; a user's
+tables declare theirs: cases.ENCODED_DOCS, data.panel.COLUMNS,
+data.treaty_panels.FOCAL_YEAR_COLUMNS and CHOICE_COLUMNS; a user's
 file is read), the eras it selects against the config's, and a user's file
 built as its fit will build it. Kept apart from the model code, so the fits
 do not depend on the table-building modules.
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from ..cases import ENCODED_DOCS
 from ..data.panel import COLUMNS
+from ..data.treaty_panels import CHOICE_COLUMNS, FOCAL_YEAR_COLUMNS
 from ..errors import ConfigError
 from .matrix import build_model_data
 from .spec import ModelSpec, check_columns, read_model_data
@@ -27,6 +29,11 @@ def table_columns(spec: ModelSpec) -> tuple[set[str], str] | None:
     """
     if spec.data == "cases":
         return set(ENCODED_DOCS), "the cases table (data/processed/cases.parquet)"
+    if spec.data.startswith("focal_year_"):
+        return set(FOCAL_YEAR_COLUMNS), f"the focal-year table ({spec.data_path()})"
+    if spec.data.startswith("treaty_choice_"):
+        # the rule stacks one table per obligation type (stages.treaty_tables)
+        return set(COLUMNS) | set(CHOICE_COLUMNS) | {"obligation"}, f"the treaty choice sets ({spec.data_path()})"
     if spec.is_table:
         return set(COLUMNS), f"the dyad-year panel ({spec.data_path()})"
     path = Path(spec.data)

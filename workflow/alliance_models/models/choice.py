@@ -145,7 +145,12 @@ def fit_clogit_mle(
     w = (np.where(y > 0, 1.0, 0.0) if weights is None else np.asarray(weights, dtype="float64")[keep]) * (y > 0)
     k = X.shape[1]
     res = optimize.minimize(
-        _objective, np.zeros(k), args=(X, strata, w, S), jac=True, method="BFGS", options={"gtol": 1e-8, "maxiter": 1000}
+        _objective,
+        np.zeros(k),
+        args=(X, strata, w, S),
+        jac=True,
+        method="BFGS",
+        options={"gtol": 1e-8, "maxiter": 1000},
     )
     beta = res.x
     info = _hessian(beta, X, strata, w, S)
@@ -243,3 +248,41 @@ def conditional_logit(name: str, eta, strata: np.ndarray, weights: np.ndarray, o
         return simulate_choices(np.ones(1), e[:, None], strata, k, rng)
 
     return pm.CustomDist(name, eta, logp=logp, random=random, observed=observed, dims=dims, dtype="int64")
+
+
+def shifted_choice_probability(
+    beta_draws: np.ndarray, X: np.ndarray, strata: np.ndarray, j: int, lo: float, hi: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Average probability (per draw) that an alternative is the one chosen
+    from its set when its own column ``j`` is set to ``lo`` and to ``hi``,
+    every other alternative as observed: p_i(v) = e^{eta_i(v)} /
+    (e^{eta_i(v)} + sum_{m != i} e^{eta_m}). Returns two arrays (draws,)."""
+    S = int(strata.max()) + 1
+    out_lo, out_hi = np.empty(len(beta_draws)), np.empty(len(beta_draws))
+    for d, b in enumerate(beta_draws):
+        eta = X @ b
+        top = np.full(S, -np.inf)
+        np.maximum.at(top, strata, eta)
+        e = np.exp(eta - top[strata])
+        tot = np.bincount(strata, weights=e, minlength=S)[strata]
+        others = np.clip(tot - e, 0.0, None)
+        for v, out in ((lo, out_lo), (hi, out_hi)):
+            ev = np.exp(eta + (v - X[:, j]) * b[j] - top[strata])
+            out[d] = float(np.mean(ev / (ev + others)))
+    return out_lo, out_hi
+
+
+def stratum_loglik(idata, strata: np.ndarray):
+    """A copy of ``idata`` whose log-likelihood is summed within each choice
+    set (dims chain, draw, stratum): a conditional logit's rows are not
+    independent observations, its choice sets are, so PSIS-LOO leaves out
+    a treaty, not a row."""
+    import xarray as xr  # heavy enough (xarray): only the report's LOO needs it
+
+    ll = idata.log_likelihood["y"]
+    S = int(strata.max()) + 1
+    onehot = xr.DataArray(np.eye(S)[strata], dims=(ll.dims[-1], "stratum"))
+    summed = xr.dot(ll.astype("float64"), onehot, dims=ll.dims[-1])
+    out = idata.copy()
+    out.log_likelihood = xr.Dataset({"y": summed.transpose("chain", "draw", "stratum")})
+    return out

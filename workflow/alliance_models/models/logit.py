@@ -144,7 +144,9 @@ def fit_frequentist(md: ModelData) -> tuple[pd.DataFrame, dict]:
         events = int(md.y.sum())
         status = "not checked"
         tidy, info = _clogit_frame(md)
-        method = "conditional-logit" + (" (weighted: each choice set counts once)" if spec.weighting == "stratum" else "")
+        method = "conditional-logit" + (
+            " (weighted: each choice set counts once)" if spec.weighting == "stratum" else ""
+        )
         se_type = "cluster-robust (choice set)"
     elif spec.family == "bernoulli":
         sep = detect_separation(X, md.y, names=names)

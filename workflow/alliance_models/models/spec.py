@@ -114,6 +114,9 @@ class ModelSpec:
     # vote) or row (each chosen alternative a choice); see models.choice
     strata: str | None = None
     weighting: str = "stratum"
+    # what one value of ``decisions`` is, in words (plural): treaties,
+    # signing years, cases; the report names the evidence by it
+    unit: str = "decisions"
 
     @property
     def is_table(self) -> bool:
@@ -337,7 +340,8 @@ def _check_one(m: dict, where: str) -> list[str]:
     if not TABLE_PATTERN.match(data) and not data.lower().endswith(USER_DATA_SUFFIXES):
         problems.append(
             f"{where}: model '{name}': field 'data': '{data}' is neither a pipeline table "
-            f"(cases, dyad_year_<set>, focal_year_<set>, treaty_choice_<set>) nor a data file ({', '.join(USER_DATA_SUFFIXES)})"
+            "(cases, dyad_year_<set>, focal_year_<set>, treaty_choice_<set>) nor a data file "
+            f"({', '.join(USER_DATA_SUFFIXES)})"
         )
     for role, prior in (m.get("priors") or {}).items():
         if prior["dist"] in ("halfnormal", "halfcauchy", "exponential") and role != "group_sd":

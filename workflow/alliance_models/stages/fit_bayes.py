@@ -27,7 +27,7 @@ def run(
     spec = ModelSpec.from_json(spec_json)
     md = build_model_data(spec, load_model_frame(spec, data_path))
     idata, diag = fit_until_gate(md, sampling, seed, thresholds)
-    events = int(md.y.sum()) if spec.family == "bernoulli" else None
+    events = int(md.y.sum()) if spec.family in ("bernoulli", "conditional") else None
     diag.update(
         {
             "model": spec.name,
@@ -36,6 +36,8 @@ def run(
             "n_dropped": int(md.n_dropped),
             "n_events": events,
             "n_decisions": md.n_decisions,
+            "unit": spec.unit,
+            "n_strata_dropped": md.n_strata_dropped if spec.family == "conditional" else None,
             "draws_first": int(idata.attrs["draws_first"]),
             "extension": json.loads(idata.attrs["extension"]),
         }
