@@ -256,3 +256,40 @@ def test_level_specific_coefficients_are_shown_beside_the_joint_rule():
     assert "x +0.41 [+0.02, +0.78], P(>0) 0.96" in text and "1 of 2 has a sign by itself" in text
     assert "PSIS-LOO is approximate here (Pareto k > 0.7: 448" in text
     assert [t["label"] for t in nums["specific_terms"]] == ["x", "z"]
+
+
+def test_default_claims_read_treaties_and_years_with_dyad_years_as_robustness(root):
+    """Issue 24: the disparity verdict reads the partner choice (one choice
+    set per treaty), the threat verdict the yearly timing model; the
+    dyad-year onset models are specification cells, labelled as such."""
+    import yaml
+    from alliance_models.models.spec import load_model_specs
+
+    specs = load_model_specs(root / "config" / "models.yaml")
+    by_name = {s.name: s for s in specs}
+    cfg = yaml.safe_load((root / "config" / "config.yaml").read_text())["report"]
+    plan = cl.plan_claims(specs, cfg)
+    d, t = plan["disparity"], plan["threat"]
+    assert (d["primary"]["model"], d["primary"]["term"]) == ("ussr_choice-latent", "log_latent_ratio")
+    assert by_name["ussr_choice-latent"].family == "conditional" and by_name["ussr_choice-latent"].unit == "treaties"
+    assert (t["primary"]["model"], t["primary"]["term"]) == ("ussr_timing", "mids_targeted")
+    assert by_name["ussr_timing"].data == "focal_year_ussr" and by_name["ussr_timing"].unit == "signing years"
+    for p in (d, t):
+        spec_cells = [c for c in p["strip"] if c["axis"] == "specification"]
+        robust = [c for c in spec_cells if c["model"] == "ussr_onset-latent"]
+        assert len(robust) == 1 and "robustness" in robust[0]["label"]
+    # the dyad-year models count decision-years, the case models cases
+    assert by_name["ussr_onset-latent"].unit == "decision-years"
+    assert by_name["cases_allied-latent"].unit == "cases"
+
+
+def test_a_cell_names_its_unit_of_evidence():
+    summ = pd.DataFrame(
+        {"parameter": ["beta[x]"], "median": [0.3], "eti_5%": [-0.1], "eti_95%": [0.7], "p_positive": [0.9]}
+    )
+    spec = {"model": "m", "term": "x", "axis": "primary", "label": "l", "measure": "latent", "sample": "own"}
+    c = cl.read_cell(spec, summ, {"status": "ok", "n_events": 35, "n_decisions": 16, "unit": "treaties"})
+    assert c.text() == "+0.30 [-0.10, +0.70], P(>0) 0.90, 16 treaties"
+    few = cl.read_cell(spec, summ, {"status": "ok", "n_events": 9, "n_decisions": 6, "unit": "treaties"})
+    v = cl.directional_verdict(few, [], +1)
+    assert v.label == cl.TOO_FEW and "9 events from 6 treaties" in v.reason

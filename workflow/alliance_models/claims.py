@@ -583,7 +583,9 @@ def finding(row: dict, strip: list[dict]) -> str:
     text = (
         f"**{CLAIMS[cid]['claim']}** ({CLAIMS[cid]['seed']}): **{label}**. "
         f"Primary evidence: {row['primary']}, {row['estimate']} (standardized coefficient, median and 90% "
-        f"interval; {row['n_events']} events)."
+        f"interval; {row['n_events']} events"
+        + (f" from {row['n_decisions']} {row.get('unit') or 'decisions'}" if row.get("n_decisions") is not None else "")
+        + ")."
     )
     strip_text = _strip_sentence(strip, cid)
     if strip_text:

@@ -84,6 +84,7 @@ BADGES = {
 SECTIONS = (
     ("findings", "Findings", "findings.html.j2"),
     ("verdicts", "Verdicts on the seeds' claims", "verdicts.html.j2"),
+    ("treaties", "The unit of evidence: treaties, not dyad-years", "treaties.html.j2"),
     ("balancing", "Threat without balancing: {focal} and {threat}", "balancing.html.j2"),
     ("different", "Is {level} different from the other major powers?", "different.html.j2"),
     ("latent", "Power: one latent capability instead of three measures", "latent.html.j2"),
@@ -665,6 +666,40 @@ def environment():
     return env
 
 
+def treaty_view(ledger_path, counts_path, names: dict) -> dict:
+    """The treaty ledger (rule treaty_ledger) for the report: its sentences
+    per obligation type and the focal state's treaties with partners named;
+    {} when the run has none."""
+    if not ledger_path or not Path(ledger_path).is_file() or not counts_path or not Path(counts_path).is_file():
+        return {}
+    counts = read_json(counts_path)
+    led = read_csv(ledger_path)
+
+    def named(codes) -> str:
+        return ", ".join(state_label(int(c), names) for c in str(codes).split() if c.strip().isdigit())
+
+    led = led.assign(partners=[named(p) for p in led["partners"].fillna("")])
+    cols = [
+        "obligation",
+        "atopid",
+        "year",
+        "role",
+        "partners",
+        "multilateral",
+        "wartime",
+        "in_choice_model",
+        "chosen_in_model",
+        "why_not",
+        "dyad_year_onsets",
+    ]
+    return {
+        "sentences": [c.get("sentence", "") for c in counts.values()],
+        "counts": counts,
+        "table": frame_table(led[led["obligation"] == "defense"], cols, max_rows=200),
+        "path": str(ledger_path),
+    }
+
+
 def md_cell(v) -> str:
     return ("" if missing(v) else str(v)).replace("|", "\\|").replace("\n", " ")
 
@@ -798,6 +833,7 @@ def context(models: list[str], reduced: list[str], settings: dict, paths: dict, 
         else "",
     }
 
+    treaties = treaty_view(paths.get("treaty_ledger"), paths.get("treaty_counts"), names)
     views = [model_view(m, info.get(m, {}), diags[m], paths, settings, m in case_models, shown) for m in models]
     run = sm.run_time_summary(sm.benchmark_times(paths["benchmarks"])) if paths.get("benchmarks") else {}
     dt = sm.diagnostics_table(diags)
@@ -815,6 +851,7 @@ def context(models: list[str], reduced: list[str], settings: dict, paths: dict, 
         "oos": not scores.empty,
         "latent": lat["figure"]["uri"] is not None,
         "tables": bool(data_tables),
+        "treaties": bool(treaties),
     }
     sections = [
         {"anchor": a, "title": title.format(**who), "template": tpl}
@@ -846,6 +883,7 @@ def context(models: list[str], reduced: list[str], settings: dict, paths: dict, 
         "oos": oos,
         "models": views,
         "latent": lat,
+        "treaties": treaties,
         "counts": {
             "models": len(models),
             "reduced": len(reduced),

@@ -167,6 +167,7 @@ rule report:
         states=source_path("cow_states"),
         state_year="data/processed/state_year.parquet",
         templates=registry.report_files(),
+        treaty_ledger=[f"{RTAB}/treaty_ledger.csv", f"{RTAB}/treaty_ledger.json"] if ledger_model() else [],
         code=code("report"),
     output:
         html="reports/index.html",
@@ -192,6 +193,8 @@ rule report:
             "states_object": SOURCES["cow_states"].get("object", "cow_states"),
             "state_year": "data/processed/state_year.parquet",
             "eras": {str(k): v for k, v in (config["panel"].get("eras") or {}).items()},
+            "treaty_ledger": f"{RTAB}/treaty_ledger.csv" if ledger_model() else None,
+            "treaty_counts": f"{RTAB}/treaty_ledger.json" if ledger_model() else None,
         },
         tables=REPORT_TABLES,
         meta=report_meta(),

@@ -140,7 +140,7 @@ FOCAL_YEAR_COLUMNS = list(FOCAL_YEAR_DOCS)
 CHOICE_COLUMNS = ["atopid", "stratum", "chosen", "n_chosen", "weight", "multilateral", "renewal", "adhesion_stratum"]
 
 
-def _treaties(treaties: pd.DataFrame, renewals: str = "obligation") -> pd.DataFrame:
+def typed_treaties(treaties: pd.DataFrame, renewals: str = "obligation") -> pd.DataFrame:
     """The treaty table's columns used here, typed, with ``renewal_defense`` / ``renewal_any`` (module docstring)."""
     if renewals not in RENEWAL_RULES:
         raise ValueError(f"renewals must be one of {', '.join(RENEWAL_RULES)}, got {renewals!r}")
@@ -247,7 +247,7 @@ def build_focal_year(
     """
     window = dyads._check_window(window)
     require_columns(panel, PANEL_COLUMNS, "panel")
-    t = _treaties(treaties, renewals)
+    t = typed_treaties(treaties, renewals)
     cov = tuple(treaties.attrs.get("coverage", ATOP4_COVERAGE))
     p = panel.sort_values(["ccode1", "year", "ccode2"], kind="stable")
     g = p.groupby(["ccode1", "year"], sort=True)
@@ -393,7 +393,7 @@ def build_choice_sets(
         raise ValueError(f"obligation must be one of {', '.join(OBLIGATION_COLUMNS)}, got {obligation!r}")
     atop = [f"atop_{obligation}", f"atop_{obligation}_onset"]
     require_columns(panel, ["ccode1", "ccode2", "year", "era", *atop], "panel")
-    t = _treaties(treaties, renewals)
+    t = typed_treaties(treaties, renewals)
     c1, c2, yr = dyads._keys(panel, "build_choice_sets")
     risk = (panel[atop[0]].to_numpy("float64") == 0) | (panel[atop[1]].to_numpy("float64") == 1)
     cells = pd.DataFrame({"c": c1, "y": yr}).groupby(["c", "y"]).indices
