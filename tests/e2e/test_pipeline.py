@@ -45,6 +45,29 @@ def test_every_model_has_results_and_a_gate(run):
         assert (diag.parent / "frequentist.csv").exists() and (diag.parent / "posterior.nc").exists()
 
 
+def test_treaties_are_built_fitted_and_named_as_the_unit(run):
+    """Issue 24 end to end: the treaty table, the onsets matched to treaties,
+    the year and choice tables, a conditional-logit fit counted in treaties,
+    and the report's section on the unit of evidence."""
+    wd, _ = run
+    proc = wd / "data" / "processed"
+    t = pd.read_parquet(proc / "treaties.parquet")
+    assert set(t.loc[t["atopid"] == 2550, "member"]) >= {365, 2, 200}
+    onsets = pd.read_parquet(proc / "onset_treaties_ussr.parquet")
+    soviet = onsets[(onsets["era"] == "soviet") & (onsets["obligation"] == "defense")]
+    assert len(soviet) > 0 and soviet["atopid"].notna().all()
+    fy = pd.read_parquet(proc / "focal_year_ussr.parquet")
+    assert fy.loc[fy["era"] == "soviet", "year"].agg(["min", "max"]).tolist() == [1922, 1991]
+    diag = json.loads((wd / "results" / "ussr_choice" / "diagnostics.json").read_text())
+    assert diag["unit"] == "treaties" and diag["n_decisions"] >= 10
+    freq = pd.read_csv(wd / "results" / "ussr_choice" / "frequentist.csv")
+    assert "Intercept" not in set(freq["term"]) and freq["method"].str.startswith("conditional-logit").all()
+    html = (wd / "reports" / "index.html").read_text()
+    assert "The unit of evidence: treaties" in html and "choice sets of the partner-choice model" in html
+    md = (wd / "reports" / "summary.md").read_text()
+    assert "## The unit of evidence: treaties" in md
+
+
 def test_rerun_runs_nothing(run):
     wd, _ = run
     proc = snakemake(wd, "--cores", "2", "--configfile", "config/test.yaml")

@@ -474,11 +474,96 @@ def test_alternative_parameterization_flips_each_group():
     assert md.groups[0]["parameterization"] == "centered"  # the original is untouched
 
 
+def _controlled_sampler(outcomes: dict):
+    """A stand-in for models.bayes.fit_bayes whose gate outcome the test
+    sets: ``outcomes[(target_accept, parameterization of g)]`` = the number
+    of divergences of that attempt (draws are well-mixed normals, so the gate
+    fails on divergences alone). Records the calls."""
+    import arviz as az
+
+    calls = []
+
+    def fake(md, sampling, seed, prior_draws=500, gate=None, overrides=None):
+        from alliance_models.models.bayes import parameterization
+
+        ta = float({**sampling, **(overrides or {})}["target_accept"])
+        par = parameterization(md, md.groups[0])
+        calls.append((ta, par))
+        rng = np.random.default_rng(len(calls))
+        div = np.zeros((2, 500), dtype=bool)
+        div[0, : outcomes[(ta, par)]] = True
+        idata = az.from_dict(
+            posterior={"alpha": rng.normal(size=(2, 500)), "beta": rng.normal(size=(2, 500, 1))},
+            sample_stats={
+                "diverging": div,
+                "n_steps": np.full((2, 500), 7),
+                "tree_depth": np.full((2, 500), 3),
+                "step_size": np.full((2, 500), 0.4),
+                "acceptance_rate": np.full((2, 500), ta),
+            },
+        )
+        idata.attrs.update(
+            {
+                "sampling": json.dumps({"target_accept": ta}),
+                "parameterization": json.dumps({"g": {"intercept": par}}),
+                "timing_seconds": json.dumps({"compile": 0.1, "nuts": 0.2}),
+                "sampler": "numpyro",
+            }
+        )
+        return idata
+
+    return fake, calls
+
+
+def test_the_ladder_escalates_until_an_attempt_passes(monkeypatch):
+    """The ladder's logic on a sampler whose outcome the test controls: a
+    centred funnel diverges at 0.5 and 0.6, the non-centred rung at 0.9
+    passes; a step repeating an attempt is skipped; the fit kept is the
+    first that passes and every attempt is recorded."""
+    from alliance_models.models import bayes
+
+    spec = ModelSpec(
+        name="funnel",
+        data="x.csv",
+        outcome="y",
+        formula="y ~ x",
+        group=[{"by": "g", "intercept": True, "slopes": [], "parameterization": "centered"}],
+    )
+    md = build_model_data(spec, _funnel_data())
+    fake, calls = _controlled_sampler({(0.5, "centered"): 7, (0.6, "centered"): 2, (0.9, "noncentered"): 0})
+    monkeypatch.setattr(bayes, "fit_bayes", fake)
+    gate = {"rhat_max": 1.05, "ess_bulk_min": 100, "ess_tail_min": 100, "divergences_max": 0}
+    sampling = {
+        "draws": 500,
+        "tune": 500,
+        "chains": 2,
+        "target_accept": 0.5,
+        "retry": [
+            {"target_accept": 0.6},
+            {"target_accept": 0.6},  # repeats the attempt before: skipped
+            {"target_accept": 0.9, "parameterization": "alternative"},
+            {"target_accept": 0.99},  # never reached: the one before passes
+        ],
+    }
+    idata, diag = bayes.fit_until_gate(md, sampling, 3, gate, prior_draws=10)
+    assert calls == [(0.5, "centered"), (0.6, "centered"), (0.9, "noncentered")]
+    att = diag["attempts"]
+    assert [a["status"] for a in att] == ["failed", "failed", "ok"] and [a["divergences"] for a in att] == [7, 2, 0]
+    assert diag["status"] == "ok" and json.loads(idata.attrs["attempts"]) == att
+    # a ladder that never passes returns its last attempt, failed
+    fake, calls = _controlled_sampler({(0.5, "centered"): 3, (0.6, "centered"): 1, (0.9, "noncentered"): 1})
+    monkeypatch.setattr(bayes, "fit_bayes", fake)
+    sampling["retry"] = sampling["retry"][:3]
+    _, diag = bayes.fit_until_gate(md, sampling, 3, gate, prior_draws=10)
+    assert diag["status"] == "failed" and len(diag["attempts"]) == 3 and "divergent" in diag["reasons"][0]
+
+
 @pytest.mark.slow
 def test_a_fit_built_to_diverge_is_refitted_until_it_passes():
-    """The escalation ladder: a centred funnel at a low target acceptance rate
-    diverges; the ladder raises the rate, then switches the group to its other
-    parameterization, which passes. Every attempt is recorded."""
+    """The escalation ladder on the real sampler: a centred funnel at a low
+    target acceptance rate diverges; the ladder's last rung (non-centred,
+    target acceptance 0.99) passes with margin on any CPU (the one before it,
+    non-centred at 0.9, diverged on some). Every attempt is recorded."""
     from alliance_models.models.bayes import fit_until_gate
 
     spec = ModelSpec(
@@ -489,15 +574,17 @@ def test_a_fit_built_to_diverge_is_refitted_until_it_passes():
         group=[{"by": "g", "intercept": True, "slopes": [], "parameterization": "centered"}],
     )
     md = build_model_data(spec, _funnel_data())
-    gate = {"rhat_max": 1.05, "ess_bulk_min": 100, "ess_tail_min": 100, "divergences_max": 0}
+    # margin: the last rung alone, seeds 0-11 on the development machine: no
+    # divergence, min bulk ESS 137-439 at 600 draws, against a gate of 50
+    gate = {"rhat_max": 1.05, "ess_bulk_min": 50, "ess_tail_min": 50, "divergences_max": 0}
     sampling = {
-        "draws": 300,
-        "tune": 300,
+        "draws": 600,
+        "tune": 400,
         "chains": 2,
         "target_accept": 0.5,
         "sampler": "numpyro",
         "cores": 2,
-        "retry": [{"target_accept": 0.6}, {"target_accept": 0.9, "parameterization": "alternative"}],
+        "retry": [{"target_accept": 0.6}, {"target_accept": 0.99, "parameterization": "alternative"}],
     }
     idata, diag = fit_until_gate(md, sampling, 3, gate, prior_draws=10)
     att = diag["attempts"]
@@ -505,7 +592,7 @@ def test_a_fit_built_to_diverge_is_refitted_until_it_passes():
     assert att[0]["target_accept"] == 0.5 and att[0]["parameterization"] == {"g": {"intercept": "centered"}}
     assert diag["status"] == "ok" and att[-1]["status"] == "ok" and len(att) in (2, 3)
     if len(att) == 3:
-        assert att[2]["target_accept"] == 0.9 and att[2]["parameterization"] == {"g": {"intercept": "noncentered"}}
+        assert att[2]["target_accept"] == 0.99 and att[2]["parameterization"] == {"g": {"intercept": "noncentered"}}
     for a in att:
         assert a["seconds"] > 0 and a["mean_leapfrog_steps"] > 0 and len(a["step_size"]) == 2
         assert a["timing"]["compile"] > 0 and a["tree_depth_hits"] >= 0

@@ -129,7 +129,7 @@ def posterior_densities(idata, title: str, failed: bool = False) -> plt.Figure:
 
 
 def _rows_label(df: pd.DataFrame) -> list[str]:
-    return [f"{t} [{c}]" if c else t for t, c in zip(df["term"], df["category"].fillna(""))]
+    return [f"{t} [{c}]" if c else t for t, c in zip(df["term"], df["category"].astype("object").fillna(""))]
 
 
 def odds_ratios(coefs: pd.DataFrame, title: str, failed: bool = False) -> plt.Figure:
@@ -217,7 +217,7 @@ def loo_deltas(loo: pd.DataFrame, title: str, failed: bool = False) -> plt.Figur
     ax.scatter(d["delta_elpd"][ok], y[ok], color=BLUE, zorder=3)
     ax.axvline(0, color="grey", lw=0.8, ls="--")
     ax.set_yticks(y, [f"drop {x}" for x in d["dropped"]])
-    for yi, (note, st) in zip(y, d[["note", "reduced_status"]].fillna("").to_numpy()):
+    for yi, (note, st) in zip(y, d[["note", "reduced_status"]].astype("object").fillna("").to_numpy()):
         text = ("reduced fit FAILED; " if st != "ok" else "") + str(note)
         if text:
             ax.annotate(

@@ -678,7 +678,7 @@ def treaty_view(ledger_path, counts_path, names: dict) -> dict:
     def named(codes) -> str:
         return ", ".join(state_label(int(c), names) for c in str(codes).split() if c.strip().isdigit())
 
-    led = led.assign(partners=[named(p) for p in led["partners"].fillna("")])
+    led = led.assign(partners=[named(p) for p in led["partners"].astype("object").fillna("")])
     cols = [
         "obligation",
         "atopid",

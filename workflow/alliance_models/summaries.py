@@ -260,7 +260,11 @@ def frequentist_vs_bayes(fit: Fit, freq: pd.DataFrame, level: float = 0.95) -> p
         rows += _coef_rows(b, names, c, cat, level)
     bay = pd.DataFrame(rows)
     f = freq.copy()
-    f["category"] = f["category"].fillna("").astype(str) if "category" in f else ""
+    # a frequentist table read back has an all-empty category column as float NaN:
+    # cast before filling (filling a float column with a string is deprecated in pandas 3)
+    f["category"] = (
+        f["category"].astype("object").where(f["category"].notna(), "").astype(str) if "category" in f else ""
+    )
     keep = {
         "estimate": "freq_estimate",
         "ci_lower": "freq_lo",

@@ -153,7 +153,10 @@ def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") ->
         y = vals.to_numpy(dtype="int64")
     else:
         categories = list(spec.categories) if spec.categories else sorted(map(str, yraw.unique()))
-        codes = pd.Categorical(yraw.astype(str), categories=categories).codes
+        # a value outside the categories gets code -1 (pd.Categorical with such
+        # values is deprecated in pandas 3 and will raise)
+        lookup = {c: i for i, c in enumerate(categories)}
+        codes = np.array([lookup.get(v, -1) for v in yraw.astype(str)], dtype="int64")
         if (codes < 0).any():
             off = yraw[codes < 0]
             raise ConfigError(
