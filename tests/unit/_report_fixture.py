@@ -532,9 +532,10 @@ def write_claims_tables(out: Path, fits: dict, settings: dict, generic: bool = F
     directional rows from the claims module's functions). ``fits``: the
     fixture's varying-slopes fit (idata, spec, status) for the contrasts.
     ``generic``: claim texts without any state's name."""
+    from alliance_models import balancing as bal
     from alliance_models import claims as cl
     from alliance_models import io, registry
-    from alliance_models import summaries as sm
+    from alliance_models import slopes as sl
 
     cfg = settings["claims"]
     out.mkdir(parents=True, exist_ok=True)
@@ -563,7 +564,7 @@ def write_claims_tables(out: Path, fits: dict, settings: dict, generic: bool = F
         strip += cells
 
     focal, threat = cfg["balancing"]["focal"], cfg["balancing"]["threat_state"]
-    scores = sm.threat_scores(toy_table4())
+    scores = bal.threat_scores(toy_table4())
     score_text = " -> ".join(f"{int(y)}: {v:.2f}" for y, v in zip(scores["year"], scores["score"]))
     bal = []
     for outcome, onsets, expected in (("atop_defense_onset", 14, 15.2), ("atop_any_onset", 21, 22.8)):
@@ -625,7 +626,7 @@ def write_claims_tables(out: Path, fits: dict, settings: dict, generic: bool = F
 
     idata, spec, status = fits["slopes"]
     level = cfg["ussr_different"]["level"]
-    contrasts = sm.group_slope_contrasts(idata, spec, level, settings["interval"], status)
+    contrasts = sl.group_slope_contrasts(idata, spec, level, settings["interval"], status)
     v = cl.difference_verdict(6.2, 2.1, 0.93, "ok", settings["verdict_prob"])
     why = (
         (
@@ -685,10 +686,11 @@ def build_project(root: Path, seed: int = 20261123) -> dict:
     claims tables, the OOS scores and the report under ``root``; then the
     other focal state's report under ``root/other``. Return the paths."""
     from alliance_models import io, plots, registry
+    from alliance_models import slopes as sl
     from alliance_models import summaries as sm
+    from alliance_models.case_frames import surface_axes
     from alliance_models.models.spec import load_model_specs
     from alliance_models.stages import model_figures, out_of_sample, predict_holdout, report
-    from alliance_models.summaries import surface_axes
 
     rng = np.random.default_rng(seed)
     root = Path(root)
@@ -761,7 +763,7 @@ def build_project(root: Path, seed: int = 20261123) -> dict:
     names = sm.state_names(sy)
     plots.save(
         plots.group_slopes(
-            sm.group_slopes(idata, specs[slopes], 0.9, status),
+            sl.group_slopes(idata, specs[slopes], 0.9, status),
             "365",
             f"{slopes}: effects by focal state",
             names,

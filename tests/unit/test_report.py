@@ -61,14 +61,17 @@ def test_registry_declares_each_file_once_with_its_caption():
 
 
 def test_registry_names_real_frame_and_plot_functions():
-    from alliance_models import oos, plots, summaries
+    from alliance_models import case_frames, oos, plots, slopes, summaries
+
+    def builder(name):
+        return next((getattr(m, name) for m in (summaries, case_frames, slopes, oos) if hasattr(m, name)), None)
 
     for f in registry.figures(registry.MODEL, registry.CASE, registry.CLAIMS, registry.OOS):
         assert callable(getattr(plots, f.plot)), f.key
         for frame in f.frames:
-            assert frame == "idata" or callable(getattr(summaries, frame, None) or getattr(oos, frame, None)), frame
+            assert frame == "idata" or callable(builder(frame)), frame
     for t in registry.tables(registry.MODEL, registry.CASE):
-        assert callable(getattr(summaries, t.frame)), t.key
+        assert callable(builder(t.frame)), t.key
 
 
 def test_rules_and_report_read_the_registry():

@@ -5,6 +5,10 @@ import pandas as pd
 import pytest
 import yaml
 from _report_fixture import MODELS_YAML, TRUTH, fake_idata, toy_cases, toy_dyads, toy_table4
+from alliance_models import balancing as bal
+from alliance_models import case_frames as cf
+from alliance_models import oos
+from alliance_models import slopes as sl
 from alliance_models import summaries as sm
 
 
@@ -126,7 +130,7 @@ def test_calibration_bins_and_jeffreys_bounds():
 
 def test_worst_predicted_by_log_loss():
     h = pd.DataFrame({"observed": [1, 0, 0, 1], "p_mean": [0.8, 0.1, 0.4, 0.3]})
-    worst = sm.worst_predicted(h.assign(ccode1=365, ccode2=[2, 200, 220, 255]), "m", {2: "USA"}, k=2)
+    worst = oos.worst_predicted(h.assign(ccode1=365, ccode2=[2, 200, 220, 255]), "m", {2: "USA"}, k=2)
     assert list(worst["p_mean"]) == [0.3, 0.4] and "state2" in worst
 
 
@@ -134,7 +138,7 @@ def test_group_slope_contrast_recovers_the_known_difference(specs):
     rng = np.random.default_rng(5)
     majors = toy_dyads(rng, [2, 200, 365, 710], years=range(1950, 1992, 4))
     fit = make_fit(specs["majors_onset-cinc"], majors, TRUTH["majors_onset-cinc"])
-    c = sm.group_slope_contrasts(fit.idata, fit.spec, 365)
+    c = sl.group_slope_contrasts(fit.idata, fit.spec, 365)
     row = c[c["term"] == "log_cinc_ratio"].iloc[0]
     assert row["diff_mean"] == pytest.approx(1.0, abs=0.05) and row["p_positive"] == 1.0
     assert (
@@ -142,21 +146,21 @@ def test_group_slope_contrast_recovers_the_known_difference(specs):
         < 0
         < c[c["term"] == "common_mid_states"].iloc[0]["diff_hi"]
     )
-    assert sm.group_slope_contrasts(fit.idata, fit.spec, 999).empty
-    slopes = sm.group_slopes(fit.idata, fit.spec)
+    assert sl.group_slope_contrasts(fit.idata, fit.spec, 999).empty
+    slopes = sl.group_slopes(fit.idata, fit.spec)
     assert set(slopes["level"]) == {"2", "200", "365", "710"}
 
 
 def test_threat_scores_and_balancing_counts(specs):
-    scores = sm.threat_scores(toy_table4())
+    scores = bal.threat_scores(toy_table4())
     assert list(scores["score"]) == [0.5, 0.75, 1.0] and list(scores["year"]) == [1954, 1957, 1969]
     rng = np.random.default_rng(9)
     panel = toy_dyads(rng, [365])
     threat_panel = toy_dyads(rng, [710])
-    assert sm.threat_years(panel, 365, 710, (1946, 1991)) == list(range(1958, 1992))
+    assert bal.threat_years(panel, 365, 710, (1946, 1991)) == list(range(1958, 1992))
     fit = make_fit(specs["ussr_onset-cinc"], panel, TRUTH["ussr_onset-cinc"])
-    b = sm.balancing_numbers(fit, threat_panel, 365, 710, (1946, 1991), max_draws=200)
-    adv = sm.threat_adversaries(threat_panel, 710)
+    b = bal.balancing_numbers(fit, threat_panel, 365, 710, (1946, 1991), max_draws=200)
+    adv = bal.threat_adversaries(threat_panel, 710)
     rows = fit.rows[fit.rows["year"].between(1958, 1991) & (fit.rows["ccode2"] != 710)]
     key = set(zip(adv["ccode2"], adv["year"]))
     is_adv = np.array([(c, y) in key for c, y in zip(rows["ccode2"], rows["year"])])
@@ -167,12 +171,12 @@ def test_threat_scores_and_balancing_counts(specs):
 
 def test_surface_and_case_predictions(specs, cases):
     fit = make_fit(specs["cases_allied-cinc"], cases, TRUTH["cases_allied-cinc"])
-    assert sm.surface_axes(fit.spec, cases.columns) == ("log_cinc_ratio", "threat_high")
-    g = sm.surface_grid(fit, "log_cinc_ratio", "threat_high", n=10, max_draws=50)
+    assert cf.surface_axes(fit.spec, cases.columns) == ("log_cinc_ratio", "threat_high")
+    g = cf.surface_grid(fit, "log_cinc_ratio", "threat_high", n=10, max_draws=50)
     assert len(g) == 20 and set(g["y"]) == {0.0, 1.0} and g["draws"].iloc[0] == 50
     hi = g[g["y"] == 1].sort_values("x")["p_mean"].to_numpy()
     assert (np.diff(hi) > 0).all()  # known positive disparity effect
-    pred = sm.case_predictions(fit, {710: "CHN"}, {"ccode1": 365, "ccode2": 710, "years": [1950, 1954, 1957, 1969]})
+    pred = cf.case_predictions(fit, {710: "CHN"}, {"ccode1": 365, "ccode2": 710, "years": [1950, 1954, 1957, 1969]})
     assert pred["p_mean"].is_monotonic_increasing and len(pred) == len(cases)
     assert pred["annotated"].sum() == 4
     assert (pred["p_lo"] <= pred["p_mean"]).all() and (pred["p_mean"] <= pred["p_hi"]).all()
@@ -186,7 +190,7 @@ def test_balancing_leaves_out_multilateral_years_and_counts_deepening(specs):
     rng = np.random.default_rng(11)
     panel = toy_dyads(rng, [365])
     threat_panel = toy_dyads(rng, [710])
-    adv = sm.threat_adversaries(threat_panel, 710)
+    adv = bal.threat_adversaries(threat_panel, 710)
     key = set(zip(adv["ccode2"], adv["year"]))
     is_adv = np.array([(c, y) in key for c, y in zip(panel["ccode2"], panel["year"])])
     at_risk = (panel["atop_defense"] == 0).to_numpy()
@@ -202,7 +206,7 @@ def test_balancing_leaves_out_multilateral_years_and_counts_deepening(specs):
     panel.loc[panel.index[other], ["atop_defense_onset", "atop_any_onset"]] = [1.0, 0.0]
     fit = make_fit(specs["ussr_onset-cinc"], panel, TRUTH["ussr_onset-cinc"])
 
-    b = sm.balancing_numbers(fit, threat_panel, 365, 710, (1946, 1991), multilateral_min=5, max_draws=100)
+    b = bal.balancing_numbers(fit, threat_panel, 365, 710, (1946, 1991), multilateral_min=5, max_draws=100)
     rows = fit.rows[fit.rows["year"].between(1958, 1991) & (fit.rows["ccode2"] != 710)]
     y = rows["atop_defense_onset"].to_numpy()
     adv_rows = np.array([(c, t) in key for c, t in zip(rows["ccode2"], rows["year"])])
@@ -215,6 +219,6 @@ def test_balancing_leaves_out_multilateral_years_and_counts_deepening(specs):
     assert b["onsets_adv_deepening"] == deep.sum() >= 1
     assert b["onsets_adv_new"] + b["onsets_adv_deepening"] == b["onsets_adv"]
     # with the threshold above the conference's size, 1962 counts like any year
-    b_all = sm.balancing_numbers(fit, threat_panel, 365, 710, (1946, 1991), multilateral_min=8, max_draws=100)
+    b_all = bal.balancing_numbers(fit, threat_panel, 365, 710, (1946, 1991), multilateral_min=8, max_draws=100)
     assert b_all["multilateral_years"] == "" and b_all["multilateral_onsets_excluded"] == 0
     assert b_all["onsets_adv"] == y[adv_rows].sum() == b["onsets_adv"] + b["multilateral_onsets_excluded"]

@@ -299,7 +299,7 @@ def balancing_verdict(
     if n_decisions is not None and n_decisions < min_decisions:
         return Verdict(
             TOO_FEW,
-            f"the onsets with {threat}'s adversaries come from {n_decisions} decisions (fewer than "
+            f"the onsets with {threat}'s adversaries come from {n_decisions} decision-years (fewer than "
             f"{min_decisions}): neither balancing nor its absence can be read",
         )
     model = excess_p == excess_p and excess_p <= 1 - prob
@@ -682,7 +682,7 @@ def assess_balancing(
     b: dict, scores, numbers: list[dict], statuses: list[str], names: dict, prob: float = 0.95, min_decisions: int = 10
 ) -> tuple[dict, list[dict], str]:
     """The balancing claim from its numbers: ``scores`` (the recomputed
-    threat score per year), ``numbers`` (summaries.balancing_numbers per
+    threat score per year), ``numbers`` (balancing.balancing_numbers per
     baseline, one per alliance type) and the baselines' gate statuses.
     Returns the verdict row, the numbers with each baseline's verdict, and
     the finding in words."""
@@ -759,7 +759,7 @@ def assess_different(
     terms: list[Cell] | None = None,
 ) -> tuple[dict, dict, str]:
     """The focal state against the other powers: ``p_outside``
-    (summaries.outside_population of the varying-slopes model), ``loo`` (the
+    (slopes.outside_population of the varying-slopes model), ``loo`` (the
     LOO table of the level-specific model against its drop refit, or None)
     and the gate statuses of the fits involved; ``terms``: the level-specific
     coefficients one by one (:func:`specific_terms`), shown beside the joint

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import case_frames as cf
 from . import io, plots, registry
+from . import slopes as sl
 from . import summaries as sm
 from .models.choice import stratum_loglik
 from .models.matrix import build_model_data
@@ -88,12 +90,12 @@ def write_model_figures(
         return sm.state_names(pd.read_parquet(case["state_year"], columns=["ccode", "year", "stateabb"]))
 
     def grid():
-        g = sm.surface_grid(fit, case["x"], case["y"], n=settings["grid_size"], max_draws=draws, interval=iv)
+        g = cf.surface_grid(fit, case["x"], case["y"], n=settings["grid_size"], max_draws=draws, interval=iv)
         g.attrs["interval"] = iv
         return g
 
     def predictions():
-        pred = sm.case_predictions(
+        pred = cf.case_predictions(
             fit, v["names"], settings.get("annotate"), max_draws=settings["loo_draws"], interval=iv
         )
         pred.attrs["interval"] = iv
@@ -115,11 +117,11 @@ def write_model_figures(
             ),
             "ppc_frames": lambda: sm.ppc_frames(fit, max_draws=settings["loo_draws"], interval=iv),
             "frequentist_vs_bayes": freqbayes,
-            "group_slopes": lambda: sm.group_slopes(fit.idata, spec, iv, fit.status),
+            "group_slopes": lambda: sl.group_slopes(fit.idata, spec, iv, fit.status),
             "idata": lambda: fit.idata,
             "names": names,
             "surface_grid": grid,
-            "case_points": lambda: sm.case_points(fit, case["x"], case["y"], v["names"], settings.get("annotate")),
+            "case_points": lambda: cf.case_points(fit, case["x"], case["y"], v["names"], settings.get("annotate")),
             "case_predictions": predictions,
             # title fields and keyword arguments
             "model": lambda: model,

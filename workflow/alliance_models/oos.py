@@ -34,7 +34,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from .summaries import INTERVAL, _jeffreys, _q, auc, worst_predicted
+from .summaries import INTERVAL, _jeffreys, _q
 
 EPS = 1e-12
 MIN_CLUSTERS = 5  # fewer decisions with an event than this: "too few decisions to tell"
@@ -550,3 +550,34 @@ def score_models(holdouts: list[dict], names: dict | None = None, n_boot: int = 
     if len(cal):
         cal = cal[["model", *[c for c in cal.columns if c != "model"]]]
     return {"scores": pd.DataFrame(scores), "worst": cat(worst), "calibration": cal, "partners": cat(partners)}
+
+
+# --------------------------------------------------------------------------
+# ranking and the worst-predicted rows (moved from summaries)
+
+
+def auc(p: np.ndarray, y: np.ndarray) -> float:
+    """Area under the ROC curve (Mann-Whitney, ties counted half)."""
+    y = np.asarray(y).astype(bool)
+    n1, n0 = int(y.sum()), int((~y).sum())
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    ranks = pd.Series(p).rank(method="average").to_numpy()
+    return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def worst_predicted(
+    holdout: pd.DataFrame, name: str, names: dict | None = None, k: int = 10, eps: float = 1e-12
+) -> pd.DataFrame:
+    """The ``k`` holdout rows with the largest log loss."""
+    h = holdout.copy()
+    p = np.clip(h["p_mean"].to_numpy(float), eps, 1 - eps)
+    y = h["observed"].to_numpy(float)
+    h["log_loss"] = -(y * np.log(p) + (1 - y) * np.log1p(-p))
+    h = h.sort_values("log_loss", ascending=False, kind="stable").head(k)
+    names = names or {}
+    for c in ("ccode1", "ccode2"):
+        if c in h:
+            h[c.replace("ccode", "state")] = [names.get(int(v), str(v)) for v in h[c]]
+    h.insert(0, "model", name)
+    return h.reset_index(drop=True)

@@ -4,7 +4,8 @@ Each entry names its file stem (a pattern over ``{model}`` for per-model
 files), its scope, its caption (an rst file under ``workflow/report/``: the
 one text both the HTML report and ``snakemake --report`` show), its
 category in ``snakemake --report`` and, for the files ``model_figures``
-draws, the frames it is drawn from (:mod:`.summaries` functions, by name)
+draws, the frames it is drawn from (functions of :mod:`.summaries`,
+:mod:`.case_frames`, :mod:`.slopes`, by name)
 and the :mod:`.plots` function that draws it. The rules
 (``workflow/rules/report.smk`` and ``plan.smk``: the outputs of ``model_figures`` and
 ``case_model_figures``, the inputs of ``report``, the captions of the

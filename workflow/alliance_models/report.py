@@ -35,7 +35,7 @@ from docutils.core import publish_parts
 from markupsafe import Markup
 
 from . import claims as cl
-from . import registry
+from . import registry, runtimes
 from . import summaries as sm
 from .oos import MIN_CLUSTERS
 
@@ -835,7 +835,7 @@ def context(models: list[str], reduced: list[str], settings: dict, paths: dict, 
 
     treaties = treaty_view(paths.get("treaty_ledger"), paths.get("treaty_counts"), names)
     views = [model_view(m, info.get(m, {}), diags[m], paths, settings, m in case_models, shown) for m in models]
-    run = sm.run_time_summary(sm.benchmark_times(paths["benchmarks"])) if paths.get("benchmarks") else {}
+    run = runtimes.run_time_summary(runtimes.benchmark_times(paths["benchmarks"])) if paths.get("benchmarks") else {}
     dt = sm.diagnostics_table(diags)
     data_tables = [
         {"title": title, "path": str(path), "table": frame_table(read_csv(path))} for title, path in tables.items()

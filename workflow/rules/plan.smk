@@ -28,7 +28,7 @@ def model_seed(name):
 from alliance_models import registry
 from alliance_models.claims import cells_of, plan_claims, report_fits
 from alliance_models.models.checks import table_columns
-from alliance_models.summaries import surface_axes
+from alliance_models.case_frames import surface_axes
 
 REPORT = config["report"]
 FIG = "reports/figures"

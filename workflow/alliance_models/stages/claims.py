@@ -10,8 +10,10 @@ from pathlib import Path
 import arviz as az
 import pandas as pd
 
+from .. import balancing as bal
 from .. import claims as cl
 from .. import io, plots
+from .. import slopes as sl
 from .. import summaries as sm
 from ..data import states
 from ..models.spec import ModelSpec, load_model_frame
@@ -81,16 +83,16 @@ def _balancing(b: dict, fits: _Fits, data: dict, extra: dict, settings: dict, na
     if not b.get("baselines"):
         return None, scores, []
     t4 = pd.read_csv(extra["table4"], keep_default_na=False, na_values=[""])
-    scores = sm.threat_scores(t4[(t4["focal"] == b["focal"]) & (t4["partner"] == b["threat_state"])])
+    scores = bal.threat_scores(t4[(t4["focal"] == b["focal"]) & (t4["partner"] == b["threat_state"])])
     panel = pd.read_parquet(extra["threat_panel"], columns=["ccode1", "ccode2", "year", "mid_prior", "tss_rival"])
     renewals = (
-        sm.alignment_renewals(pd.read_parquet(extra["cases"]), b["focal"], b["years"]) if extra.get("cases") else None
+        bal.alignment_renewals(pd.read_parquet(extra["cases"]), b["focal"], b["years"]) if extra.get("cases") else None
     )
     nums, statuses = [], []
     for name in b["baselines"]:
         spec = ModelSpec.from_json(az.from_netcdf(str(fits.nc(name))).attrs["model_spec"])
         fit = sm.load_fit(fits.nc(name), load_model_frame(spec, data[name]), fits.diag(name), spec)
-        n = sm.balancing_numbers(
+        n = bal.balancing_numbers(
             fit,
             panel,
             b["focal"],
@@ -122,11 +124,11 @@ def _different(d: dict, fits: _Fits, settings: dict, names: dict, figures: str, 
         spec = ModelSpec.from_json(idata.attrs["model_spec"])
         st = fits.diag(slopes_fit)["status"]
         statuses.append(st)
-        p_out = sm.outside_population(idata, spec, level)
-        con_rows.append(sm.group_slope_contrasts(idata, spec, level, iv, st))
+        p_out = sl.outside_population(idata, spec, level)
+        con_rows.append(sl.group_slope_contrasts(idata, spec, level, iv, st))
         plots.save(
             plots.group_slopes(
-                sm.group_slopes(idata, spec, iv, st),
+                sl.group_slopes(idata, spec, iv, st),
                 str(level),
                 f"{slopes_fit}: effects by focal state ({names.get(int(level), level)} in red)",
                 names,
