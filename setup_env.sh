@@ -7,10 +7,14 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+# Exact versions from requirements.lock (hash-checked: the same libraries on
+# every machine and next year), then the project itself without resolving
+# anything. Refresh the lock as its header says.
+stamp=.venv/.installed-$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e '.[test,slurm]'
+  .venv/bin/python -m pip install --quiet --require-hashes -r requirements.lock
+  .venv/bin/python -m pip install --quiet --no-deps -e .
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -412,10 +412,12 @@ def _choice_effects(fit: Fit, factors: dict, max_draws: int, interval: float) ->
     B = post["beta_orig"].transpose("sample", "coef").values
     X = fit.md.X[names].to_numpy("float64")
     out = []
-    for label, cols in factors.items():
-        if len(cols) != 1 or cols[0] not in names:
-            continue  # a factor of several columns moves them together: not defined for a choice
-        c = cols[0]
+    # a factor of several columns (the threat block) is shown column by column:
+    # moving them together has no single meaning for one alternative
+    pairs = [(label if len(cols) == 1 else f"{label}: {c}", c) for label, cols in factors.items() for c in cols]
+    for label, c in pairs:
+        if c not in names:
+            continue
         lo, hi, how = shift_values(fit.md.X[c])
         p_lo, p_hi = shifted_choice_probability(B, X, fit.md.strata, names.index(c), lo, hi)
         s = p_hi - p_lo

@@ -188,6 +188,10 @@ def report_meta():
         "seed": config["seed"],
         "data versions": ", ".join(f"{n} {s['version']}" for n, s in SOURCES.items()),
         "packages": ", ".join(f"{k} {v}" for k, v in versions.items()),
+        # what setup_env.sh installed, hash-checked: the full list of exact versions
+        "requirements.lock sha256": hashlib.sha256(Path("requirements.lock").read_bytes()).hexdigest()[:16]
+        if Path("requirements.lock").is_file()
+        else "none (not installed from the lock)",
         "sampling": ", ".join(f"{k} {v}" for k, v in config["sampling"].items()),
         "variants fitted": "; ".join(f"{d}: {', '.join(v)}" for d, v in (config.get("variants") or {}).items())
         or "all declared",
