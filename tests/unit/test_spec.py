@@ -326,7 +326,7 @@ def test_quick_config_is_valid_and_fits_every_model_under_the_primary_measure(ro
         )
         for s in specs
     )
-    assert len(specs) == 31 and len(full) == 114
+    assert len(specs) == 33 and len(full) == 116
 
 
 def test_common_sample_refits_each_variant_on_the_rows_every_measure_has(tmp_path):
