@@ -238,9 +238,10 @@ def strata(cs: pd.DataFrame) -> dict:
 def test_choice_sets_default():
     cs, meta = tp.build_choice_sets(make_panel(), make_treaties())
     assert strata(cs) == {"100-1945": [290], "101-1945": [310, 355]}
-    # at risk in 1945: 200 (unbound), 290/310/355 (onset), 640; 2 is bound without onset
-    for s in ("100-1945", "101-1945"):
-        assert sorted(cs.loc[cs["stratum"] == s, "ccode2"]) == [200, 290, 310, 355, 640]
+    # at risk in 1945: 200 (unbound), 290/310/355 (onset), 640; 2 is bound without onset;
+    # the same-year sibling's chosen partners leave each set
+    assert sorted(cs.loc[cs["stratum"] == "100-1945", "ccode2"]) == [200, 290, 640]
+    assert sorted(cs.loc[cs["stratum"] == "101-1945", "ccode2"]) == [200, 310, 355, 640]
     assert list(cs.columns[-len(tp.CHOICE_COLUMNS) :]) == tp.CHOICE_COLUMNS
     assert cs["atopid"].dtype == "int64" and cs["chosen"].dtype == "int64"
     w = cs.set_index(["stratum", "ccode2"])["weight"]
@@ -249,9 +250,9 @@ def test_choice_sets_default():
     assert cs.groupby("stratum")["n_chosen"].first().to_dict() == {"100-1945": 1, "101-1945": 2}
     assert cs.groupby("stratum")["multilateral"].first().to_dict() == {"100-1945": False, "101-1945": True}
     assert not cs["renewal"].any() and not cs["adhesion_stratum"].any()
-    assert (meta["strata"], meta["rows"], meta["chosen"]) == (2, 10, 3)
+    assert (meta["strata"], meta["rows"], meta["chosen"]) == (2, 7, 3)
     assert yaml.safe_load(yaml.safe_dump(meta)) == meta  # plain Python for the meta file
-    assert meta["per_era"] == {"soviet": {"strata": 2, "rows": 10, "chosen": 3}}
+    assert meta["per_era"] == {"soviet": {"strata": 2, "rows": 7, "chosen": 3}}
     dropped = {(d["atopid"], d["year"]): d["reason"] for d in meta["dropped"]}
     assert dropped == {(105, 1944): "no chosen partner at risk", (106, 1946): "no chosen partner in the panel"}
     assert [(d["atopid"], d["ccode"]) for d in meta["partners_not_at_risk"]] == [(105, 2)]
@@ -344,3 +345,15 @@ def test_real_soviet_defence_strata(real):
     sov = fy[fy["era"] == "soviet"]
     assert len(sov) == 70 and sov["new_defense"].notna().all()
     assert set(cs.loc[cs["era"] == "soviet", "year"]) <= set(sov.loc[sov["new_defense"] == 1, "year"])
+
+
+def test_partners_of_a_same_year_sibling_treaty_leave_the_choice_set():
+    """1945: treaties 100 (with 290) and 101 (with 310, 355) are signed the same
+    year; 290 is not an alternative 101 passed over, nor 310 and 355 for 100."""
+    ch, meta = tp.build_choice_sets(make_panel(), make_treaties(), "defense")
+    s100 = set(ch.loc[ch["atopid"] == 100, "ccode2"])
+    s101 = set(ch.loc[ch["atopid"] == 101, "ccode2"])
+    assert 290 in s100 and not {310, 355} & s100
+    assert {310, 355} <= s101 and 290 not in s101
+    sib = {(d["atopid"], d["ccode"]) for d in meta["partners_chosen_by_a_sibling"]}
+    assert {(100, 310), (100, 355), (101, 290)} <= sib

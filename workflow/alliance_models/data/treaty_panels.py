@@ -82,6 +82,11 @@ Choice sets (:func:`build_choice_sets`), for obligation type ``defense``
   listed. Adherents in T's signing year are not a later choice: listed as
   such. With ``keep_renewals`` False every stratum of a renewal treaty is left
   out (and listed).
+- a partner chosen by another treaty the focal state signed as an original
+  member in the same year (1948's four bilateral pacts, the three Baltic pacts
+  of 1939, 2550 and 2555 in 1942) is not an alternative passed over: it
+  leaves the sibling's choice set (listed in the meta as
+  ``partners_chosen_by_a_sibling``).
 - strata with no chosen partner in the risk set are dropped (reason: not in
   the panel, i.e. not a COW state pair that year, or not at risk) and listed.
 - ``n_chosen``: chosen rows in the stratum; ``weight``: 1 / n_chosen on the
@@ -402,10 +407,19 @@ def build_choice_sets(
     meta = {"obligation": obligation, "keep_adhesions": bool(keep_adhesions), "keep_renewals": bool(keep_renewals)}
     meta["renewals"] = renewals
     lists = {k: [] for k in ("partners_not_in_panel", "partners_not_at_risk", "dropped", "renewals_left_out")}
+    lists["partners_chosen_by_a_sibling"] = []
     lists |= {"adhesions_left_out": [], "treaties": []}
     parts, seen = [], set()
     for focal in sorted(int(c) for c in np.unique(c1)):
-        for c in _candidates(t, focal, obligation):
+        cands = _candidates(t, focal, obligation)
+        # partners chosen by another treaty the focal state signed the same
+        # year were not passed over: they leave each other's choice sets
+        signed: dict[int, list[set]] = {}
+        for c in cands:
+            if c["kind"] == "original":
+                signed.setdefault(c["year"], []).append(c["chosen"])
+        for c in cands:
+            siblings = set().union(*[s for s in signed.get(c["year"], []) if s is not c["chosen"]]) - c["chosen"]
             if c["renewal"] and not keep_renewals:
                 lists["renewals_left_out"].append(_entry(c, kind=c["kind"]))
                 continue
@@ -421,7 +435,9 @@ def build_choice_sets(
             lists["partners_not_in_panel"] += [_partner(c, p) for p in absent]
             bound = [int(p) for p, r in zip(partner, risk[idx]) if p in c["chosen"] and not r]
             lists["partners_not_at_risk"] += [_partner(c, p) for p in bound]
-            keep = idx[risk[idx]]
+            sib = np.isin(c2[idx], list(siblings)) & risk[idx]
+            lists["partners_chosen_by_a_sibling"] += [_partner(c, p) for p in c2[idx][sib]]
+            keep = idx[risk[idx] & ~sib]
             chosen = np.isin(c2[keep], list(c["chosen"]))
             if not chosen.any():
                 why = "no chosen partner at risk" if bound else "no chosen partner in the panel"
