@@ -220,3 +220,25 @@ def report_inputs():
 # shown in full: the default fits whose drop refits are default fits too (the
 # other measures' own-sample fits enter the robustness strips as numbers)
 REPORT_MODELS = [m for m in SHOWN_MODELS if m in DEFAULT_FITS and all(r in DEFAULT_FITS for _, r in REDUCED_OF[m])]
+
+
+def ledger_model():
+    """The partner-choice model the report's treaty ledger describes: the
+    disparity claim's primary fit if it reads treaty choice sets, else the
+    first declared model that does (None: no ledger)."""
+    prim = CLAIM_PLAN.get("disparity", {}).get("primary", {}).get("model")
+    cands = [prim] if prim in MODELS else []
+    cands += [m for m, s in MODELS.items() if not s.reduced_from]
+    return next((MODELS[m] for m in cands if MODELS[m].data.startswith("treaty_choice_")), None)
+
+
+def ledger_inputs(wildcards):
+    spec = ledger_model()
+    s = spec.data.removeprefix("treaty_choice_")
+    return {
+        "treaties": "data/processed/treaties.parquet",
+        "choice": f"data/processed/treaty_choice_{s}.parquet",
+        "choice_meta": f"data/processed/treaty_choice_{s}.parquet.meta.yaml",
+        "onsets": f"data/processed/onset_treaties_{s}.parquet",
+        "focal_year": f"data/processed/focal_year_{s}.parquet",
+    }

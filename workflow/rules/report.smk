@@ -158,6 +158,27 @@ rule robustness:
         [f.path(FIG, model=m) for m in SHOWN_MODELS if m not in REPORT_MODELS for f in registry.figures(registry.MODEL)],
 
 
+rule treaty_ledger:
+    """Every treaty of the focal state in the modelled eras: in the partner-choice model or why not, and its onsets."""
+    input:
+        unpack(ledger_inputs),
+        code=code("treaty_ledger"),
+    output:
+        table="reports/tables/treaty_ledger.csv",
+        counts="reports/tables/treaty_ledger.json",
+    params:
+        eras=lambda wc: list(ledger_model().eras),
+        obligations=["defense", "any"],
+    log:
+        "logs/treaty_ledger.log",
+    benchmark:
+        "benchmarks/treaty_ledger.tsv"
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/treaty_ledger.py"
+
+
 rule report:
     """Self-contained HTML report (embedded figures, no external fetches) and summary.md."""
     input:

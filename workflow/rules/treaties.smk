@@ -2,6 +2,7 @@
 # set the treaty behind each onset, the focal-state-year table (when does it
 # sign?) and the treaty choice sets (with whom?). Models read the last two
 # as data: focal_year_<set> and treaty_choice_<set> (config/models.yaml).
+# The treaty ledger (a report table) is in report.smk.
 
 
 rule treaties:
@@ -56,46 +57,3 @@ rule treaty_tables:
 FINAL_OUTPUTS += ["data/processed/treaties.parquet"]
 FINAL_OUTPUTS += [f"data/processed/{t}_{s}.parquet" for s in config["panel"]["build"]
                   for t in ("onset_treaties", "focal_year", "treaty_choice")]
-
-
-def ledger_model():
-    """The partner-choice model the report's treaty ledger describes: the
-    disparity claim's primary fit if it reads treaty choice sets, else the
-    first declared model that does (None: no ledger)."""
-    prim = CLAIM_PLAN.get("disparity", {}).get("primary", {}).get("model")
-    cands = [prim] if prim in MODELS else []
-    cands += [m for m, s in MODELS.items() if not s.reduced_from]
-    return next((MODELS[m] for m in cands if MODELS[m].data.startswith("treaty_choice_")), None)
-
-
-def ledger_inputs(wildcards):
-    spec = ledger_model()
-    s = spec.data.removeprefix("treaty_choice_")
-    return {
-        "treaties": "data/processed/treaties.parquet",
-        "choice": f"data/processed/treaty_choice_{s}.parquet",
-        "choice_meta": f"data/processed/treaty_choice_{s}.parquet.meta.yaml",
-        "onsets": f"data/processed/onset_treaties_{s}.parquet",
-        "focal_year": f"data/processed/focal_year_{s}.parquet",
-    }
-
-
-rule treaty_ledger:
-    """Every treaty of the focal state in the modelled eras: in the partner-choice model or why not, and its onsets."""
-    input:
-        unpack(ledger_inputs),
-        code=code("treaty_ledger"),
-    output:
-        table="reports/tables/treaty_ledger.csv",
-        counts="reports/tables/treaty_ledger.json",
-    params:
-        eras=lambda wc: list(ledger_model().eras),
-        obligations=["defense", "any"],
-    log:
-        "logs/treaty_ledger.log",
-    benchmark:
-        "benchmarks/treaty_ledger.tsv"
-    conda:
-        "../../environment.yml"
-    script:
-        "../scripts/treaty_ledger.py"
