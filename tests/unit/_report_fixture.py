@@ -514,7 +514,7 @@ FITS = {
 
 
 def synthetic_read(model):
-    """(summary, diagnostics) of a SYNTHETIC fit, as claims.assess_directional reads them."""
+    """(summary, diagnostics) of a SYNTHETIC fit, as claim_findings.assess_directional reads them."""
     if model not in FITS:
         return None, None
     status, events, decisions = FITS[model]
@@ -533,6 +533,7 @@ def write_claims_tables(out: Path, fits: dict, settings: dict, generic: bool = F
     fixture's varying-slopes fit (idata, spec, status) for the contrasts.
     ``generic``: claim texts without any state's name."""
     from alliance_models import balancing as bal
+    from alliance_models import claim_findings as cf
     from alliance_models import claims as cl
     from alliance_models import io, registry
     from alliance_models import slopes as sl
@@ -555,10 +556,10 @@ def write_claims_tables(out: Path, fits: dict, settings: dict, generic: bool = F
 
     rows, strip, findings = [], [], {}
     for cid, plan in PLANS.items():
-        row, cells = cl.assess_directional(
+        row, cells = cf.assess_directional(
             cid, plan, synthetic_read, settings["verdict_prob"], settings["min_decisions"], settings["interval"]
         )
-        findings[cid] = swap(cl.finding(row, cells), cid)
+        findings[cid] = swap(cf.finding(row, cells), cid)
         row.update(texts(cid))
         rows.append(row)
         strip += cells
@@ -610,7 +611,7 @@ def write_claims_tables(out: Path, fits: dict, settings: dict, generic: bool = F
             "verdict": bal[0]["verdict"],
             "why": " | ".join(f"{r['outcome']}: {r['why']}" for r in bal),
             "primary": ", ".join(r["model"] for r in bal) + " (baselines without the threat terms)",
-            "estimate": " | ".join(cl.balancing_text(r) for r in bal),
+            "estimate": " | ".join(cf.balancing_text(r) for r in bal),
             "n_events": bal[0]["onsets_adv"],
             "n_decisions": bal[0]["decisions_adv"],
             "splits": "",

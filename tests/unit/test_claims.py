@@ -3,6 +3,8 @@
 import math
 
 import pandas as pd
+from alliance_models import claim_findings as cf
+from alliance_models import claim_plan as cp
 from alliance_models import claims as cl
 from alliance_models.claims import Cell
 
@@ -138,11 +140,11 @@ def test_balancing_rule():
 
 
 def test_alliance_types_combine_without_the_unreadable_ones():
-    assert cl.combine_types([cl.SUPPORTED, cl.TOO_FEW]) == cl.SUPPORTED
-    assert cl.combine_types([cl.TOO_FEW, cl.TOO_FEW]) == cl.TOO_FEW
-    assert cl.combine_types([cl.SUPPORTED, cl.NOT_SUPPORTED]) == cl.DEPENDS_TYPE
-    assert cl.combine_types([cl.NO_VERDICT, cl.NOT_SUPPORTED, cl.TOO_FEW]) == cl.NOT_SUPPORTED
-    assert cl.combine_types([cl.NO_VERDICT]) == cl.NO_VERDICT
+    assert cf.combine_types([cl.SUPPORTED, cl.TOO_FEW]) == cl.SUPPORTED
+    assert cf.combine_types([cl.TOO_FEW, cl.TOO_FEW]) == cl.TOO_FEW
+    assert cf.combine_types([cl.SUPPORTED, cl.NOT_SUPPORTED]) == cl.DEPENDS_TYPE
+    assert cf.combine_types([cl.NO_VERDICT, cl.NOT_SUPPORTED, cl.TOO_FEW]) == cl.NOT_SUPPORTED
+    assert cf.combine_types([cl.NO_VERDICT]) == cl.NO_VERDICT
     assert cl.balancing_verdict(True, 0.6, 0.4, "failed", 12).label == cl.NO_VERDICT
 
 
@@ -156,7 +158,7 @@ def test_plan_reads_the_declared_fits(root):
         "any": "ussr_onset_any",
         "specification": ["ussr_onset_nolargest", {"model": "ussr_onset_sideblind", "term": "common_mid_states"}],
     }
-    plan = cl.plan_directional(specs, cfg, "latent")
+    plan = cp.plan_directional(specs, cfg, "latent")
     assert plan["primary"] == {
         "model": "ussr_onset-latent",
         "term": "log_latent_ratio",
@@ -215,7 +217,7 @@ def test_robustness_sentence_names_each_cell_once_and_keeps_labels_whole():
     rows.append(
         {"claim_id": "threat", "role": "the seeds' own coding, checked", "axis": "measure", "call": "x", "label": "y"}
     )
-    assert cl._strip_sentence(rows, "threat") == (
+    assert cf._strip_sentence(rows, "threat") == (
         "too few decisions under cinc, common sample; gdp, common sample | positive under any obligation"
     )
 
@@ -239,7 +241,7 @@ def test_level_specific_coefficients_are_shown_beside_the_joint_rule():
             "p_positive": [0.96, 0.93, 0.96, 1.0],
         }
     )
-    terms = cl.specific_terms("s", summary, {"status": "ok"}, 365)
+    terms = cf.specific_terms("s", summary, {"status": "ok"}, 365)
     assert [t.label for t in terms] == ["x", "z"] and terms[0].lo == 0.02
     loo = pd.DataFrame(
         {
@@ -251,7 +253,7 @@ def test_level_specific_coefficients_are_shown_beside_the_joint_rule():
         }
     )
     d = {"level": 365, "specific_model": "s", "slopes_model": "v"}
-    row, nums, text = cl.assess_different(d, {"p_outside": 0.11, "terms": "x"}, loo, ["ok"], {365: "USSR"}, 0.95, terms)
+    row, nums, text = cf.assess_different(d, {"p_outside": 0.11, "terms": "x"}, loo, ["ok"], {365: "USSR"}, 0.95, terms)
     assert row["verdict"] == cl.NOT_SUPPORTED
     assert "x +0.41 [+0.02, +0.78], P(>0) 0.96" in text and "1 of 2 has a sign by itself" in text
     assert "PSIS-LOO is approximate here (Pareto k > 0.7: 448" in text
@@ -268,7 +270,7 @@ def test_default_claims_read_treaties_and_years_with_dyad_years_as_robustness(ro
     specs = load_model_specs(root / "config" / "models.yaml")
     by_name = {s.name: s for s in specs}
     cfg = yaml.safe_load((root / "config" / "config.yaml").read_text())["report"]
-    plan = cl.plan_claims(specs, cfg)
+    plan = cp.plan_claims(specs, cfg)
     d, t = plan["disparity"], plan["threat"]
     assert (d["primary"]["model"], d["primary"]["term"]) == ("ussr_choice-latent", "log_latent_ratio")
     assert by_name["ussr_choice-latent"].family == "conditional" and by_name["ussr_choice-latent"].unit == "treaties"

@@ -182,9 +182,10 @@ def marginal_effects(ame: pd.DataFrame, title: str, failed: bool = False) -> plt
     ax.axvline(0, color="grey", lw=0.8, ls="--")
     labels = [f"{f}" + (f" [{c}]" if c != "P(y=1)" else "") for f, c in zip(a["factor"], a["category"])]
     ax.set_yticks(y, labels)
-    for yi, (_sh, p) in zip(y, a[["shift", "p_positive"]].to_numpy()):
+    base = a["base_rate"] if "base_rate" in a else pd.Series(np.nan, index=a.index)
+    for yi, p, b in zip(y, a["p_positive"].to_numpy(), base.to_numpy()):
         ax.annotate(
-            f"P(>0)={p:.2f}",
+            f"P(>0)={p:.2f}" + (f", base {100 * b:.2g}%" if b == b else ""),
             (1.0, yi),
             xycoords=("axes fraction", "data"),
             xytext=(4, 0),
@@ -195,7 +196,10 @@ def marginal_effects(ame: pd.DataFrame, title: str, failed: bool = False) -> plt
         )
     shifts = "moved: " + "; ".join(dict.fromkeys(a["shift"].iloc[::-1]))
     iv = int(round(100 * float(a["interval"].iloc[0])))
-    ax.set_xlabel(f"change in predicted probability, averaged over the observed rows (mean, {iv}% interval)")
+    ax.set_xlabel(
+        f"change in predicted probability, averaged over the observed rows (mean, {iv}% interval); "
+        "binaries 0->1, others median->p90"
+    )
     ax.set_title(title + "\n" + textwrap.fill(shifts, 120), fontsize=9)
     fig.tight_layout()
     _stamp_failed(fig, failed)

@@ -34,6 +34,7 @@ import pandas as pd
 from docutils.core import publish_parts
 from markupsafe import Markup
 
+from . import claim_findings as cf
 from . import claims as cl
 from . import registry, runtimes
 from . import summaries as sm
@@ -554,7 +555,7 @@ def forecast_view(scores: pd.DataFrame, partners: pd.DataFrame, forecasts: list[
                 ),
             }
         )
-    combined = cl.combine_types([m["carries_over"] for m in models])
+    combined = cf.combine_types([m["carries_over"] for m in models])
     return {
         "title": head or "Forecasts",
         "description": desc,

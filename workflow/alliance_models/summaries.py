@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .effects import shift_rule
 from .errors import PipelineError
 from .models.draws import n_draws, thin
 from .models.matrix import build_model_data, new_design
@@ -289,22 +290,6 @@ def frequentist_vs_bayes(fit: Fit, freq: pd.DataFrame, level: float = 0.95) -> p
 # average marginal effects
 
 
-def shift_values(x: pd.Series) -> tuple[float, float, str]:
-    """The values a predictor is moved between: its 25th and 75th percentile.
-
-    When those coincide (a rare binary indicator, a count mostly zero) the
-    10th and 90th are used, then the minimum and maximum; the label says which.
-    """
-    vals = pd.to_numeric(x, errors="coerce").dropna()
-    if vals.empty:
-        return float("nan"), float("nan"), "no values"
-    for lo_q, hi_q in ((0.25, 0.75), (0.10, 0.90)):
-        lo, hi = vals.quantile([lo_q, hi_q])
-        if hi > lo:
-            return float(lo), float(hi), f"p{int(lo_q * 100)}->p{int(hi_q * 100)}"
-    return float(vals.min()), float(vals.max()), "min->max"
-
-
 def _group_values(fit: Fit, rows: pd.DataFrame) -> dict:
     return {g["by"]: rows[g["by"]].astype(str).to_numpy() for g in fit.md.groups}
 
@@ -331,10 +316,12 @@ def average_marginal_effects(
 ) -> pd.DataFrame:
     """Average marginal effect of each factor on the probability scale.
 
-    Every column of a factor is moved from its low to its high value (see
-    :func:`shift_values`) while each observed row keeps its other values; the
-    change in P(y=1) (or in each category's probability) is averaged over the
-    fitted rows, per posterior draw. Group effects of seen levels are kept.
+    Every column of a factor is moved from its low to its high value (one
+    rule for every factor: :func:`.effects.shift_rule`) while each observed
+    row keeps its other values; the change in P(y=1) (or in each category's
+    probability) is averaged over the fitted rows, per posterior draw. Group
+    effects of seen levels are kept. ``base_rate``: the mean probability with
+    the factor at its low values.
     """
     if factors is None:
         factors = effect_factors(fit.spec, fit.frame.columns)
@@ -350,17 +337,19 @@ def average_marginal_effects(
         lo_rows, hi_rows = rows.copy(), rows.copy()
         shifts = []
         for c in cols:
-            lo, hi, how = shift_values(rows[c])
+            lo, hi, how = shift_rule(rows[c])
             lo_rows[c], hi_rows[c] = lo, hi
             shifts.append(f"{c} {lo:.3g}->{hi:.3g} ({how})")
-        total = None
+        total = base = None
         for i in range(0, len(rows), chunk):
             p_lo = predict(fit, lo_rows.iloc[i : i + chunk], idt, chunk=chunk)
             p_hi = predict(fit, hi_rows.iloc[i : i + chunk], idt, chunk=chunk)
             d = (p_hi - p_lo).sum(axis=1)  # (S,) or (S, K)
             total = d if total is None else total + d
-        ame = total / len(rows)
+            base = p_lo.sum(axis=1) if base is None else base + p_lo.sum(axis=1)
+        ame, base = total / len(rows), base / len(rows)
         ame = ame[:, None] if ame.ndim == 1 else ame
+        base = base[:, None] if base.ndim == 1 else base
         for k, cat in enumerate(cats):
             s = ame[:, k]
             lo, hi = _interval(s, interval)
@@ -379,6 +368,7 @@ def average_marginal_effects(
                     "draws": S,
                     "interval": interval,
                     "fit_status": fit.status,
+                    "base_rate": float(base[:, k].mean()),
                 }
             )
     cols = [
@@ -395,6 +385,7 @@ def average_marginal_effects(
         "draws",
         "interval",
         "fit_status",
+        "base_rate",
     ]
     return pd.DataFrame(out, columns=cols)
 
@@ -402,7 +393,7 @@ def average_marginal_effects(
 def _choice_effects(fit: Fit, factors: dict, max_draws: int, interval: float) -> pd.DataFrame:
     """A conditional logit's effects on the probability that a state is the
     partner chosen from its choice set (models.choice.shifted_choice_probability):
-    each single-column factor moved between its :func:`shift_values`, the
+    each single-column factor moved by :func:`.effects.shift_rule`, the
     others as observed; the base rate is the mean probability at the low value."""
     from .models.choice import shifted_choice_probability
 
@@ -418,7 +409,7 @@ def _choice_effects(fit: Fit, factors: dict, max_draws: int, interval: float) ->
     for label, c in pairs:
         if c not in names:
             continue
-        lo, hi, how = shift_values(fit.md.X[c])
+        lo, hi, how = shift_rule(fit.md.X[c])
         p_lo, p_hi = shifted_choice_probability(B, X, fit.md.strata, names.index(c), lo, hi)
         s = p_hi - p_lo
         qlo, qhi = _interval(s, interval)

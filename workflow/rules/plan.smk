@@ -26,7 +26,7 @@ def model_seed(name):
 
 
 from alliance_models import registry
-from alliance_models.claims import cells_of, plan_claims, report_fits
+from alliance_models.claim_plan import cells_of, plan_claims, report_fits
 from alliance_models.models.checks import table_columns
 from alliance_models.case_frames import surface_axes
 
@@ -55,7 +55,7 @@ CASE_AXES = {m: _case_axes(MODELS[m]) for m in SHOWN_MODELS}
 CASE_MODELS = [m for m in SHOWN_MODELS if CASE_AXES[m]]
 OTHER_MODELS = [m for m in SHOWN_MODELS if not CASE_AXES[m]]
 CLAIM_PLAN = plan_claims(list(MODELS.values()), REPORT)
-# The default run fits what the report reads (claims.report_fits: every
+# The default run fits what the report reads (claim_plan.report_fits: every
 # claim's cells, baselines and comparisons, the holdouts, each declared model
 # under the primary measure with its drop refits); the other variants and
 # their refits are the `robustness` target.

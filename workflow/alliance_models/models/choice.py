@@ -251,12 +251,16 @@ def conditional_logit(name: str, eta, strata: np.ndarray, weights: np.ndarray, o
 
 
 def shifted_choice_probability(
-    beta_draws: np.ndarray, X: np.ndarray, strata: np.ndarray, j: int, lo: float, hi: float
+    beta_draws: np.ndarray, X: np.ndarray, strata: np.ndarray, j, lo, hi
 ) -> tuple[np.ndarray, np.ndarray]:
     """Average probability (per draw) that an alternative is the one chosen
-    from its set when its own column ``j`` is set to ``lo`` and to ``hi``,
-    every other alternative as observed: p_i(v) = e^{eta_i(v)} /
-    (e^{eta_i(v)} + sum_{m != i} e^{eta_m}). Returns two arrays (draws,)."""
+    from its set when its own column(s) ``j`` (an index or a list of them)
+    are set to ``lo`` and to ``hi`` (scalars or one value per column), every
+    other alternative as observed: p_i(v) = e^{eta_i(v)} / (e^{eta_i(v)} +
+    sum_{m != i} e^{eta_m}). Returns two arrays (draws,)."""
+    j = np.atleast_1d(np.asarray(j, dtype=int))
+    lo = np.broadcast_to(np.asarray(lo, dtype="float64"), j.shape)
+    hi = np.broadcast_to(np.asarray(hi, dtype="float64"), j.shape)
     S = int(strata.max()) + 1
     out_lo, out_hi = np.empty(len(beta_draws)), np.empty(len(beta_draws))
     for d, b in enumerate(beta_draws):
@@ -267,7 +271,7 @@ def shifted_choice_probability(
         tot = np.bincount(strata, weights=e, minlength=S)[strata]
         others = np.clip(tot - e, 0.0, None)
         for v, out in ((lo, out_lo), (hi, out_hi)):
-            ev = np.exp(eta + (v - X[:, j]) * b[j] - top[strata])
+            ev = np.exp(eta + (v[None, :] - X[:, j]) @ b[j] - top[strata])
             out[d] = float(np.mean(ev / (ev + others)))
     return out_lo, out_hi
 

@@ -11,7 +11,7 @@ import arviz as az
 import pandas as pd
 
 from .. import balancing as bal
-from .. import claims as cl
+from .. import claim_findings as cf
 from .. import io, plots
 from .. import slopes as sl
 from .. import summaries as sm
@@ -20,7 +20,7 @@ from ..models.spec import ModelSpec, load_model_frame
 
 
 def run(plan: dict, settings: dict, dirs: dict, data: dict, extra: dict, outputs: dict) -> None:
-    """``plan``: claims.plan_claims output. ``dirs``: results, tables,
+    """``plan``: claim_plan.plan_claims output. ``dirs``: results, tables,
     figures. ``data``: model -> data path (the fits whose posteriors are
     read). ``extra``: table4 (recomputed Moura Table 4), threat_panel,
     state_year, cow_states, cases."""
@@ -68,12 +68,12 @@ def _directional(plan: dict, fits: _Fits, settings: dict) -> tuple[list, list, d
     rows, strip, numbers = [], [], {"findings": {}}
     for cid in ("disparity", "threat", "narrowing"):
         if cid in plan:
-            row, cells = cl.assess_directional(
+            row, cells = cf.assess_directional(
                 cid, plan[cid], fits.read, settings["verdict_prob"], settings["min_decisions"], settings["interval"]
             )
             rows.append(row)
             strip += cells
-            numbers["findings"][cid] = cl.finding(row, cells)
+            numbers["findings"][cid] = cf.finding(row, cells)
     return rows, strip, numbers
 
 
@@ -106,7 +106,7 @@ def _balancing(b: dict, fits: _Fits, data: dict, extra: dict, settings: dict, na
         )
         nums.append({**n, "outcome": fit.spec.outcome})
         statuses.append(fit.status)
-    row, bal_rows, numbers["findings"]["balancing"] = cl.assess_balancing(
+    row, bal_rows, numbers["findings"]["balancing"] = cf.assess_balancing(
         b, scores, nums, statuses, names, settings["verdict_prob"], settings["min_decisions"]
     )
     return row, scores, bal_rows
@@ -138,8 +138,8 @@ def _different(d: dict, fits: _Fits, settings: dict, names: dict, figures: str, 
         )
     loo = pd.read_csv(d["loo_table"]) if d.get("loo_table") and Path(d["loo_table"]).is_file() else None
     model = d.get("specific_model")
-    terms = cl.specific_terms(model, *fits.read(model), level, iv) if model else []
-    row, numbers["ussr_different"], numbers["findings"]["ussr_different"] = cl.assess_different(
+    terms = cf.specific_terms(model, *fits.read(model), level, iv) if model else []
+    row, numbers["ussr_different"], numbers["findings"]["ussr_different"] = cf.assess_different(
         d, p_out, loo, statuses, names, settings["verdict_prob"], terms
     )
     return row, con_rows

@@ -1,0 +1,290 @@
+"""Each claim assessed from its fits: the verdict row, the robustness strip
+and the finding in words (directional claims, balancing, the focal state
+against the other powers). The rules: :mod:`.claims`; the cells planned:
+:mod:`.claim_plan`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from .claims import (
+    CLAIMS,
+    DEPENDS_TYPE,
+    NO_VERDICT,
+    NOT_FITTED,
+    NOT_SUPPORTED,
+    OPPOSITE,
+    SUPPORTED,
+    TOO_FEW,
+    UNCLEAR,
+    Cell,
+    balancing_verdict,
+    difference_verdict,
+    directional_verdict,
+    fmt,
+    read_cell,
+    sign_of,
+)
+
+# --------------------------------------------------------------------------
+# the verdict table, the strips and the findings
+
+
+def assess_directional(
+    cid: str, plan: dict, read, prob: float = 0.95, min_decisions: int = 10, interval: float = 0.9
+) -> tuple[dict, list[dict]]:
+    """One directional claim: its verdict row and its strip rows.
+
+    ``read(model)`` returns (summary DataFrame, diagnostics dict), or (None,
+    None) for a fit that is not there."""
+
+    def cells(p):
+        return [read_cell(c, *read(c["model"]), interval=interval) for c in [p["primary"], *p["strip"]]]
+
+    main = cells(plan)
+    v = directional_verdict(main[0], main[1:], CLAIMS[cid]["expected"], prob, min_decisions)
+    strip = [dict(c.as_row(prob, min_decisions), claim_id=cid, role="primary evidence") for c in main]
+    row = {
+        "claim_id": cid,
+        "claim": CLAIMS[cid]["claim"],
+        "seed": CLAIMS[cid]["seed"],
+        "verdict": v.label,
+        "why": v.reason,
+        "primary": f"{main[0].model}, {main[0].term}",
+        "estimate": main[0].text(),
+        "n_events": main[0].n_events,
+        "n_decisions": main[0].n_decisions,
+        "unit": main[0].unit,
+        "splits": "; ".join(f"{a}: {t}" for a, t in v.splits.items()),
+        "note": "; ".join(v.notes),
+        "reads": CLAIMS[cid]["reads"],
+    }
+    if plan.get("secondary"):
+        sec = cells(plan["secondary"])
+        sv = directional_verdict(sec[0], sec[1:], CLAIMS[cid]["expected"], prob, min_decisions)
+        row.update(
+            {
+                "secondary_verdict": sv.label,
+                "secondary": f"{sec[0].model}, {sec[0].term}: {sec[0].text()}",
+                "secondary_why": sv.reason,
+            }
+        )
+        strip += [dict(c.as_row(prob, min_decisions), claim_id=cid, role="the seeds' own coding, checked") for c in sec]
+    return row, strip
+
+
+def _strip_sentence(strip: list[dict], cid: str) -> str:
+    rows = [r for r in strip if r["claim_id"] == cid and r["role"] == "primary evidence" and r["axis"] != "primary"]
+    calls = {}
+    for r in rows:
+        calls.setdefault(r["call"], {})[r["label"]] = None  # a cell on two axes is named once
+    # labels hold commas ("cinc, common sample"): cells are split by ";", calls by "|"
+    return " | ".join(f"{call} under {'; '.join(labels)}" for call, labels in calls.items())
+
+
+def finding(row: dict, strip: list[dict]) -> str:
+    """One short paragraph on a directional claim, generated from its
+    numbers: the verdict, the estimate with its uncertainty and the
+    decisions behind it, how the robustness strip reads, what would change
+    it, and the seeds' own coding beside it."""
+    cid, label = row["claim_id"], row["verdict"]
+    text = (
+        f"**{CLAIMS[cid]['claim']}** ({CLAIMS[cid]['seed']}): **{label}**. "
+        f"Primary evidence: {row['primary']}, {row['estimate']} (standardized coefficient, median and 90% "
+        f"interval; {row['n_events']} events"
+        + (f" from {row['n_decisions']} {row.get('unit') or 'decisions'}" if row.get("n_decisions") is not None else "")
+        + ")."
+    )
+    strip_text = _strip_sentence(strip, cid)
+    if strip_text:
+        text += f" Robustness: {strip_text}."
+    change = {
+        SUPPORTED: "It would change if a robustness cell with enough decisions lost the sign.",
+        OPPOSITE: "It would change if a robustness cell with enough decisions lost the sign.",
+        NOT_SUPPORTED: "More independent decisions, or a sharper measure, could give the interval a sign; none of "
+        "the robustness cells with enough decisions has one"
+        if "positive" not in strip_text and "negative" not in strip_text
+        else "Some robustness cells show a sign (above): the primary evidence does not",
+        TOO_FEW: "It needs more independent decisions than the era offers",
+        NO_VERDICT: "A fit that passes the convergence gate would give one",
+        NOT_FITTED: "Fitting the primary model would give one",
+    }.get(label, f"It turns on the {label.removeprefix('depends on ')}: {row['splits']}")
+    text += f" {change.rstrip('.')}."
+    if row.get("secondary_verdict"):
+        text += (
+            f" The seeds' own case coding, checked: {row['secondary_verdict']} ({row['secondary']}); the "
+            "cases were coded by authors who knew the outcomes and are not the basis of the verdict."
+        )
+    return text
+
+
+# --------------------------------------------------------------------------
+# balancing and the focal state against the other powers
+
+
+def threat_rose(scores) -> bool:
+    """Perceived threat rose: the last year's recomputed pillar score above the first's."""
+    s = sorted((int(y), float(v)) for y, v in zip(scores["year"], scores["score"]) if v == v)
+    return len(s) >= 2 and s[-1][1] > s[0][1]
+
+
+def balancing_text(r: dict) -> str:
+    return (
+        f"{r['outcome']}: {r['onsets_adv']} onsets with the threat's adversaries ({r['onsets_adv_new']} new, "
+        f"{r['onsets_adv_deepening']} deepening) in {r['n_adv']} dyad-years; the no-threat baseline expects "
+        f"{r['expected_adv_mean']:.1f} (90% [{r['rep_adv_lo']:.0f}, {r['rep_adv_hi']:.0f}], P(rep >= obs) "
+        f"{r['p_rep_ge_obs']:.2f}); other partners {r['onsets_other']}/{r['n_other']}; multilateral "
+        f"conferences left out: {r['multilateral_years'] or 'none'}"
+    )
+
+
+def combine_types(labels: list[str]) -> str:
+    """One verdict from a claim's verdicts under each alliance type. A type
+    that cannot be read (too few decisions, a failed or missing fit) does not
+    split the verdict: the readable ones decide, and "depends on alliance
+    type" only when they differ; with none readable, "too few decisions to
+    tell" if that is why, else the first label."""
+    unread = (TOO_FEW, NO_VERDICT, NOT_FITTED)
+    readable = list(dict.fromkeys(v for v in labels if v not in unread))
+    if len(readable) == 1:
+        return readable[0]
+    if readable:
+        return DEPENDS_TYPE
+    return TOO_FEW if TOO_FEW in labels else (labels[0] if labels else NOT_FITTED)
+
+
+def assess_balancing(
+    b: dict, scores, numbers: list[dict], statuses: list[str], names: dict, prob: float = 0.95, min_decisions: int = 10
+) -> tuple[dict, list[dict], str]:
+    """The balancing claim from its numbers: ``scores`` (the recomputed
+    threat score per year), ``numbers`` (balancing.balancing_numbers per
+    baseline, one per alliance type) and the baselines' gate statuses.
+    Returns the verdict row, the numbers with each baseline's verdict, and
+    the finding in words."""
+    focal = names.get(int(b["focal"]), "the focal state")
+    threat = names.get(int(b["threat_state"]), "the threat state")
+    rising = threat_rose(scores)
+    rows = []
+    for nums, st in zip(numbers, statuses):
+        v = balancing_verdict(
+            rising,
+            nums["p_rep_ge_obs"],
+            nums["p_rate_adv_gt_other"],
+            st,
+            nums.get("decisions_adv"),  # 0 decisions is too few, not unknown
+            prob,
+            min_decisions,
+            focal,
+            threat,
+        )
+        rows.append({**nums, "verdict": v.label, "why": v.reason})
+    score_text = " -> ".join(f"{int(y)}: {v:.2f}" for y, v in zip(scores["year"], scores["score"]))
+    label = combine_types([r["verdict"] for r in rows])
+    first = rows[0] if rows else {}
+    row = {
+        "claim_id": "balancing",
+        "claim": CLAIMS["balancing"]["claim"],
+        "seed": CLAIMS["balancing"]["seed"],
+        "verdict": label,
+        "why": " | ".join(f"{r['outcome']}: {r['why']}" for r in rows),
+        "primary": ", ".join(b["baselines"]) + " (baselines without the threat terms)",
+        "estimate": " | ".join(balancing_text(r) for r in rows),
+        "n_events": first.get("onsets_adv"),
+        "n_decisions": first.get("decisions_adv"),
+        "splits": "",
+        "note": f"recomputed threat score {score_text}",
+        "reads": CLAIMS["balancing"]["reads"],
+    }
+    parts = [
+        f"{r['outcome'].replace('_onset', '').replace('atop_', '')} obligations: {r['onsets_adv']} onsets with "
+        f"{threat}'s adversaries against {r['expected_adv_mean']:.1f} expected by a model without the threat "
+        f"terms ({'more than' if r['p_rep_ge_obs'] <= 1 - prob else 'not more than'} it predicts)"
+        for r in rows
+    ]
+    text = (
+        f"**{row['claim']}** ({row['seed']}): **{label}**. The recomputed Walt-pillar threat score "
+        f"{'rose' if rising else 'did not rise'} ({score_text}); " + "; ".join(parts) + ". " + row["why"] + "."
+    )
+    return row, rows, text
+
+
+def specific_terms(model: str, summary, diag: dict | None, level, interval: float = 0.9) -> list[Cell]:
+    """The level-specific interaction coefficients (``x:I(ccode1 == level)``)
+    of the level-specific model, each read as a Cell (:func:`read_cell`),
+    labelled by its main term."""
+    if summary is None or not len(summary):
+        return []
+    tag = f":I(ccode1 == {level})"
+    terms = [p[5:-1] for p in summary["parameter"] if p.startswith("beta[") and p.endswith(f"{tag}]")]
+    return [
+        read_cell(
+            {"model": model, "term": t, "axis": "specification", "label": t.removesuffix(tag)}, summary, diag, interval
+        )
+        for t in terms
+    ]
+
+
+def assess_different(
+    d: dict,
+    p_outside: dict,
+    loo,
+    statuses: list[str],
+    names: dict,
+    prob: float = 0.95,
+    terms: list[Cell] | None = None,
+) -> tuple[dict, dict, str]:
+    """The focal state against the other powers: ``p_outside``
+    (slopes.outside_population of the varying-slopes model), ``loo`` (the
+    LOO table of the level-specific model against its drop refit, or None)
+    and the gate statuses of the fits involved; ``terms``: the level-specific
+    coefficients one by one (:func:`specific_terms`), shown beside the joint
+    rule, which they do not decide. Returns the verdict row, its numbers and
+    the finding in words."""
+    level = d.get("level", 365)
+    lname = names.get(int(level), str(level))
+    elpd, se = float("nan"), float("nan")
+    statuses = list(statuses)
+    if loo is not None and len(loo) and loo["delta_elpd"].notna().any():
+        r = loo.iloc[0]
+        elpd, se = -float(r["delta_elpd"]), float(r["delta_se"])
+        statuses += [r["full_status"], r["reduced_status"]]
+    worst = "missing" if not statuses else "ok" if all(x == "ok" for x in statuses) else "failed"
+    v = difference_verdict(elpd, se, p_outside["p_outside"], worst, prob, level=lname)
+    rule = (
+        f"supported when slopes specific to {lname} improve the expected log predictive density (PSIS-LOO) by "
+        f"more than twice its standard error and {lname}'s slopes lie outside the central 90% of the powers' "
+        "slopes with probability at least 0.9 (a typical power: about 0.1)"
+    )
+    row = {
+        "claim_id": "ussr_different",
+        "claim": CLAIMS["ussr_different"]["claim"],
+        "seed": CLAIMS["ussr_different"]["seed"],
+        "verdict": v.label,
+        "why": v.reason,
+        "primary": f"{d.get('specific_model')} vs its drop refit; {d.get('slopes_model')}",
+        "estimate": f"ΔELPD {elpd:+.1f} (SE {se:.1f}); P(outside) {p_outside['p_outside']:.2f} ({p_outside['terms']})",
+        "n_events": None,
+        "n_decisions": None,
+        "splits": "",
+        "note": f"rule: {rule}",
+        "reads": CLAIMS["ussr_different"]["reads"],
+    }
+    text = f"**{row['claim']}** ({row['seed']}): **{v.label}**. {v.reason}. The rule: {rule}."
+    if terms:
+        one = "; ".join(
+            f"{t.label} {fmt(t.median)} [{fmt(t.lo)}, {fmt(t.hi)}], P(>0) {t.p_positive:.2f}" for t in terms
+        )
+        signed = [t for t in terms if sign_of(t.p_positive, prob) != UNCLEAR]
+        alone = "has a sign by itself" if len(signed) == 1 else "have a sign by themselves"
+        text += f" The {lname}-specific coefficients one by one (standardized): {one}" + (
+            f"; {len(signed)} of {len(terms)} {alone}, which the joint rule does not count as a difference in "
+            "behaviour on its own."
+            if signed
+            else "."
+        )
+        row["note"] += f"; {lname}-specific coefficients: {one}"
+    if loo is not None and len(loo) and str(loo.iloc[0].get("note", "") or "").startswith("Pareto k"):
+        text += f" PSIS-LOO is approximate here ({loo.iloc[0]['note']})."
+    nums = {"elpd_diff": elpd, "elpd_se": se, **p_outside, "specific_terms": [asdict(t) for t in terms or []]}
+    return row, nums, text
