@@ -166,6 +166,8 @@ def test_plan_reads_the_declared_fits(root):
         "label": "latent",
         "measure": "latent",
         "sample": "own",
+        "block": "",
+        "terms": "log_latent_ratio",
     }
     axes = pd.DataFrame(plan["strip"])
     meas = axes[axes.axis == "measure"]
@@ -179,6 +181,95 @@ def test_plan_reads_the_declared_fits(root):
         "ussr_onset_nolargest-latent": "log_latent_ratio",
         "ussr_onset_sideblind-latent": "common_mid_states",
     }
+
+
+def test_a_block_claim_reads_the_block_and_lists_its_terms(root):
+    from alliance_models.models.spec import load_model_specs
+
+    specs = load_model_specs(root / "config" / "models.yaml")
+    cfg = {
+        "model": "ussr_timing",
+        "term": "mids_targeted",
+        "block": "threat",
+        "any": "ussr_timing_any",
+        "specification": [
+            {"model": "ussr_timing_noclock", "label": "no clock"},
+            {"model": "ussr_timing_noclock", "term": "at_war", "label": "no clock, at war"},
+        ],
+    }
+    plan = cp.plan_directional(specs, cfg, "latent")
+    block = {s.name: s for s in specs}["ussr_timing"].drop["threat"]
+    assert len(block) > 1
+    assert plan["primary"]["term"] == "threat" and plan["primary"]["terms"] == ", ".join(block)
+    axes = pd.DataFrame(plan["strip"])
+    # the primary's terms one by one, on their own axis
+    assert axes[axes.axis == "terms"].term.tolist() == block
+    # the alliance type reads the same block; a specification naming a term reads that term
+    assert axes[axes.axis == "alliance type"].term.tolist() == ["threat"]
+    spec = axes[axes.axis == "specification"]
+    assert spec.term.tolist() == ["threat", "at_war"] and spec.block.tolist() == ["threat", ""]
+
+
+def _joint(p_effect, n=30):
+    c = cl.Cell("m", "threat", "primary", "l", status="ok", n_decisions=n, block="threat", terms="a, b")
+    return c.with_effect(
+        {
+            "quantity": "probability of y per year",
+            "shift": "a 0->1 (0->1); b 1->4 (median->p90)",
+            "base": 0.1,
+            "shifted": 0.2,
+            "pp": 10.0,
+            "pp_lo": -1.0,
+            "pp_hi": 22.0,
+            "rr": 2.0,
+            "rr_lo": 0.9,
+            "rr_hi": 4.1,
+            "p_effect_positive": p_effect,
+        }
+    )
+
+
+def test_a_joint_block_is_called_by_its_contrast_not_a_coefficient():
+    c = _joint(0.97)
+    assert c.joint and c.p_sign == 0.97 and c.call() == cl.POSITIVE
+    assert c.text() == "threat block, +10.0 pp [-1.0, +22.0], P(>0) 0.97, 30 decisions"
+    assert c.how_much() == "probability of y per year 10% -> 20% (+10.0 pp [-1.0, +22.0]; RR 2 [0.9, 4.1])"
+    assert _joint(0.9).call() == cl.UNCLEAR
+    # the terms axis is shown, never a split: a signed term beside an unclear block leaves the verdict alone
+    term = cl.Cell("m", "a", "terms", "one term", status="ok", n_decisions=30, p_positive=0.99, median=1.0)
+    v = cl.directional_verdict(_joint(0.9), [term], +1)
+    assert v.label == cl.NOT_SUPPORTED and not v.splits
+    v = cl.directional_verdict(_joint(0.99), [term], +1)
+    assert v.label == cl.SUPPORTED
+
+
+def test_finding_says_how_much_and_what_leaving_the_block_out_costs():
+    c = _joint(0.97)
+    summ = pd.DataFrame(
+        {"parameter": ["beta[a]"], "median": [0.3], "eti_5%": [-0.1], "eti_95%": [0.7], "p_positive": [0.9]}
+    )
+    plan = {
+        "primary": {k: getattr(c, k) for k in ("model", "term", "axis", "label", "block", "terms")},
+        "strip": [{"model": "m", "term": "a", "axis": "terms", "label": "one term of the block: a"}],
+    }
+    diag = {"status": "ok", "n_events": 14, "n_decisions": 13, "unit": "signing years"}
+    row, strip = cf.assess_directional(
+        "threat",
+        plan,
+        lambda m: (summ, diag),
+        effect=lambda cell: None if cell.axis == "terms" else {**vars(c), "p_effect_positive": 0.97},
+        elpd=lambda model, block: (1.9, 2.3, "one year left out at a time"),
+    )
+    assert row["verdict"] == cl.SUPPORTED and row["primary"] == "m, threat block (a, b)"
+    assert row["how_much"].startswith("probability of y per year 10% -> 20%")
+    text = cf.finding(row, strip)
+    assert "How much: probability of y per year 10% -> 20% (+10.0 pp" in text
+    assert "from 13 signing years" in text
+    assert "changes the expected log predictive density by +1.9 (SE 2.3; PSIS-LOO, one year left out" in text
+    assert "does not clearly improve" in text
+    assert "one by one (collinear; not the verdict's basis): a +0.30 [-0.10, +0.70] (unclear)" in text
+    # the terms axis is not a robustness cell
+    assert "Robustness:" not in text
 
 
 def test_read_cell_from_a_summary():
@@ -274,7 +365,10 @@ def test_default_claims_read_treaties_and_years_with_dyad_years_as_robustness(ro
     d, t = plan["disparity"], plan["threat"]
     assert (d["primary"]["model"], d["primary"]["term"]) == ("ussr_choice-latent", "log_latent_ratio")
     assert by_name["ussr_choice-latent"].family == "conditional" and by_name["ussr_choice-latent"].unit == "treaties"
-    assert (t["primary"]["model"], t["primary"]["term"]) == ("ussr_timing", "mids_targeted")
+    # issue 25: threat is judged as a block (the timing model's threat terms together), its terms listed
+    assert (t["primary"]["model"], t["primary"]["term"], t["primary"]["block"]) == ("ussr_timing", "threat", "threat")
+    assert t["primary"]["terms"] == "at_war, mids_targeted, log1p_rival_ratio, rival_gain"
+    assert [c["term"] for c in t["strip"] if c["axis"] == "terms"] == t["primary"]["terms"].split(", ")
     assert by_name["ussr_timing"].data == "focal_year_ussr" and by_name["ussr_timing"].unit == "signing years"
     for p in (d, t):
         spec_cells = [c for c in p["strip"] if c["axis"] == "specification"]

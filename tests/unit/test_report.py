@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from _report_fixture import SETTINGS, shared_project
 from alliance_models import claims as cl
-from alliance_models import registry, report
+from alliance_models import registry, report, report_format, report_views
 from markupsafe import escape
 from PIL import Image
 
@@ -252,7 +252,7 @@ def test_robustness_strips(html):
 
 def test_one_measure_note():
     strips = pd.DataFrame({"claim_id": ["d", "d"], "axis": ["primary", "sample"], "measure": ["latent", "latent"]})
-    assert report.measures_of(strips) == ["latent"]
+    assert report_views.measures_of(strips) == ["latent"]
     env = report.environment()
     out = env.get_template("sections/verdicts.html.j2").render(
         claims=[],
@@ -268,11 +268,11 @@ def test_one_measure_note():
 
 
 def test_badges_cover_every_label():
-    classes = {report.badge_class(lab) for lab in cl.LABELS}
+    classes = {report_format.badge_class(lab) for lab in cl.LABELS}
     assert len(classes) == len(cl.LABELS)
     css = (registry.TEMPLATE_DIR / "style.css").read_text()
     assert all(f".{c}" in css for c in classes)
-    assert report.badge_class("not supported (is not calibrated in the large)") == "b-not-supported"
+    assert report_format.badge_class("not supported (is not calibrated in the large)") == "b-not-supported"
 
 
 def test_balancing_section(html):

@@ -32,30 +32,54 @@ from .claims import (
 
 
 def assess_directional(
-    cid: str, plan: dict, read, prob: float = 0.95, min_decisions: int = 10, interval: float = 0.9
+    cid: str,
+    plan: dict,
+    read,
+    prob: float = 0.95,
+    min_decisions: int = 10,
+    interval: float = 0.9,
+    effect=None,
+    elpd=None,
 ) -> tuple[dict, list[dict]]:
     """One directional claim: its verdict row and its strip rows.
 
     ``read(model)`` returns (summary DataFrame, diagnostics dict), or (None,
-    None) for a fit that is not there."""
+    None) for a fit that is not there. ``effect(cell)``: the cell's contrast
+    on the probability scale (effects.block_contrast; None where it cannot
+    be computed). ``elpd(model, block)``: (ΔELPD, SE, note) of the model's
+    refit without the block (PSIS-LOO grouped by the model's unit), or None."""
+
+    def one(spec):
+        c = read_cell(spec, *read(spec["model"]), interval=interval)
+        e = effect(c) if effect is not None and c.status in ("ok", "failed") else None
+        return c.with_effect(e) if e else c
 
     def cells(p):
-        return [read_cell(c, *read(c["model"]), interval=interval) for c in [p["primary"], *p["strip"]]]
+        return [one(c) for c in [p["primary"], *p["strip"]]]
 
     main = cells(plan)
     v = directional_verdict(main[0], main[1:], CLAIMS[cid]["expected"], prob, min_decisions)
     strip = [dict(c.as_row(prob, min_decisions), claim_id=cid, role="primary evidence") for c in main]
+    p0 = main[0]
+    drop = elpd(p0.model, p0.block) if elpd is not None and p0.block else None
     row = {
         "claim_id": cid,
         "claim": CLAIMS[cid]["claim"],
         "seed": CLAIMS[cid]["seed"],
         "verdict": v.label,
         "why": v.reason,
-        "primary": f"{main[0].model}, {main[0].term}",
-        "estimate": main[0].text(),
-        "n_events": main[0].n_events,
-        "n_decisions": main[0].n_decisions,
-        "unit": main[0].unit,
+        "primary": f"{p0.model}, {p0.block + ' block (' + p0.terms + ')' if p0.joint else p0.term}",
+        "estimate": p0.text(),
+        "how_much": p0.how_much(),
+        "shift": p0.shift,
+        "n_events": p0.n_events,
+        "n_decisions": p0.n_decisions,
+        "unit": p0.unit,
+        "block": p0.block,
+        "terms": p0.terms,
+        "elpd_drop": drop[0] if drop else None,
+        "elpd_drop_se": drop[1] if drop else None,
+        "elpd_note": drop[2] if drop else "",
         "splits": "; ".join(f"{a}: {t}" for a, t in v.splits.items()),
         "note": "; ".join(v.notes),
         "reads": CLAIMS[cid]["reads"],
@@ -75,7 +99,11 @@ def assess_directional(
 
 
 def _strip_sentence(strip: list[dict], cid: str) -> str:
-    rows = [r for r in strip if r["claim_id"] == cid and r["role"] == "primary evidence" and r["axis"] != "primary"]
+    rows = [
+        r
+        for r in strip
+        if r["claim_id"] == cid and r["role"] == "primary evidence" and r["axis"] not in ("primary", "terms")
+    ]
     calls = {}
     for r in rows:
         calls.setdefault(r["call"], {})[r["label"]] = None  # a cell on two axes is named once
@@ -83,19 +111,53 @@ def _strip_sentence(strip: list[dict], cid: str) -> str:
     return " | ".join(f"{call} under {'; '.join(labels)}" for call, labels in calls.items())
 
 
+def _terms_sentence(strip: list[dict], cid: str) -> str:
+    """The primary block's terms one by one: 'at_war +0.45 [...] (unclear); ...'."""
+    rows = [r for r in strip if r["claim_id"] == cid and r["role"] == "primary evidence" and r["axis"] == "terms"]
+    return "; ".join(f"{r['term']} {fmt(r['median'])} [{fmt(r['lo'])}, {fmt(r['hi'])}] ({r['call']})" for r in rows)
+
+
+def _num(x) -> bool:
+    return x is not None and x == x
+
+
 def finding(row: dict, strip: list[dict]) -> str:
     """One short paragraph on a directional claim, generated from its
-    numbers: the verdict, the estimate with its uncertainty and the
-    decisions behind it, how the robustness strip reads, what would change
-    it, and the seeds' own coding beside it."""
+    numbers: the verdict; how much (the term or block moved by the shift
+    rule, on the probability scale) with the units of evidence behind it;
+    for a block, what leaving it out does to out-of-sample prediction and
+    its terms one by one; how the robustness strip reads; what would change
+    it; and the seeds' own coding beside it."""
     cid, label = row["claim_id"], row["verdict"]
-    text = (
-        f"**{CLAIMS[cid]['claim']}** ({CLAIMS[cid]['seed']}): **{label}**. "
-        f"Primary evidence: {row['primary']}, {row['estimate']} (standardized coefficient, median and 90% "
-        f"interval; {row['n_events']} events"
-        + (f" from {row['n_decisions']} {row.get('unit') or 'decisions'}" if row.get("n_decisions") is not None else "")
-        + ")."
-    )
+    units = f" from {row['n_decisions']} {row.get('unit') or 'decisions'}" if row.get("n_decisions") is not None else ""
+    text = f"**{CLAIMS[cid]['claim']}** ({CLAIMS[cid]['seed']}): **{label}**. "
+    if row.get("how_much"):
+        text += (
+            f"How much: {row['how_much']} when {row['primary']} moves ({row.get('shift', '')}); "
+            f"{row['n_events']} events{units}. Primary evidence: {row['estimate']}"
+            + (
+                " (joint contrast)"
+                if row.get("block") and "," in str(row.get("terms", ""))
+                else " (standardized coefficient)"
+            )
+            + "."
+        )
+    else:
+        text += (
+            f"Primary evidence: {row['primary']}, {row['estimate']} (standardized coefficient, median and 90% "
+            f"interval; {row['n_events']} events{units})."
+        )
+    if _num(row.get("elpd_drop")):
+        better = "improves" if row["elpd_drop"] < -2 * row["elpd_drop_se"] else "does not clearly improve"
+        text += (
+            f" Leaving the {row['block']} block out changes the expected log predictive density by "
+            f"{row['elpd_drop']:+.1f} (SE {row['elpd_drop_se']:.1f}; PSIS-LOO"
+            + (f", {row['elpd_note']}" if row.get("elpd_note") else "")
+            + f"): the block {better} out-of-sample prediction."
+        )
+    terms_text = _terms_sentence(strip, cid)
+    if terms_text:
+        text += f" The block's terms one by one (collinear; not the verdict's basis): {terms_text}."
     strip_text = _strip_sentence(strip, cid)
     if strip_text:
         text += f" Robustness: {strip_text}."
@@ -275,7 +337,7 @@ def assess_different(
         one = "; ".join(
             f"{t.label} {fmt(t.median)} [{fmt(t.lo)}, {fmt(t.hi)}], P(>0) {t.p_positive:.2f}" for t in terms
         )
-        signed = [t for t in terms if sign_of(t.p_positive, prob) != UNCLEAR]
+        signed = [t for t in terms if sign_of(t.p_sign, prob) != UNCLEAR]
         alone = "has a sign by itself" if len(signed) == 1 else "have a sign by themselves"
         text += f" The {lname}-specific coefficients one by one (standardized): {one}" + (
             f"; {len(signed)} of {len(terms)} {alone}, which the joint rule does not count as a difference in "

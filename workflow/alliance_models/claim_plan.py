@@ -12,15 +12,22 @@ from __future__ import annotations
 from .claims import CLAIMS
 
 
-def _cell_spec(spec, term: str, axis: str, label: str, measure: str) -> dict:
+def _cell_spec(spec, term: str, axis: str, label: str, measure: str, block: str = "") -> dict:
+    """One cell: the model's ``block`` (its ``drop`` entry of that name) when
+    it declares one, else ``term`` ($disparity: the variant's column)."""
+    terms = list(dict.fromkeys((spec.drop or {}).get(block, []))) if block else []
+    if len(terms) == 1:
+        term = terms[0]
     t = spec.variant_terms.get(term[1:], term) if term.startswith("$") else term
     return {
         "model": spec.name,
-        "term": t,
+        "term": block if len(terms) > 1 else t,
         "axis": axis,
         "label": label,
         "measure": measure,
         "sample": spec.variant.get("sample", "own"),
+        "block": block if terms else "",
+        "terms": ", ".join(terms) if terms else t,
     }
 
 
@@ -35,9 +42,17 @@ def plan_directional(specs, cfg: dict, measure: str) -> dict:
     sample, each measure's own sample, the alliance type (``cfg['any']``),
     the specification sensitivities (``cfg['specification']``: model names,
     or {model, term}). A model that is not among ``specs`` (not declared, or
-    left out by the config's ``variants``) gives no cell."""
+    left out by the config's ``variants``) gives no cell.
+
+    ``cfg['block']``: the claim's concept is a block of terms (a ``drop``
+    entry of its models, e.g. threat): each cell whose model declares the
+    block reads the block (a joint contrast when it has several terms; an
+    entry of ``specification`` naming a ``term`` reads that term), and the
+    primary's terms follow one by one on the ``terms`` axis, shown beneath
+    the verdict, never splitting it."""
     full = [s for s in specs if not s.reduced_from]
     term = cfg.get("term", "$disparity")
+    block = cfg.get("block", "")
 
     def fits(base, sample=None, meas=None):
         return [
@@ -51,7 +66,7 @@ def plan_directional(specs, cfg: dict, measure: str) -> dict:
     measure = cfg.get("measure", measure)
     prim = fits(cfg["model"], "own", measure)
     out = {
-        "primary": _cell_spec(prim[0], term, "primary", f"{measure}", measure)
+        "primary": _cell_spec(prim[0], term, "primary", f"{measure}", measure, block)
         if prim
         else {
             "model": f"{cfg['model']}-{measure}",
@@ -63,24 +78,32 @@ def plan_directional(specs, cfg: dict, measure: str) -> dict:
         },
         "strip": [],
     }
+    if prim and "," in out["primary"]["terms"]:
+        for t in out["primary"]["terms"].split(", "):
+            out["strip"].append(_cell_spec(prim[0], t, "terms", f"one term of the block: {t}", measure))
     for s in fits(cfg["model"], "common"):
         m = _measure_of(s)
-        out["strip"].append(_cell_spec(s, term, "measure", f"{m}, common sample", m))
+        out["strip"].append(_cell_spec(s, term, "measure", f"{m}, common sample", m, block))
     for s in fits(cfg["model"], "own"):
         if any(c["measure"] == _measure_of(s) for c in out["strip"]):
-            out["strip"].append(_cell_spec(s, term, "sample", f"{_measure_of(s)}, own sample", _measure_of(s)))
+            out["strip"].append(_cell_spec(s, term, "sample", f"{_measure_of(s)}, own sample", _measure_of(s), block))
     common = {c["measure"] for c in out["strip"] if c["axis"] == "measure"}
     for c in [c for c in out["strip"] if c["axis"] == "measure" and c["measure"] in common]:
         out["strip"].append({**c, "axis": "sample", "label": f"{c['measure']}, common sample"})
     if cfg.get("any"):
         for s in fits(cfg["any"], "own", measure):
-            out["strip"].append(_cell_spec(s, term, "alliance type", "any obligation", measure))
+            out["strip"].append(_cell_spec(s, term, "alliance type", "any obligation", measure, block))
     for item in cfg.get("specification") or []:
         item = {"model": item} if isinstance(item, str) else item
         for s in fits(item["model"], "own", measure):
             out["strip"].append(
                 _cell_spec(
-                    s, item.get("term", term), "specification", item.get("label", s.base.replace("_", " ")), measure
+                    s,
+                    item.get("term", term),
+                    "specification",
+                    item.get("label", s.base.replace("_", " ")),
+                    measure,
+                    "" if "term" in item else block,
                 )
             )
     return out

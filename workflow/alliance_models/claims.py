@@ -97,31 +97,87 @@ class Cell:
     sample: str = "own"
     # what one decision is (the model's ``unit``: treaties, signing years, decision-years)
     unit: str = "decisions"
+    # a block of terms (the model's ``drop`` entry of that name, e.g. the
+    # threat terms): ``terms`` its columns; a block of two or more columns is
+    # read by its joint contrast, not by one coefficient
+    block: str = ""
+    terms: str = ""
+    # how much (effects.block_contrast): the probability with the term or
+    # block at its low and high values, the difference in percentage points
+    # and the relative risk, with intervals; P(difference > 0)
+    quantity: str = ""
+    shift: str = ""
+    base: float = math.nan
+    shifted: float = math.nan
+    pp: float = math.nan
+    pp_lo: float = math.nan
+    pp_hi: float = math.nan
+    rr: float = math.nan
+    rr_lo: float = math.nan
+    rr_hi: float = math.nan
+    p_effect_positive: float = math.nan
+
+    @property
+    def joint(self) -> bool:
+        """A block of several columns: read by its joint contrast."""
+        return len([t for t in self.terms.split(",") if t.strip()]) > 1
+
+    @property
+    def p_sign(self) -> float:
+        """P(> 0) of what the cell reads: the joint contrast of a block, else the coefficient."""
+        return self.p_effect_positive if self.joint else self.p_positive
 
     def call(self, prob: float = 0.95, min_decisions: int = 10) -> str:
         """positive / negative / unclear, or why the cell cannot be read."""
-        if self.status in ("missing", None) or self.p_positive != self.p_positive:
+        if self.status in ("missing", None) or self.p_sign != self.p_sign:
             return MISSING
         if self.status != "ok":
             return FAILED
         if self.n_decisions is not None and self.n_decisions < min_decisions:
             return FEW
-        return sign_of(self.p_positive, prob)
+        return sign_of(self.p_sign, prob)
 
     def usable(self, prob: float = 0.95, min_decisions: int = 10) -> bool:
         return self.call(prob, min_decisions) in (POSITIVE, NEGATIVE, UNCLEAR)
 
     def text(self) -> str:
-        """'+0.42 [-0.10, +0.95], P(>0) 0.93, 12 decisions' (or why not)."""
-        if self.status in ("missing", None) or self.p_positive != self.p_positive:
+        """'+0.42 [-0.10, +0.95], P(>0) 0.93, 12 decisions' (or why not); a
+        joint block: its contrast in percentage points, '+13.0 pp [-2.1,
+        +30.2], P(>0) 0.93, ...'."""
+        if self.status in ("missing", None) or self.p_sign != self.p_sign:
             return "not fitted"
-        s = f"{fmt(self.median)} [{fmt(self.lo)}, {fmt(self.hi)}], P(>0) {self.p_positive:.2f}" + (
-            f", {self.n_decisions} {self.unit}" if self.n_decisions is not None else ""
-        )
+        if self.joint:
+            s = f"{self.block} block, {self.pp_text()}, P(>0) {self.p_sign:.2f}"
+        else:
+            s = f"{fmt(self.median)} [{fmt(self.lo)}, {fmt(self.hi)}], P(>0) {self.p_positive:.2f}"
+        s += f", {self.n_decisions} {self.unit}" if self.n_decisions is not None else ""
         return ("FIT FAILED (not a finding): " + s) if self.status != "ok" else s
 
+    def pp_text(self) -> str:
+        """'+13.0 pp [-2.1, +30.2]' (or '')."""
+        if self.pp != self.pp:
+            return ""
+        return f"{self.pp:+.1f} pp [{self.pp_lo:+.1f}, {self.pp_hi:+.1f}]"
+
+    def how_much(self) -> str:
+        """'probability of x per year 8.1% -> 21% (+13 pp [-2, +30]; RR 2.6 [0.8, 4.9])' (or '')."""
+        from .effects import contrast_text  # light: numpy and pandas only
+
+        return contrast_text(asdict(self)) if self.pp == self.pp else ""
+
+    def with_effect(self, c: dict) -> Cell:
+        """The cell with the contrast ``c`` (effects.block_contrast) filled in."""
+        keys = ("quantity", "shift", "base", "shifted", "pp", "pp_lo", "pp_hi", "rr", "rr_lo", "rr_hi")
+        return replace(self, **{k: c[k] for k in keys}, p_effect_positive=c["p_effect_positive"])
+
     def as_row(self, prob: float = 0.95, min_decisions: int = 10) -> dict:
-        return {**asdict(self), "call": self.call(prob, min_decisions), "text": self.text()}
+        return {
+            **asdict(self),
+            "p_sign": self.p_sign,
+            "call": self.call(prob, min_decisions),
+            "text": self.text(),
+            "how_much": self.how_much(),
+        }
 
 
 def sign_of(p_positive: float, prob: float = 0.95) -> str:
@@ -219,7 +275,7 @@ def directional_verdict(
         )
     base = SUPPORTED if call == want else NOT_SUPPORTED if call == UNCLEAR else OPPOSITE
     why = {
-        SUPPORTED: f"{call} in {primary.model} (P = {max(primary.p_positive, 1 - primary.p_positive):.2f})",
+        SUPPORTED: f"{call} in {primary.model} (P = {max(primary.p_sign, 1 - primary.p_sign):.2f})",
         NOT_SUPPORTED: f"the interval includes 0 in {primary.model}",
         OPPOSITE: f"{call}, not {want}, in {primary.model}",
     }[base]
@@ -371,7 +427,8 @@ CLAIMS = {
 
 def read_cell(spec: dict, summary, diag: dict | None, interval: float = 0.9) -> Cell:
     """A Cell from a fit's summary.csv (a DataFrame) and diagnostics.json
-    (a dict); both None when the fit is not there."""
+    (a dict); both None when the fit is not there. A joint block has no
+    single coefficient: its sign comes from its contrast (:meth:`Cell.with_effect`)."""
     c = Cell(**spec)
     if summary is None or diag is None:
         return c
@@ -380,6 +437,8 @@ def read_cell(spec: dict, summary, diag: dict | None, interval: float = 0.9) -> 
     c.status = diag.get("status", "missing")
     c.n_events, c.n_decisions = diag.get("n_events"), diag.get("n_decisions")
     c.unit = diag.get("unit") or c.unit
+    if c.joint:
+        return c
     if row.empty:
         c.status = "missing"
         return c

@@ -35,6 +35,17 @@ class _Lazy(dict):
         return value
 
 
+def loo_unit(spec) -> str:
+    """What PSIS-LOO leaves out at a time, in words."""
+    if spec.family == "conditional":
+        return "one treaty's choice set left out at a time"
+    if spec.data.startswith("focal_year"):
+        return "one year left out at a time"
+    if spec.data.startswith("cases"):
+        return "one case row left out at a time"
+    return "one row left out at a time, not grouped by decision"
+
+
 def write_model_figures(
     model: str,
     fit,
@@ -114,6 +125,7 @@ def write_model_figures(
                 reduced_fits(),
                 max_draws=settings["loo_draws"],
                 full_rows=None if spec.family == "conditional" else fit.md.rows,
+                unit=loo_unit(spec),
             ),
             "ppc_frames": lambda: sm.ppc_frames(fit, max_draws=settings["loo_draws"], interval=iv),
             "frequentist_vs_bayes": freqbayes,

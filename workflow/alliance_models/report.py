@@ -19,12 +19,10 @@ threat state of the configuration), never by a fixed name.
 
 from __future__ import annotations
 
-import base64
 import html
 import inspect
 import json
 import logging
-import math
 import re
 from functools import cache
 from pathlib import Path
@@ -32,56 +30,36 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 from docutils.core import publish_parts
-from markupsafe import Markup
 
-from . import claim_findings as cf
 from . import claims as cl
 from . import registry, runtimes
 from . import summaries as sm
 from .oos import MIN_CLUSTERS
+from .report_format import (
+    BADGES,
+    data_uri,
+    frame_table,
+    md_bold,
+    md_cell,
+    missing,
+    num,
+    read_csv,
+    read_json,
+    state_label,
+)
+from .report_views import (
+    SECONDARY,
+    balancing_view,
+    evidence_units,
+    forecast_view,
+    measures_of,
+    oos_rows,
+    treaty_view,
+    verdict_rows,
+)
 
 log = logging.getLogger(__name__)
 
-SECONDARY = "the seeds' own coding, checked"
-# the columns of verdicts.csv (claims rule); a missing one reads as empty
-VERDICT_COLUMNS = dict.fromkeys(
-    (
-        "claim_id",
-        "claim",
-        "seed",
-        "verdict",
-        "why",
-        "primary",
-        "estimate",
-        "n_events",
-        "n_decisions",
-        "unit",
-        "splits",
-        "note",
-        "reads",
-        "secondary_verdict",
-        "secondary",
-        "secondary_why",
-    ),
-    "",
-)
-PRIMARY = "primary evidence"
-
-# a badge class for every verdict label of the claims module
-BADGES = {
-    cl.SUPPORTED: "supported",
-    cl.NOT_SUPPORTED: "not-supported",
-    cl.OPPOSITE: "opposite",
-    cl.DEPENDS_MEASURE: "depends-measure",
-    cl.DEPENDS_SAMPLE: "depends-sample",
-    cl.DEPENDS_TYPE: "depends-type",
-    cl.DEPENDS_SPEC: "depends-spec",
-    cl.TOO_FEW: "too-few",
-    cl.NO_VERDICT: "fit-failed",
-    cl.NOT_FITTED: "not-fitted",
-}
-
-# (anchor, title, template); titles are formatted with the state names
 SECTIONS = (
     ("findings", "Findings", "findings.html.j2"),
     ("verdicts", "Verdicts on the seeds' claims", "verdicts.html.j2"),
@@ -99,116 +77,6 @@ SECTIONS = (
     ("provenance", "Provenance", "provenance.html.j2"),
 )
 TITLE = "alliance-models: power disparity, threat and alliances"
-
-
-# --------------------------------------------------------------------------
-# small helpers (no markup here: the templates write it)
-
-
-def read_csv(path, text: bool = False) -> pd.DataFrame:
-    """A CSV, or an empty frame if absent. ``text``: keep empty cells as ''."""
-    p = Path(path)
-    if not p.is_file() or p.stat().st_size == 0:
-        return pd.DataFrame()
-    try:
-        if text:
-            return pd.read_csv(p, keep_default_na=False, dtype=str)
-        return pd.read_csv(p, keep_default_na=False, na_values=[""])
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
-
-
-def read_json(path) -> dict:
-    p = Path(path)
-    return json.loads(p.read_text()) if p.is_file() and p.stat().st_size else {}
-
-
-def missing(x) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x)) or (isinstance(x, str) and x.strip() == "")
-
-
-def num(x, fmt: str = "{:.3g}") -> str:
-    """A number for display: floats to 3 significant figures, NA when missing."""
-    if missing(x):
-        return "NA"
-    if isinstance(x, bool):
-        return str(x)
-    if isinstance(x, int) or (isinstance(x, float) and x.is_integer() and abs(x) < 1e6 and fmt == "{:.3g}"):
-        return str(int(x))
-    if isinstance(x, float):
-        if math.isinf(x):
-            return "inf" if x > 0 else "-inf"
-        if fmt == "{:.3g}" and abs(x) >= 1000:  # no exponent for an ESS or a row count
-            return f"{x:.0f}"
-        return fmt.format(x)
-    try:
-        return num(float(x), fmt)
-    except (TypeError, ValueError):
-        return str(x)
-
-
-def estimate(row, key: str, fmt: str = "{:.2f}") -> str:
-    """'0.71 [0.62, 0.80]' from ``key``, ``key_lo`` and ``key_hi`` of a row (dict)."""
-    value = row.get(key)
-    lo, hi = row.get(f"{key}_lo"), row.get(f"{key}_hi")
-    out = num(value, fmt)
-    if not (missing(lo) or missing(hi)):
-        out += f" [{num(lo, fmt)}, {num(hi, fmt)}]"
-    return out
-
-
-def badge_class(label) -> str:
-    """The CSS class of a verdict label (claims.LABELS; a longer text is
-    matched by its start, e.g. "not supported (does not rank ...)")."""
-    v = str(label or "").strip()
-    if v in BADGES:
-        return "b-" + BADGES[v]
-    for lab in sorted(BADGES, key=len, reverse=True):
-        if v.startswith(lab):
-            return "b-" + BADGES[lab]
-    if v.startswith("depends"):
-        return "b-depends-spec"
-    return "b-not-fitted"
-
-
-def frame_table(df: pd.DataFrame, columns=None, max_rows: int = 60, fmt: str = "{:.3g}", row_class=None) -> dict:
-    """A frame as plain rows for the table macro: header, cells as text, a
-    class per column (numbers right-aligned), the rows left out."""
-    if df is None or df.empty:
-        return {"columns": [], "rows": [], "more": 0, "numeric": [], "classes": []}
-    if columns:
-        df = df[[c for c in columns if c in df.columns]]
-    shown = df.head(max_rows)
-    numeric = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
-
-    def cell(v):
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            return num(v, fmt)
-        return "NA" if missing(v) else str(v)
-
-    rows = [[cell(v) for v in r] for r in shown.itertuples(index=False)]
-    classes = [row_class(r) if row_class else "" for r in shown.to_dict("records")]
-    return {
-        "columns": [str(c) for c in df.columns],
-        "rows": rows,
-        "more": max(len(df) - max_rows, 0),
-        "numeric": numeric,
-        "classes": classes,
-    }
-
-
-def data_uri(path) -> str:
-    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode()
-
-
-def md_bold(text) -> str:
-    """Markdown **bold** to <b>, everything else escaped (for the findings)."""
-    out = html.escape(str(text), quote=False)
-    return Markup(re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", out))
-
-
-# --------------------------------------------------------------------------
-# captions: the rst files the registry names, rendered as snakemake --report does
 
 
 _TOKEN = "MODELTOKENZQ"
@@ -302,267 +170,6 @@ def state_names(paths: dict) -> dict[int, str]:
     if sy and Path(sy).is_file():
         return sm.state_names(pd.read_parquet(sy, columns=["ccode", "year", "stateabb"]))
     return {}
-
-
-def state_label(code, names: dict, eras: dict | None = None, years=None) -> str:
-    """The state's COW name, with its era when the configuration declares
-    one that covers ``years`` (panel.eras)."""
-    if missing(code):
-        return "the focal state"
-    code = int(code)
-    name = names.get(code, f"COW {code}")
-    if eras and years:
-        declared = eras.get(code) or eras.get(str(code)) or {}
-        lo, hi = int(years[0]), int(years[-1])
-        for era, (start, end) in declared.items():
-            if start <= lo and (end is None or hi <= end):
-                return f"{name} ({era.capitalize()} era)"
-    return name
-
-
-# --------------------------------------------------------------------------
-# the sections' contents
-
-
-def verdict_rows(verdicts: pd.DataFrame, strips: pd.DataFrame, findings: dict, settings: dict) -> list[dict]:
-    """One dict per claim: the verdict row, its secondary row, its strip and its finding."""
-    iv = settings.get("interval", 0.9)
-    out = []
-    for r in verdicts.to_dict("records"):
-        r = {**VERDICT_COLUMNS, **r}
-        cid = r.get("claim_id", "")
-        expected = cl.CLAIMS.get(cid, {}).get("expected", 1) or 1
-        s = strips[strips["claim_id"] == cid] if not strips.empty and "claim_id" in strips else pd.DataFrame()
-        groups = []
-        for role in (PRIMARY, SECONDARY):
-            part = s[s["role"] == role] if not s.empty and "role" in s else pd.DataFrame()
-            if part.empty:
-                continue
-            groups.append({"role": role, "cells": [strip_cell(c, expected) for c in part.to_dict("records")]})
-        out.append(
-            {
-                **{k: ("" if missing(v) else str(v)) for k, v in r.items()},
-                "n_events": "" if missing(r["n_events"]) else num(r["n_events"]),
-                "n_decisions": "" if missing(r["n_decisions"]) else num(r["n_decisions"]),
-                "badge": badge_class(r.get("verdict")),
-                "secondary_badge": badge_class(r.get("secondary_verdict")),
-                "has_secondary": not missing(r.get("secondary_verdict")),
-                "evidence": evidence_units(r.get("n_events"), r.get("n_decisions"), r.get("unit")),
-                "finding": findings.get(cid, ""),
-                "strip": groups,
-                "sign": "P(> 0)" if expected > 0 else "P(< 0)",
-                "interval": f"{100 * iv:.0f}%",
-            }
-        )
-    return out
-
-
-def evidence_units(events, decisions, unit=None) -> str:
-    """'54 events from 12 decision-years', '41 chosen partners from 17
-    treaties', or '' (``unit``: the model's unit of evidence)."""
-    if missing(events):
-        return ""
-    unit = "decisions" if missing(unit) or not unit else str(unit)
-    out = f"{num(events)} events"
-    return out + (f" from {num(decisions)} {unit}" if not missing(decisions) else "")
-
-
-def strip_cell(c: dict, expected: int) -> dict:
-    p = c.get("p_positive")
-    p_sign = p if expected > 0 or missing(p) else 1 - float(p)
-    status = str(c.get("status", "") or "missing")
-    return {
-        "axis": c.get("axis", ""),
-        "label": c.get("label", ""),
-        "model": c.get("model", ""),
-        "term": c.get("term", ""),
-        "median": num(c.get("median"), "{:+.2f}"),
-        "interval": "" if missing(c.get("lo")) else f"[{num(c.get('lo'), '{:+.2f}')}, {num(c.get('hi'), '{:+.2f}')}]",
-        "p_sign": num(p_sign, "{:.2f}"),
-        "decisions": "" if missing(c.get("n_decisions")) else num(c["n_decisions"]),
-        "unit": "" if missing(c.get("unit")) else str(c.get("unit")),
-        "events": "" if missing(c.get("n_events")) else num(c["n_events"]),
-        "call": c.get("call", ""),
-        "status": status,
-        "failed": status not in ("ok", "missing"),
-        "not_fitted": status == "missing",
-    }
-
-
-def measures_of(strips: pd.DataFrame) -> list[str]:
-    """The disparity measures the strips read (primary and measure axes)."""
-    if strips.empty or "measure" not in strips:
-        return []
-    s = strips[strips.get("axis", pd.Series(dtype=str)).isin(["primary", "measure"])]
-    return sorted({str(m) for m in s["measure"] if not missing(m)})
-
-
-def _pair_names(text, names: dict) -> str:
-    """'710 1969, 2 1970' (COW code, year) -> 'CHN 1969, USA 1970'."""
-    if missing(text):
-        return ""
-    out = []
-    for part in str(text).split(","):
-        bits = part.split()
-        if len(bits) == 2 and bits[0].isdigit():
-            out.append(f"{names.get(int(bits[0]), bits[0])} {bits[1]}")
-        elif part.strip():
-            out.append(part.strip())
-    return ", ".join(out)
-
-
-def balancing_view(bal: pd.DataFrame, names: dict, settings: dict) -> dict:
-    """The balancing numbers, one column per baseline (alliance type)."""
-    if bal.empty:
-        return {"columns": [], "rows": []}
-    iv = f"{100 * settings.get('interval', 0.9):.0f}%"
-    cols, rows = [], []
-    recs = bal.to_dict("records")
-    for r in recs:
-        cols.append(str(r.get("outcome") or r.get("model", "")))
-
-    def row(label, fn, kind="text"):
-        rows.append({"label": label, "cells": [fn(r) for r in recs], "kind": kind})
-
-    row(
-        "baseline fit (the onset model without its threat terms)",
-        lambda r: f"{r.get('model', '')} ({r.get('fit_status', '')})",
-    )
-    row("years the two were strategic rivals", lambda r: f"{r.get('years', '')} ({num(r.get('n_threat_years'))} years)")
-    row(
-        "onsets with the threat state's adversaries",
-        lambda r: (
-            f"{num(r.get('onsets_adv'))} ({num(r.get('onsets_adv_new'))} new, "
-            f"{num(r.get('onsets_adv_deepening'))} deepening) in {num(r.get('n_adv'))} dyad-years, from "
-            f"{num(r.get('decisions_adv'))} decisions"
-        ),
-    )
-    row("those partners and years", lambda r: _pair_names(r.get("adv_partners"), names) or "none")
-    row(
-        "the baseline expects",
-        lambda r: (
-            f"{num(r.get('expected_adv_mean'), '{:.1f}')} ({iv} of replications "
-            f"[{num(r.get('rep_adv_lo'))}, {num(r.get('rep_adv_hi'))}]); P(replicated ≥ observed) "
-            f"{num(r.get('p_rep_ge_obs'), '{:.2f}')}"
-        ),
-    )
-    row(
-        "onset rate: adversaries against other partners",
-        lambda r: (
-            f"{num(r.get('rate_adv'), '{:.4f}')} against {num(r.get('rate_other'), '{:.4f}')} "
-            f"({num(r.get('onsets_other'))} onsets in {num(r.get('n_other'))} dyad-years); "
-            f"P(higher with adversaries) {num(r.get('p_rate_adv_gt_other'), '{:.2f}')}"
-        ),
-    )
-    row(
-        "multilateral conferences left out",
-        lambda r: (
-            (f"{r.get('multilateral_years')} ({num(r.get('multilateral_onsets_excluded'))} onsets with adversaries)")
-            if not missing(r.get("multilateral_years"))
-            else "none"
-        ),
-    )
-    row(
-        "alignments on top of a pledge already in force (not in ATOP's dyad-years: listed, not counted)",
-        lambda r: "none" if missing(r.get("renewals_not_in_atop")) else str(r["renewals_not_in_atop"]),
-    )
-    row(
-        "verdict",
-        lambda r: {
-            "label": str(r.get("verdict", "")),
-            "badge": badge_class(r.get("verdict")),
-            "why": "" if missing(r.get("why")) else str(r["why"]),
-        },
-        kind="verdict",
-    )
-    return {"columns": cols, "rows": rows}
-
-
-OOS_COLUMNS = (
-    ("fit status", "fit_status", None),
-    ("rows", "n", None),
-    ("decisions", "clusters", None),
-    ("events", "events", None),
-    ("decisions with events", "event_clusters", None),
-    ("expected events", "expected", "{:.1f}"),
-    ("expected/observed", "expected_observed", "{:.2f}"),
-    ("AUC", "auc", "{:.2f}"),
-    ("Brier", "brier", "{:.4f}"),
-    ("Brier, test rate", "brier_test_rate", "{:.4f}"),
-    ("Brier skill vs test rate", "brier_skill_test_rate", "{:.3f}"),
-    ("Brier skill vs training rate", "brier_skill_train_rate", "{:.3f}"),
-    ("log score", "log_score", "{:.4f}"),
-    ("log score, test rate", "log_score_test_rate", "{:.4f}"),
-    ("log skill vs test rate", "log_skill_test_rate", "{:.3f}"),
-    ("log skill vs training rate", "log_skill_train_rate", "{:.3f}"),
-    ("test rate", "test_base_rate", "{:.4f}"),
-    ("training rate", "train_base_rate", "{:.4f}"),
-    ("calibration slope", "calibration_slope", "{:.2f}"),
-    ("calibration intercept", "calibration_intercept", "{:.2f}"),
-    ("carries over", "carries_over", None),
-)
-
-
-def oos_rows(scores: pd.DataFrame) -> dict:
-    """The scores table: one row per holdout model, every score with its interval."""
-    if scores.empty:
-        return {"columns": [], "rows": []}
-    rows = []
-    for r in scores.to_dict("records"):
-        cells = []
-        for _, key, fmt in OOS_COLUMNS:
-            if fmt is None:
-                cells.append("" if missing(r.get(key)) else num(r.get(key)))
-            else:
-                cells.append(estimate(r, key, fmt))
-        rows.append({"model": r.get("model", ""), "cells": cells, "failed": r.get("fit_status") not in ("ok", None)})
-    return {"columns": ["model", *[c for c, _, _ in OOS_COLUMNS]], "rows": rows}
-
-
-def forecast_view(scores: pd.DataFrame, partners: pd.DataFrame, forecasts: list[str], info: dict) -> dict:
-    """The forecasts (holdout models of a later era): per model the
-    calibration, ranking, expected against observed, the partners most over-
-    and under-predicted and whether the framework carries over."""
-    if scores.empty or not forecasts:
-        return {}
-    rows = scores[scores["model"].isin(forecasts)].to_dict("records")
-    if not rows:
-        return {}
-    desc = next((str(info.get(r["model"], {}).get("description") or r.get("description") or "") for r in rows), "")
-    head = desc.split(":", 1)[0].strip() if ":" in desc[:120] else ""
-    models = []
-    for r in rows:
-        p = partners[partners["model"] == r["model"]] if not partners.empty and "model" in partners else pd.DataFrame()
-        models.append(
-            {
-                "model": r["model"],
-                "failed": r.get("fit_status") != "ok",
-                "reading": r.get("reading", ""),
-                "carries_over": str(r.get("carries_over", "")),
-                "badge": badge_class(r.get("carries_over")),
-                "auc": estimate(r, "auc"),
-                "eo": estimate(r, "expected_observed"),
-                "expected": num(r.get("expected"), "{:.1f}"),
-                "observed": num(r.get("events")),
-                "decisions": num(r.get("event_clusters")),
-                "slope": estimate(r, "calibration_slope"),
-                "intercept": estimate(r, "calibration_intercept"),
-                "log_skill": estimate(r, "log_skill_test_rate", "{:.3f}"),
-                "partners": frame_table(
-                    p,
-                    ["side", "partner", "ccode2", "rows", "observed", "expected", "observed_minus_expected"],
-                    fmt="{:.2f}",
-                ),
-            }
-        )
-    combined = cf.combine_types([m["carries_over"] for m in models])
-    return {
-        "title": head or "Forecasts",
-        "description": desc,
-        "models": models,
-        "combined": combined,
-        "combined_badge": badge_class(combined),
-    }
 
 
 def fit_status(diag: dict) -> dict:
@@ -665,44 +272,6 @@ def environment():
     )
     env.filters.update(md_bold=md_bold, num=num, md_cell=md_cell)
     return env
-
-
-def treaty_view(ledger_path, counts_path, names: dict) -> dict:
-    """The treaty ledger (rule treaty_ledger) for the report: its sentences
-    per obligation type and the focal state's treaties with partners named;
-    {} when the run has none."""
-    if not ledger_path or not Path(ledger_path).is_file() or not counts_path or not Path(counts_path).is_file():
-        return {}
-    counts = read_json(counts_path)
-    led = read_csv(ledger_path)
-
-    def named(codes) -> str:
-        return ", ".join(state_label(int(c), names) for c in str(codes).split() if c.strip().isdigit())
-
-    led = led.assign(partners=[named(p) for p in led["partners"].astype("object").fillna("")])
-    cols = [
-        "obligation",
-        "atopid",
-        "year",
-        "role",
-        "partners",
-        "multilateral",
-        "wartime",
-        "in_choice_model",
-        "chosen_in_model",
-        "why_not",
-        "dyad_year_onsets",
-    ]
-    return {
-        "sentences": [c.get("sentence", "") for c in counts.values()],
-        "counts": counts,
-        "table": frame_table(led[led["obligation"] == "defense"], cols, max_rows=200),
-        "path": str(ledger_path),
-    }
-
-
-def md_cell(v) -> str:
-    return ("" if missing(v) else str(v)).replace("|", "\\|").replace("\n", " ")
 
 
 def context(models: list[str], reduced: list[str], settings: dict, paths: dict, tables: dict, meta: dict) -> dict:

@@ -461,7 +461,14 @@ def elpd_loo(idata, max_draws: int = 1000):
 
 
 def loo_comparison(
-    name: str, idata, status: str, reduced: list[dict], max_draws: int = 1000, k_threshold: float = 0.7, full_rows=None
+    name: str,
+    idata,
+    status: str,
+    reduced: list[dict],
+    max_draws: int = 1000,
+    k_threshold: float = 0.7,
+    full_rows=None,
+    unit: str = "",
 ) -> pd.DataFrame:
     """ΔELPD (PSIS-LOO) when each factor is dropped: reduced minus full.
 
@@ -471,6 +478,7 @@ def loo_comparison(
     difference from az.compare; Pareto-k above ``k_threshold`` is counted
     for both models (their LOO estimate is then unreliable). A comparison
     with a failed fit, or with different rows, is refused and says why.
+    ``unit``: what one left-out observation is (``loo_unit``, in words).
     """
     import arviz as az  # heavy (ArviZ)
 
@@ -486,6 +494,7 @@ def loo_comparison(
         "draws": S,
         "n_obs": int(full.n_data_points),
         "full_status": status,
+        "loo_unit": unit,
     }
     rows = []
     for r in reduced:

@@ -122,16 +122,19 @@ def figure_params(wc):
 
 
 def _claim_fits():
-    """Every fit the claims read: the cells' summaries, the balancing
-    baselines' and the varying-slopes model's posteriors, the USSR-specific
-    model's LOO table."""
+    """Every fit the claims read: the cells' summaries and posteriors (the
+    contrasts on the probability scale), the balancing baselines' and the
+    varying-slopes model's posteriors, the PSIS-LOO tables of the primary
+    fits (what leaving a block out costs) and of the USSR-specific model."""
     cells = [c["model"] for cid in ("disparity", "threat", "narrowing") if cid in CLAIM_PLAN
              for c in cells_of(CLAIM_PLAN[cid])]
     cells = [m for m in dict.fromkeys(cells) if m in MODELS]
     bal = CLAIM_PLAN.get("balancing", {}).get("baselines", [])
     diff = CLAIM_PLAN.get("ussr_different", {})
-    post = [m for m in [*bal, diff.get("slopes_model")] if m in MODELS]
-    loo = [f"{MTAB}/{diff['specific_model']}-loo.csv"] if diff.get("specific_model") in MODELS else []
+    post = [m for m in dict.fromkeys([*cells, *bal, diff.get("slopes_model")]) if m in MODELS]
+    prim = [CLAIM_PLAN[cid]["primary"]["model"] for cid in ("disparity", "threat", "narrowing") if cid in CLAIM_PLAN]
+    loo = [f"{MTAB}/{m}-loo.csv" for m in dict.fromkeys(prim) if m in MODELS and MODELS[m].drop]
+    loo += [f"{MTAB}/{diff['specific_model']}-loo.csv"] if diff.get("specific_model") in MODELS else []
     return cells, post, loo
 
 
@@ -139,7 +142,7 @@ def claim_inputs(wildcards):
     cells, post, loo = _claim_fits()
     out = {
         "summaries": [f"results/{m}/summary.csv" for m in cells],
-        "diagnostics": [f"results/{m}/diagnostics.json" for m in dict.fromkeys(cells + post)],
+        "diagnostics": [f"results/{m}/diagnostics.json" for m in post],
         "nc": [f"results/{m}/posterior.nc" for m in post],
         "loo": loo,
         "data": sorted({MODELS[m].data_path() for m in post}),

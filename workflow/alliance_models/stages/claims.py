@@ -1,10 +1,11 @@
 """Rule claims: the verdict on each of the seeds' claims, its robustness
 strip, the findings in words and the numbers behind them (the logic:
-:mod:`alliance_models.claims`)."""
+:mod:`alliance_models.claims`, :mod:`alliance_models.claim_findings`)."""
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import arviz as az
@@ -12,11 +13,14 @@ import pandas as pd
 
 from .. import balancing as bal
 from .. import claim_findings as cf
+from .. import effects as ef
 from .. import io, plots
 from .. import slopes as sl
 from .. import summaries as sm
 from ..data import states
 from ..models.spec import ModelSpec, load_model_frame
+
+log = logging.getLogger(__name__)
 
 
 def run(plan: dict, settings: dict, dirs: dict, data: dict, extra: dict, outputs: dict) -> None:
@@ -25,7 +29,7 @@ def run(plan: dict, settings: dict, dirs: dict, data: dict, extra: dict, outputs
     read). ``extra``: table4 (recomputed Moura Table 4), threat_panel,
     state_year, cow_states, cases."""
     fits, names = _Fits(Path(dirs["results"])), _state_names(extra)
-    rows, strip, numbers = _directional(plan, fits, settings)
+    rows, strip, numbers = _directional(plan, fits, settings, data, dirs["tables"])
     row, scores, bal_rows = _balancing(plan.get("balancing", {}), fits, data, extra, settings, names, numbers)
     rows += [row] if row else []
     row, con_rows = _different(plan.get("ussr_different", {}), fits, settings, names, dirs["figures"], numbers)
@@ -63,18 +67,72 @@ def _state_names(extra: dict) -> dict:
     return sm.state_names(pd.read_parquet(extra["state_year"], columns=["ccode", "year", "stateabb"]))
 
 
-def _directional(plan: dict, fits: _Fits, settings: dict) -> tuple[list, list, dict]:
+def _directional(plan: dict, fits: _Fits, settings: dict, data: dict, tables: str) -> tuple[list, list, dict]:
     """Verdict rows, robustness cells and findings of the directional claims."""
     rows, strip, numbers = [], [], {"findings": {}}
+    effect, elpd = _effect_reader(fits, data, settings), _elpd_reader(Path(tables))
     for cid in ("disparity", "threat", "narrowing"):
         if cid in plan:
             row, cells = cf.assess_directional(
-                cid, plan[cid], fits.read, settings["verdict_prob"], settings["min_decisions"], settings["interval"]
+                cid,
+                plan[cid],
+                fits.read,
+                settings["verdict_prob"],
+                settings["min_decisions"],
+                settings["interval"],
+                effect,
+                elpd,
             )
             rows.append(row)
             strip += cells
             numbers["findings"][cid] = cf.finding(row, cells)
     return rows, strip, numbers
+
+
+def _effect_reader(fits: _Fits, data: dict, settings: dict):
+    """cell -> its contrast on the probability scale (effects.block_contrast),
+    or None (no posterior, no data path, a family without one)."""
+    loaded: dict = {}
+
+    def fit_of(model):
+        if model not in loaded:
+            loaded[model] = None
+            if model in data and fits.nc(model).is_file():
+                spec = ModelSpec.from_json(az.from_netcdf(str(fits.nc(model))).attrs["model_spec"])
+                loaded[model] = sm.load_fit(fits.nc(model), load_model_frame(spec, data[model]), fits.diag(model), spec)
+        return loaded[model]
+
+    def effect(cell):
+        fit = fit_of(cell.model)
+        if fit is None or fit.spec.family not in ("bernoulli", "conditional"):
+            return None
+        terms = [t.strip() for t in (cell.terms or cell.term).split(",")]
+        try:
+            return ef.block_contrast(fit, terms, settings["loo_draws"], settings["interval"])
+        except ValueError as e:
+            log.warning("no contrast for %s, %s: %s", cell.model, terms, e)
+            return None
+
+    return effect
+
+
+def _elpd_reader(tables: Path):
+    """(model, block) -> (ΔELPD, SE, note) of the model's refit without the
+    block, from its PSIS-LOO table, or None."""
+
+    def elpd(model, block):
+        path = tables / f"{model}-loo.csv"
+        if not path.is_file():
+            return None
+        t = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        r = t[t["dropped"] == block]
+        if r.empty or pd.isna(r["delta_elpd"].iloc[0]):
+            return None
+        r = r.iloc[0]
+        notes = [str(r.get("loo_unit") or ""), str(r.get("note") or "")]
+        return float(r["delta_elpd"]), float(r["delta_se"]), "; ".join(n for n in notes if n)
+
+    return elpd
 
 
 def _balancing(b: dict, fits: _Fits, data: dict, extra: dict, settings: dict, names: dict, numbers: dict):
