@@ -3,6 +3,7 @@
 import math
 
 import pandas as pd
+import pytest
 from alliance_models import claim_findings as cf
 from alliance_models import claim_plan as cp
 from alliance_models import claims as cl
@@ -208,6 +209,15 @@ def test_a_block_claim_reads_the_block_and_lists_its_terms(root):
     assert axes[axes.axis == "alliance type"].term.tolist() == ["threat"]
     spec = axes[axes.axis == "specification"]
     assert spec.term.tolist() == ["threat", "at_war"] and spec.block.tolist() == ["threat", ""]
+
+
+def test_a_block_the_primary_model_does_not_declare_is_refused(root):
+    from alliance_models.errors import ConfigError
+    from alliance_models.models.spec import load_model_specs
+
+    specs = load_model_specs(root / "config" / "models.yaml")
+    with pytest.raises(ConfigError, match="block 'threats' of model 'ussr_timing'.*declares: threat"):
+        cp.plan_directional(specs, {"model": "ussr_timing", "term": "at_war", "block": "threats"}, "latent")
 
 
 def _joint(p_effect, n=30):

@@ -10,6 +10,7 @@ nothing heavy. The rules that read the cells: :mod:`.claims`.
 from __future__ import annotations
 
 from .claims import CLAIMS
+from .errors import ConfigError
 
 
 def _cell_spec(spec, term: str, axis: str, label: str, measure: str, block: str = "") -> dict:
@@ -65,6 +66,11 @@ def plan_directional(specs, cfg: dict, measure: str) -> dict:
 
     measure = cfg.get("measure", measure)
     prim = fits(cfg["model"], "own", measure)
+    if block and prim and block not in (prim[0].drop or {}):
+        raise ConfigError(
+            f"report.claims: block '{block}' of model '{cfg['model']}': the model declares no drop entry of that "
+            f"name (it declares: {', '.join(prim[0].drop or {}) or 'none'}; config/models.yaml)"
+        )
     out = {
         "primary": _cell_spec(prim[0], term, "primary", f"{measure}", measure, block)
         if prim
