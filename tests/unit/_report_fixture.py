@@ -18,7 +18,7 @@ Chosen truths (what the tests rely on):
                    the seeds' coding checked on 6 decisions           -> too few decisions to tell
   threat           positive everywhere                                -> supported
   narrowing        the primary fit failed the gate                    -> no verdict (fit failed)
-  balancing        threat rose, no excess onsets                      -> supported
+  balancing        a threat every year, no excess onsets              -> supported
   ussr_different   the level's slopes outside the powers'             -> supported
   ussr_termination-* fits: chains disagree (R-hat >> 1.01), failed in the model sections too
   majors_onset-*   level 365's disparity slope +1.0 above the others
@@ -185,7 +185,7 @@ GENERIC_CLAIMS = {
     "disparity": ("Wider power disparity makes an alliance more likely", "first seed, Table 1"),
     "threat": ("An imminent external threat makes an alliance more likely", "first seed, abstract"),
     "narrowing": ("A narrowing power gap breaks alliances", "first seed, section 3"),
-    "balancing": ("The focal state perceived a rising threat but did not balance against it", "second seed"),
+    "balancing": ("The focal state saw the threat state as a threat but did not balance against it", "second seed"),
     "ussr_different": ("The focal state's alliance behaviour differs from the other major powers'", "first seed"),
 }
 
@@ -289,7 +289,7 @@ def toy_table4() -> pd.DataFrame:
     for y, cs in codes.items():
         for pillar, c in zip(["Aggregate power", "Proximity", "Offensive capabilities", "Offensive intentions"], cs):
             rows.append({"pillar": pillar, "year": y, "focal": 365, "partner": 710, "computed": c})
-        rows.append({"pillar": "Conclusion", "year": y, "focal": 365, "partner": 710, "computed": "+"})
+        rows.append({"pillar": "Conclusion", "year": y, "focal": 365, "partner": 710, "computed": "+", "printed": "+"})
     return pd.DataFrame(rows)
 
 
@@ -598,7 +598,7 @@ def write_claims_tables(out: Path, fits: dict, settings: dict, generic: bool = F
         }
         v = cl.balancing_verdict(True, r["p_rep_ge_obs"], r["p_rate_adv_gt_other"], "ok", r["decisions_adv"])
         why = (
-            ("threat rose; no more onsets with the threat state's adversaries than the no-threat baseline predicts")
+            ("a threat; no more onsets with the threat state's adversaries than the no-threat baseline predicts")
             if generic
             else v.reason
         )

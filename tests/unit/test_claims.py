@@ -132,7 +132,7 @@ def test_balancing_rule():
     v = cl.balancing_verdict(True, 0.01, 0.4, "ok", 12)
     assert v.label == cl.NOT_SUPPORTED and "balanced: more onsets" in v.reason
     assert cl.balancing_verdict(True, 0.6, 0.99, "ok", 12).label == cl.NOT_SUPPORTED
-    assert cl.balancing_verdict(False, 0.6, 0.4, "ok", 12).reason.endswith("did not rise")
+    assert cl.balancing_verdict(False, 0.6, 0.4, "ok", 12).reason.endswith("a threat in every year")
     assert cl.balancing_verdict(True, 0.6, 0.4, "ok", 3).label == cl.TOO_FEW
     # no onset with the adversaries at all (0 decisions) is too few, not "did not balance";
     # nor does a handful of decisions show balancing
@@ -399,3 +399,16 @@ def test_a_cell_names_its_unit_of_evidence():
     few = cl.read_cell(spec, summ, {"status": "ok", "n_events": 9, "n_decisions": 6, "unit": "treaties"})
     v = cl.directional_verdict(few, [], +1)
     assert v.label == cl.TOO_FEW and "9 events from 6 treaties" in v.reason
+
+
+def test_the_seed_coding_and_the_recomputed_one_side_by_side():
+    scores = pd.DataFrame(
+        {"year": [1954, 1957, 1969], "score": [0.5, 0.75, 1.0], "conclusion": ["+", "+", "+"], "printed": "+"}
+    )
+    assert cf.threat_present(scores)
+    assert cf.threat_codings(scores) == (
+        "the seed's Table 4: 1954 +, 1957 +, 1969 +; recomputed from public data: 1954 + (0.50), 1957 + (0.75), "
+        "1969 + (1.00)"
+    )
+    # a year the recomputed coding does not find the threat: the premise fails, whatever the seed printed
+    assert not cf.threat_present(scores.assign(conclusion=["-", "+", "+"]))

@@ -147,19 +147,23 @@ def test_group_slope_contrast_recovers_the_known_difference(specs):
 def test_threat_scores_and_balancing_counts(specs):
     scores = bal.threat_scores(toy_table4())
     assert list(scores["score"]) == [0.5, 0.75, 1.0] and list(scores["year"]) == [1954, 1957, 1969]
+    assert list(scores["printed"]) == ["+"] * 3 and list(scores["conclusion"]) == ["+"] * 3
     rng = np.random.default_rng(9)
     panel = toy_dyads(rng, [365])
     threat_panel = toy_dyads(rng, [710])
-    assert bal.threat_years(panel, 365, 710, (1946, 1991)) == list(range(1958, 1992))
+    # the claim's window, not only the rivalry years (toy rivalry from 1958: tss_rival)
+    assert bal.threat_years(panel, 365, 710, (1954, 1969)) == list(range(1954, 1970))
+    assert bal.threat_years(panel, 365, 710, (1946, 1991))[0] < 1958
     fit = make_fit(specs["ussr_onset-cinc"], panel, TRUTH["ussr_onset-cinc"])
     b = bal.balancing_numbers(fit, threat_panel, 365, 710, (1946, 1991), max_draws=200)
     adv = bal.threat_adversaries(threat_panel, 710)
-    rows = fit.rows[fit.rows["year"].between(1958, 1991) & (fit.rows["ccode2"] != 710)]
+    yrs = bal.threat_years(panel, 365, 710, (1946, 1991))
+    rows = fit.rows[fit.rows["year"].isin(yrs) & (fit.rows["ccode2"] != 710)]
     key = set(zip(adv["ccode2"], adv["year"]))
     is_adv = np.array([(c, y) in key for c, y in zip(rows["ccode2"], rows["year"])])
     assert b["n_adv"] == is_adv.sum() and b["n_other"] == (~is_adv).sum()
     assert b["onsets_adv"] == rows.loc[is_adv, "atop_defense_onset"].sum()
-    assert b["years"] == "1958-1991" and 0 <= b["p_rate_adv_gt_other"] <= 1 and b["draws"] == 200
+    assert b["years"] == "1946-1991" and 0 <= b["p_rate_adv_gt_other"] <= 1 and b["draws"] == 200
 
 
 def test_surface_and_case_predictions(specs, cases):
@@ -200,7 +204,8 @@ def test_balancing_leaves_out_multilateral_years_and_counts_deepening(specs):
     fit = make_fit(specs["ussr_onset-cinc"], panel, TRUTH["ussr_onset-cinc"])
 
     b = bal.balancing_numbers(fit, threat_panel, 365, 710, (1946, 1991), multilateral_min=5, max_draws=100)
-    rows = fit.rows[fit.rows["year"].between(1958, 1991) & (fit.rows["ccode2"] != 710)]
+    yrs = bal.threat_years(panel, 365, 710, (1946, 1991))
+    rows = fit.rows[fit.rows["year"].isin(yrs) & (fit.rows["ccode2"] != 710)]
     y = rows["atop_defense_onset"].to_numpy()
     adv_rows = np.array([(c, t) in key for c, t in zip(rows["ccode2"], rows["year"])])
     in_conf = (rows["year"] == 1962).to_numpy()

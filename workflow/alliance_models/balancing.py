@@ -18,7 +18,8 @@ def threat_scores(table4: pd.DataFrame) -> pd.DataFrame:
     """Mean Walt-pillar score per year from the recomputed Table 4.
 
     A pillar coded + counts 1, - counts 0, +/- counts 0.5 (as the recomputed
-    table's own conclusion rule). Rows: year, score, n_pillars, conclusion.
+    table's own conclusion rule). Rows: year, score, n_pillars, conclusion
+    (recomputed), printed (the seed's own conclusion that year).
     """
     t = table4.copy()
     t = t[t["year"].notna()]
@@ -26,15 +27,20 @@ def threat_scores(table4: pd.DataFrame) -> pd.DataFrame:
     pillars = t[~t["pillar"].isin(["Conclusion", "Agreement"])]
     val = pillars["computed"].map({"+": 1.0, "-": 0.0, "+/-": 0.5})
     score = val.groupby(pillars["year"]).agg(["mean", "count"]).rename(columns={"mean": "score", "count": "n_pillars"})
-    concl = t[t["pillar"] == "Conclusion"].set_index("year")["computed"]
-    score["conclusion"] = concl.reindex(score.index).astype(str)
+    concl = t[t["pillar"] == "Conclusion"].set_index("year")
+    score["conclusion"] = concl["computed"].reindex(score.index).astype(str)
+    score["printed"] = concl["printed"].reindex(score.index).astype(str) if "printed" in concl else ""
     return score.reset_index()
 
 
 def threat_years(focal_panel: pd.DataFrame, focal: int, threat_state: int, years) -> list[int]:
-    """Years the focal state and the threat state are TSS strategic rivals, within ``years``."""
+    """The years of the seed's puzzle: every year within ``years`` (the
+    claim's window, e.g. Moura's 1954-1969) in which the focal state has a
+    dyad with the threat state. Not only the years the two are strategic
+    rivals: the second seed codes China a threat to the USSR in 1954 and
+    1957, before the rivalry data's first year (1958)."""
     d = focal_panel[(focal_panel["ccode1"] == focal) & (focal_panel["ccode2"] == threat_state)]
-    d = d[(d["tss_rival"] == 1) & d["year"].between(int(years[0]), int(years[1]))]
+    d = d[d["year"].between(int(years[0]), int(years[1]))]
     return sorted(int(y) for y in d["year"].unique())
 
 
@@ -61,8 +67,8 @@ def balancing_numbers(
     """Did the focal state balance the threat state by allying with its adversaries?
 
     ``fit``: a baseline onset model WITHOUT the threat terms (so that what
-    the threat explains is not already in the prediction). In the years the
-    two states are strategic rivals, among the baseline's at-risk
+    the threat explains is not already in the prediction). In the years of
+    the claim's window (:func:`threat_years`), among the baseline's at-risk
     dyad-years with the threat state's adversaries (:func:`threat_adversaries`):
 
     - the focal state-years whose onsets of the outcome's type number at

@@ -185,10 +185,20 @@ def finding(row: dict, strip: list[dict]) -> str:
 # balancing and the focal state against the other powers
 
 
-def threat_rose(scores) -> bool:
-    """Perceived threat rose: the last year's recomputed pillar score above the first's."""
-    s = sorted((int(y), float(v)) for y, v in zip(scores["year"], scores["score"]) if v == v)
-    return len(s) >= 2 and s[-1][1] > s[0][1]
+def threat_present(scores) -> bool:
+    """The recomputed coding finds the threat (conclusion +) in every year the seed codes."""
+    c = [str(v) for v in scores["conclusion"]]
+    return bool(c) and all(v == "+" for v in c)
+
+
+def threat_codings(scores) -> str:
+    """The seed's coding and the recomputed one side by side: 'Moura's Table 4:
+    1954 +, 1957 +, 1969 +; recomputed: 1954 + (0.50), ...'."""
+    yrs = [int(y) for y in scores["year"]]
+    printed = scores["printed"] if "printed" in scores else [""] * len(yrs)
+    seed = ", ".join(f"{y} {p}" for y, p in zip(yrs, printed))
+    ours = ", ".join(f"{y} {c} ({v:.2f})" for y, c, v in zip(yrs, scores["conclusion"], scores["score"]))
+    return f"the seed's Table 4: {seed}; recomputed from public data: {ours}"
 
 
 def balancing_text(r: dict) -> str:
@@ -226,11 +236,11 @@ def assess_balancing(
     the finding in words."""
     focal = names.get(int(b["focal"]), "the focal state")
     threat = names.get(int(b["threat_state"]), "the threat state")
-    rising = threat_rose(scores)
+    threatened = threat_present(scores)
     rows = []
     for nums, st in zip(numbers, statuses):
         v = balancing_verdict(
-            rising,
+            threatened,
             nums["p_rep_ge_obs"],
             nums["p_rate_adv_gt_other"],
             st,
@@ -241,7 +251,7 @@ def assess_balancing(
             threat,
         )
         rows.append({**nums, "verdict": v.label, "why": v.reason})
-    score_text = " -> ".join(f"{int(y)}: {v:.2f}" for y, v in zip(scores["year"], scores["score"]))
+    codings = threat_codings(scores)
     label = combine_types([r["verdict"] for r in rows])
     first = rows[0] if rows else {}
     row = {
@@ -255,7 +265,7 @@ def assess_balancing(
         "n_events": first.get("onsets_adv"),
         "n_decisions": first.get("decisions_adv"),
         "splits": "",
-        "note": f"recomputed threat score {score_text}",
+        "note": f"threat coded by {codings}",
         "reads": CLAIMS["balancing"]["reads"],
     }
     parts = [
@@ -264,9 +274,11 @@ def assess_balancing(
         f"terms ({'more than' if r['p_rep_ge_obs'] <= 1 - prob else 'not more than'} it predicts)"
         for r in rows
     ]
+    window = first.get("years", "")
     text = (
-        f"**{row['claim']}** ({row['seed']}): **{label}**. The recomputed Walt-pillar threat score "
-        f"{'rose' if rising else 'did not rise'} ({score_text}); " + "; ".join(parts) + ". " + row["why"] + "."
+        f"**{row['claim']}** ({row['seed']}): **{label}**. Threat, coded by {codings} "
+        f"({'a threat in every year' if threatened else 'not a threat in every year'} by the recomputed coding). "
+        f"Balancing{' in ' + window if window else ''}: " + "; ".join(parts) + ". " + row["why"] + "."
     )
     return row, rows, text
 

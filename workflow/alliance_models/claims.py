@@ -326,7 +326,7 @@ def difference_verdict(
 
 
 def balancing_verdict(
-    rising: bool,
+    threatened: bool,
     excess_p: float,
     rate_p: float,
     status: str,
@@ -336,21 +336,22 @@ def balancing_verdict(
     focal: str = "the focal state",
     threat: str = "the threat state",
 ) -> Verdict:
-    """ "The USSR perceived a rising threat from China but did not balance."
+    """ "The USSR saw China as a threat but did not balance against it."
 
-    ``rising``: the recomputed threat score rose; ``excess_p``: P(replicated
+    ``threatened``: the recomputed coding finds the threat (conclusion +) in
+    every year the seed codes; ``excess_p``: P(replicated
     onsets with China's adversaries >= observed) under the baseline model
     without the China-threat terms (small: more onsets than the baseline
     predicts, i.e. balancing); ``rate_p``: P(onset rate with the adversaries
     > rate with other partners). Balanced when excess_p <= 1 - prob or
-    rate_p >= prob. Supported when the threat rose and the USSR did not
+    rate_p >= prob. Supported when the threat is there and the USSR did not
     balance. ``focal``, ``threat``: the states' names (for the text)."""
     if status in ("missing", None):
         return Verdict(NOT_FITTED, "the baseline model was not fitted")
     if status != "ok":
         return Verdict(NO_VERDICT, "the baseline model failed the convergence gate")
-    if not rising:
-        return Verdict(NOT_SUPPORTED, f"the recomputed threat from {threat} did not rise")
+    if not threatened:
+        return Verdict(NOT_SUPPORTED, f"the recomputed coding does not find {threat} a threat in every year")
     # balancing or its absence, read from a handful of decisions, is neither
     if n_decisions is not None and n_decisions < min_decisions:
         return Verdict(
@@ -369,10 +370,10 @@ def balancing_verdict(
             )
             if f
         ]
-        return Verdict(NOT_SUPPORTED, f"threat rose and {focal} balanced: " + " and ".join(why))
+        return Verdict(NOT_SUPPORTED, f"a threat, and {focal} balanced: " + " and ".join(why))
     return Verdict(
         SUPPORTED,
-        f"threat rose; no more onsets with {threat}'s adversaries than the no-threat "
+        f"a threat; no more onsets with {threat}'s adversaries than the no-threat "
         "baseline predicts, and no higher rate than with other partners",
     )
 
@@ -409,11 +410,12 @@ CLAIMS = {
         "the claim (a falling ratio, a narrowing gap where the USSR is the stronger, raises the hazard)",
     },
     "balancing": {
-        "claim": "The USSR perceived a rising threat from China but did not balance against it",
+        "claim": "The USSR saw China as a threat (1954, 1957, 1969) but did not balance against it",
         "seed": "Moura, Table 4 and conclusion",
         "expected": 0,
-        "reads": "threat: the recomputed Walt-pillar score rises; balancing: new or deepened Soviet obligations "
-        "with China's adversaries beyond a model without the China-threat terms",
+        "reads": "threat: Moura's Table 4 codes China a threat (+) in each year; the Walt pillars recomputed from "
+        "public data must find it too (both shown); balancing: new or deepened Soviet obligations with China's "
+        "adversaries, in the seed's window, beyond a model without the China-threat terms",
     },
     "ussr_different": {
         "claim": "The USSR's alliance behaviour differs from the other major powers'",

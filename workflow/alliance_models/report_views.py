@@ -170,7 +170,7 @@ def balancing_view(bal: pd.DataFrame, names: dict, settings: dict) -> dict:
         "baseline fit (the onset model without its threat terms)",
         lambda r: f"{r.get('model', '')} ({r.get('fit_status', '')})",
     )
-    row("years the two were strategic rivals", lambda r: f"{r.get('years', '')} ({num(r.get('n_threat_years'))} years)")
+    row("years of the seed's window", lambda r: f"{r.get('years', '')} ({num(r.get('n_threat_years'))} years)")
     row(
         "onsets with the threat state's adversaries",
         lambda r: (
