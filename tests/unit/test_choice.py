@@ -103,6 +103,27 @@ def test_model_data_drops_strata_left_without_a_choice():
     np.testing.assert_allclose(np.bincount(md.strata, weights=md.weights), 1.0)
 
 
+def test_missing_table_counts_what_listwise_deletion_costs():
+    from alliance_models.models.matrix import missing_table
+
+    df = _choice_data(n_strata=5, size=6, seed=2)
+    chosen0 = df.index[(df["stratum"] == "t0") & (df["chosen"] == 1)][0]
+    other1 = df.index[(df["stratum"] == "t1") & (df["chosen"] == 0)][:2]
+    df.loc[chosen0, "x"] = np.nan
+    df.loc[other1, "x"] = np.nan
+    df.loc[other1[:1], "b"] = np.nan
+    t = missing_table(_spec(), df).set_index("column")
+    assert t.loc["x", "rows_missing"] == 3 and t.loc["x", "events_missing"] == 1
+    assert t.loc["b", "rows_missing"] == 1 and t.loc["b", "events_missing"] == 0
+    tot = t.loc["(any column)"]
+    assert (tot["rows_missing"], tot["events_missing"], tot["rows"], tot["events"]) == (3, 1, 30, 5)
+    # t0 lost its choice; t1 lost two alternatives, not its choice
+    assert (tot["choice_sets_lost"], tot["choice_sets"]) == (1, 5)
+    # the fit drops exactly what the table says
+    md = build_model_data(_spec(), df)
+    assert md.n_dropped == tot["rows_missing"] and md.n_strata_dropped == tot["choice_sets_lost"]
+
+
 def test_a_term_constant_within_every_choice_set_is_refused():
     df = _choice_data(n_strata=6, size=5, seed=3)
     df["year"] = df["stratum"].str[1:].astype(int) * 1.5  # the same for every alternative of a choice

@@ -209,6 +209,8 @@ def test_a_block_claim_reads_the_block_and_lists_its_terms(root):
     assert axes[axes.axis == "alliance type"].term.tolist() == ["threat"]
     spec = axes[axes.axis == "specification"]
     assert spec.term.tolist() == ["threat", "at_war"] and spec.block.tolist() == ["threat", ""]
+    # the no-clock model declares no threat block (nothing would be left): it reads the primary's terms
+    assert spec.terms.tolist()[0] == ", ".join(block)
 
 
 def test_a_block_the_primary_model_does_not_declare_is_refused(root):

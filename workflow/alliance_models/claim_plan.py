@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from .claims import CLAIMS
 from .errors import ConfigError
+from .models.spec import formula_variables
 
 
-def _cell_spec(spec, term: str, axis: str, label: str, measure: str, block: str = "") -> dict:
+def _cell_spec(spec, term: str, axis: str, label: str, measure: str, block: str = "", block_terms=()) -> dict:
     """One cell: the model's ``block`` (its ``drop`` entry of that name) when
-    it declares one, else ``term`` ($disparity: the variant's column)."""
+    it declares one, else the terms of the primary's block (``block_terms``)
+    that its formula has, else ``term`` ($disparity: the variant's column)."""
     terms = list(dict.fromkeys((spec.drop or {}).get(block, []))) if block else []
+    if block and not terms:
+        have = formula_variables(spec.formula)
+        terms = [t for t in block_terms if all(p in have for p in t.split(":"))]
     if len(terms) == 1:
         term = terms[0]
     t = spec.variant_terms.get(term[1:], term) if term.startswith("$") else term
@@ -84,21 +89,23 @@ def plan_directional(specs, cfg: dict, measure: str) -> dict:
         },
         "strip": [],
     }
+    bt = out["primary"].get("terms", "").split(", ") if out["primary"].get("block") else []
     if prim and "," in out["primary"]["terms"]:
         for t in out["primary"]["terms"].split(", "):
             out["strip"].append(_cell_spec(prim[0], t, "terms", f"one term of the block: {t}", measure))
     for s in fits(cfg["model"], "common"):
         m = _measure_of(s)
-        out["strip"].append(_cell_spec(s, term, "measure", f"{m}, common sample", m, block))
+        out["strip"].append(_cell_spec(s, term, "measure", f"{m}, common sample", m, block, bt))
     for s in fits(cfg["model"], "own"):
         if any(c["measure"] == _measure_of(s) for c in out["strip"]):
-            out["strip"].append(_cell_spec(s, term, "sample", f"{_measure_of(s)}, own sample", _measure_of(s), block))
+            m = _measure_of(s)
+            out["strip"].append(_cell_spec(s, term, "sample", f"{m}, own sample", m, block, bt))
     common = {c["measure"] for c in out["strip"] if c["axis"] == "measure"}
     for c in [c for c in out["strip"] if c["axis"] == "measure" and c["measure"] in common]:
         out["strip"].append({**c, "axis": "sample", "label": f"{c['measure']}, common sample"})
     if cfg.get("any"):
         for s in fits(cfg["any"], "own", measure):
-            out["strip"].append(_cell_spec(s, term, "alliance type", "any obligation", measure, block))
+            out["strip"].append(_cell_spec(s, term, "alliance type", "any obligation", measure, block, bt))
     for item in cfg.get("specification") or []:
         item = {"model": item} if isinstance(item, str) else item
         for s in fits(item["model"], "own", measure):
@@ -110,6 +117,7 @@ def plan_directional(specs, cfg: dict, measure: str) -> dict:
                     item.get("label", s.base.replace("_", " ")),
                     measure,
                     "" if "term" in item else block,
+                    bt,
                 )
             )
     return out

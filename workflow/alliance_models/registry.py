@@ -338,6 +338,14 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "missing",
+        "{model}-missing",
+        MODEL,
+        "Rows and events lost to missing values (listwise deletion), by column",
+        frame="missing_table",
+        columns=("column", "rows_missing", "events_missing", "rows", "events", "choice_sets_lost", "choice_sets"),
+    ),
+    Table(
         "ppc",
         "{model}-ppc",
         MODEL,

@@ -53,6 +53,7 @@ from .report_views import (
     evidence_units,
     forecast_view,
     measures_of,
+    missing_overview,
     oos_rows,
     treaty_view,
     verdict_rows,
@@ -465,6 +466,7 @@ def context(models: list[str], reduced: list[str], settings: dict, paths: dict, 
         "diagnostics": frame_table(
             dt, max_rows=1000, row_class=lambda r: "failed-row" if r.get("status") != "ok" else ""
         ),
+        "missing": missing_overview(models, paths["model_tables"]),
         "data_tables": data_tables,
         "rank": [figure(registry.figure("rank"), settings, fig_dir, m) for m in models],
         "provenance": provenance_rows(meta, run),

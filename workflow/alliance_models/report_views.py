@@ -339,3 +339,35 @@ def treaty_view(ledger_path, counts_path, names: dict) -> dict:
         "table": frame_table(led[led["obligation"] == "defense"], cols, max_rows=200),
         "path": str(ledger_path),
     }
+
+
+def missing_overview(models: list[str], model_tables: str) -> list[dict]:
+    """Per model shown, what listwise deletion cost it (its missing table,
+    registry key ``missing``): rows and events dropped of how many, choice
+    sets lost, and the columns responsible ('polity_diff 403 rows (2
+    events)'). Models that lose nothing are left out."""
+    from . import registry
+
+    out = []
+    for m in models:
+        t = read_csv(registry.table("missing").path(model_tables, model=m))
+        if t.empty or "column" not in t:
+            continue
+        tot = t[t["column"] == "(any column)"]
+        if tot.empty or not int(tot["rows_missing"].iloc[0]):
+            continue
+        tot = tot.iloc[0]
+        cols = t[t["column"] != "(any column)"]
+        lost = tot.get("choice_sets_lost")
+        out.append(
+            {
+                "model": m,
+                "rows": f"{num(tot['rows_missing'])} of {num(tot['rows'])}",
+                "events": f"{num(tot['events_missing'])} of {num(tot['events'])}",
+                "choice_sets": "" if missing(lost) else f"{num(lost)} of {num(tot['choice_sets'])}",
+                "columns": "; ".join(
+                    f"{r.column} {num(r.rows_missing)} rows ({num(r.events_missing)} events)" for r in cols.itertuples()
+                ),
+            }
+        )
+    return out

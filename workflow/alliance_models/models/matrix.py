@@ -90,11 +90,11 @@ def _plain(v):
     return v.item() if hasattr(v, "item") else v
 
 
-def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") -> ModelData:
-    """Select rows, drop incomplete ones (logged), build and standardize X."""
-    df = select_rows(spec, frame, part)
+def needed_columns(spec: ModelSpec, frame_columns) -> list[str]:
+    """The columns a row must have to be fitted: the formula's, the outcome,
+    groups, cluster, strata, ``complete_on`` and the measurement columns."""
     measured = active_measurement(spec)
-    needed = sorted(
+    return sorted(
         (
             formula_variables(spec.formula)
             | {spec.outcome}
@@ -104,8 +104,63 @@ def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") ->
             | set(spec.complete_on)
             | {c for parts in measured.values() for p in parts for c in [p["mean"], p["sd"], *p["unit"]]}
         )
-        & set(frame.columns)
+        & set(frame_columns)
     )
+
+
+def missing_table(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") -> pd.DataFrame:
+    """What listwise deletion costs a model: per needed column with missing
+    values, the rows missing it and the events (outcome = 1; for a
+    categorical outcome, rows not in the first category) on those rows; then
+    a row ``(any column)``: the rows and events dropped in all, of how many;
+    for a conditional logit also the choice sets left without a choice."""
+    df = select_rows(spec, frame, part)
+    needed = needed_columns(spec, frame.columns)
+    y = pd.to_numeric(df[spec.outcome], errors="coerce") if spec.outcome in df else pd.Series(np.nan, index=df.index)
+    if spec.family == "categorical":
+        event = df[spec.outcome].notna() & (
+            df[spec.outcome].astype(str) != str(sorted(df[spec.outcome].dropna().astype(str))[0])
+        )
+    else:
+        event = y == 1
+    rows = []
+    for c in needed:
+        miss = df[c].isna()
+        if miss.any():
+            rows.append({"column": c, "rows_missing": int(miss.sum()), "events_missing": int((miss & event).sum())})
+    incomplete = ~df[needed].notna().all(axis=1)
+    total = {
+        "column": "(any column)",
+        "rows_missing": int(incomplete.sum()),
+        "events_missing": int((incomplete & event).sum()),
+        "rows": len(df),
+        "events": int(event.sum()),
+    }
+    if spec.family == "conditional" and spec.strata in df:
+        from .choice import informative_strata, stratum_codes
+
+        kept = df[~incomplete]
+        before = df.loc[event, spec.strata].nunique()
+        if len(kept):
+            codes, _ = stratum_codes(kept[spec.strata])
+            ok = informative_strata(codes, pd.to_numeric(kept[spec.outcome], errors="coerce").fillna(0).to_numpy())
+            after = kept.loc[ok & (pd.to_numeric(kept[spec.outcome], errors="coerce") == 1).to_numpy(), spec.strata]
+            after = after.nunique()
+        else:
+            after = 0
+        total["choice_sets_lost"] = int(before - after)
+        total["choice_sets"] = int(before)
+    out = pd.DataFrame([*rows, total])
+    out.insert(0, "model", spec.name)
+    return out
+
+
+def build_model_data(spec: ModelSpec, frame: pd.DataFrame, part: str = "fit") -> ModelData:
+    """Select rows, drop incomplete ones (logged, and tabled by
+    :func:`missing_table`), build and standardize X."""
+    df = select_rows(spec, frame, part)
+    measured = active_measurement(spec)
+    needed = needed_columns(spec, frame.columns)
     complete = df[needed].notna().all(axis=1)
     n_dropped = int((~complete).sum())
     if n_dropped:
