@@ -62,9 +62,11 @@ def test_registry_declares_each_file_once_with_its_caption():
 
 def test_registry_names_real_frame_and_plot_functions():
     from alliance_models import case_frames, oos, plots, slopes, summaries
+    from alliance_models.models import matrix
 
     def builder(name):
-        return next((getattr(m, name) for m in (summaries, case_frames, slopes, oos) if hasattr(m, name)), None)
+        mods = (summaries, case_frames, slopes, oos, matrix)
+        return next((getattr(m, name) for m in mods if hasattr(m, name)), None)
 
     for f in registry.figures(registry.MODEL, registry.CASE, registry.CLAIMS, registry.OOS):
         assert callable(getattr(plots, f.plot)), f.key

@@ -543,21 +543,32 @@ def case_predictions(pred: pd.DataFrame, title: str, failed: bool = False) -> pl
 
 
 def group_slopes(
-    slopes: pd.DataFrame, level: str, title: str, names: dict | None = None, failed: bool = False
+    slopes: pd.DataFrame,
+    level: str,
+    title: str,
+    names: dict | None = None,
+    failed: bool = False,
+    max_levels: int = 40,
 ) -> plt.Figure:
-    """Each group level's total slope per varying term; ``level`` highlighted."""
+    """Each group level's total slope per varying term, one panel per group
+    and term; ``level`` highlighted. A group of more than ``max_levels``
+    levels (hundreds of decision-year intercepts) is not drawn: the title
+    says so and the table has it."""
     if slopes.empty:
         return _empty(title, "no varying slopes in this model", failed)
-    terms = list(dict.fromkeys(slopes["term"]))
+    sizes = slopes.groupby(["group", "term"], sort=False)["level"].nunique()
+    panels = [k for k, n in sizes.items() if n <= max_levels]
+    left = [f"{g} {t} ({n} levels)" for (g, t), n in sizes.items() if n > max_levels]
+    if left:
+        title += "\nnot drawn (more than " + str(max_levels) + " levels; in the table): " + ", ".join(left)
+    if not panels:
+        return _empty(title, "every group has too many levels to draw; see the table", failed)
+    n_rows = max(int(sizes[k]) for k in panels)
     fig, axes = plt.subplots(
-        1,
-        len(terms),
-        figsize=(3.6 * len(terms) + 0.5, 0.35 * slopes["level"].nunique() + 1.8),
-        squeeze=False,
-        sharey=True,
+        1, len(panels), figsize=(3.6 * len(panels) + 0.5, 0.35 * n_rows + 2.0), squeeze=False, sharey=False
     )
-    for ax, term in zip(axes.ravel(), terms):
-        d = slopes[slopes["term"] == term].reset_index(drop=True)
+    for ax, (group, term) in zip(axes.ravel(), panels):
+        d = slopes[(slopes["group"] == group) & (slopes["term"] == term)].reset_index(drop=True)
         y = np.arange(len(d))
         hl = d["level"].astype(str).eq(str(level)).to_numpy()
         col = np.where(hl, RED, BLUE)
@@ -565,11 +576,75 @@ def group_slopes(
         ax.scatter(d["mean"], y, color=col, zorder=3)
         ax.axvline(0, color="grey", lw=0.8, ls="--")
         ax.set_yticks(y, [f"{(names or {}).get(int(v), v) if str(v).isdigit() else v} ({v})" for v in d["level"]])
-        ax.set_title(term, fontsize=9)
+        ax.set_title(f"{term} by {group}" if len({g for g, _ in panels}) > 1 else term, fontsize=9)
         ax.set_xlabel("total effect, standardized (90%)")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     _stamp_failed(fig, failed)
+    return fig
+
+
+CALL_COLOURS = {"positive": BLUE, "negative": ORANGE, "unclear": GREY}
+
+
+def findings_strip(strip: pd.DataFrame, verdicts: pd.DataFrame, title: str) -> plt.Figure:
+    """The findings in one figure: per directional claim, the primary
+    evidence (a large marker) and each robustness cell (a dot) as the change
+    in the probability in percentage points with its interval, coloured by
+    the cell's call (cells that cannot be read, hollow), labelled with the
+    units of evidence behind it; the claim's verdict in its heading."""
+    need = {"pp", "pp_lo", "pp_hi", "claim_id", "role", "axis"}
+    if strip.empty or not need <= set(strip.columns) or strip["pp"].isna().all():
+        return _empty(title, "no claim has an effect on the probability scale")
+    s = strip[(strip["role"] == "primary evidence") & (strip["axis"] != "terms")]
+    claims = [c for c in dict.fromkeys(s["claim_id"]) if s.loc[s["claim_id"] == c, "pp"].notna().any()]
+    verdict = dict(zip(verdicts.get("claim_id", []), verdicts.get("verdict", [])))
+    n = sum(len(s[s["claim_id"] == c]) for c in claims)
+    fig, axes = plt.subplots(
+        len(claims),
+        1,
+        figsize=(9.0, 0.34 * n + 1.0 * len(claims) + 0.6),
+        squeeze=False,
+        gridspec_kw={"height_ratios": [len(s[s["claim_id"] == c]) + 1 for c in claims]},
+    )
+    for ax, cid in zip(axes.ravel(), claims):
+        d = s[s["claim_id"] == cid].reset_index(drop=True).iloc[::-1].reset_index(drop=True)
+        y = np.arange(len(d))
+        for yi, r in zip(y, d.to_dict("records")):
+            call = str(r.get("call", ""))
+            col = CALL_COLOURS.get(call, GREY)
+            readable = call in CALL_COLOURS
+            big = r["axis"] == "primary"
+            if r["pp"] == r["pp"]:
+                ax.hlines(yi, r["pp_lo"], r["pp_hi"], color=col, lw=3.0 if big else 1.6, alpha=1 if readable else 0.5)
+                ax.scatter(
+                    r["pp"],
+                    yi,
+                    s=90 if big else 30,
+                    color=col if readable else "white",
+                    edgecolor=col,
+                    zorder=3,
+                    marker="D" if big else "o",
+                )
+        units = [
+            f"{int(r['n_decisions'])} {r.get('unit', '')}" if r.get("n_decisions") == r.get("n_decisions") else ""
+            for r in d.to_dict("records")
+        ]
+        labels = [
+            f"{'PRIMARY: ' if r['axis'] == 'primary' else ''}{r['label']} — {r['model']}"
+            + (f" ({u})" if u else "")
+            + ("" if str(r.get("call", "")) in CALL_COLOURS else f" [{r.get('call', '')}]")
+            for r, u in zip(d.to_dict("records"), units)
+        ]
+        ax.set_yticks(y, [textwrap.shorten(lab, 95) for lab in labels], fontsize=7.5)
+        ax.axvline(0, color="grey", lw=0.8, ls="--")
+        ax.set_title(f"{cid}: {verdict.get(cid, '')}", fontsize=9.5, loc="left", fontweight="bold")
+        ax.set_xlabel("change in the probability, percentage points (90% interval)", fontsize=8)
+    handles = [Line2D([], [], marker="o", ls="", color=c, label=k) for k, c in CALL_COLOURS.items()]
+    handles.append(Line2D([], [], marker="o", ls="", color=GREY, markerfacecolor="white", label="cannot be read"))
+    fig.legend(handles=handles, loc="upper right", fontsize=7.5, ncol=4, frameon=False)
+    fig.suptitle(title, fontsize=10, x=0.01, ha="left")
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
 
 

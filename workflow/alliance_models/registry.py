@@ -234,6 +234,16 @@ FIGURES: tuple[Figure, ...] = (
         placement="wide",
     ),
     Figure(
+        "findings",
+        "findings",
+        CLAIMS,
+        "findings.rst",
+        "Seeds' questions",
+        "each claim: how much, with its robustness cells",
+        plot="findings_strip",
+        placement="section",
+    ),
+    Figure(
         "slopes",
         "{model}-slopes",
         CLAIMS,

@@ -73,6 +73,12 @@ rule claims:
         balancing="reports/tables/balancing.csv",
         threat_scores="reports/tables/threat_scores.csv",
         contrasts="reports/tables/ussr_contrasts.csv",
+        findings=_report(
+            multiext(f"{FIG}/findings", ".png", ".svg"),
+            caption=registry.figure("findings").rule_caption(),
+            category=registry.figure("findings").category,
+            labels={"figure": registry.figure("findings").label},
+        ),
         slopes=[
             _report(
                 multiext(f"{FIG}/{m}-slopes", ".png", ".svg"),

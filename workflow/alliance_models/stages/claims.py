@@ -39,6 +39,14 @@ def run(plan: dict, settings: dict, dirs: dict, data: dict, extra: dict, outputs
     io.write_csv(pd.concat(con_rows, ignore_index=True) if con_rows else pd.DataFrame(), outputs["contrasts"])
     io.write_csv(pd.DataFrame(rows), outputs["verdicts"])
     io.write_csv(pd.DataFrame(strip), outputs["robustness"])
+    plots.save(
+        plots.findings_strip(
+            pd.DataFrame(strip),
+            pd.DataFrame(rows),
+            "How much each claim's factor moves the probability, with its robustness cells",
+        ),
+        Path(dirs["figures"]) / "findings",
+    )
     io.write_json({**numbers, "rows": rows}, outputs["numbers"])
 
 
