@@ -351,3 +351,63 @@ def test_reading_no_events_and_from_scores():
     assert oos.reading(oos.score_holdout(small(), n_boot=0), "toy").startswith(
         "toy: too few decisions to tell: the 3 held-out events come from only 3 decisions"
     )
+
+
+def _paired(seed=5, n_years=40, per_year=25):
+    rng = np.random.default_rng(seed)
+    year = np.repeat(np.arange(1992, 1992 + n_years), per_year)
+    x = rng.normal(size=len(year))
+    p_true = 1 / (1 + np.exp(-(-3 + 1.5 * x)))
+    y = (rng.random(len(year)) < p_true).astype(float)
+    keys = {"ccode1": 365, "ccode2": np.tile(np.arange(per_year), n_years), "year": year, "decision": year}
+    full = pd.DataFrame({**keys, "observed": y, "p_mean": p_true})
+    null = pd.DataFrame({**keys, "observed": y, "p_mean": np.full(len(y), y.mean())})
+    return full, null
+
+
+def test_against_null_is_the_paired_log_score_gain():
+    full, null = _paired()
+    g = oos.against_null(full, null, n_boot=300, seed=1)
+    y, pf, pn = full["observed"], full["p_mean"], null["p_mean"]
+    by_hand = np.mean(y * np.log(pf / pn) + (1 - y) * np.log((1 - pf) / (1 - pn)))
+    assert g["log_gain_vs_null"] == pytest.approx(by_hand, rel=1e-12) and g["null_rows"] == len(full)
+    # the true model beats a constant: its gain's interval lies above 0
+    assert 0 < g["log_gain_vs_null_lo"] < g["log_gain_vs_null"] < g["log_gain_vs_null_hi"]
+    # the null against itself gains exactly nothing
+    z = oos.against_null(null, null, n_boot=50)
+    assert z["log_gain_vs_null"] == 0 and z["log_gain_vs_null_lo"] == 0 == z["log_gain_vs_null_hi"]
+    # compared on the rows both predict
+    assert oos.against_null(full, null.iloc[:100], n_boot=10)["null_rows"] == 100
+    bad = null.assign(observed=1 - null["observed"])
+    with pytest.raises(ValueError, match="disagree on what happened"):
+        oos.against_null(full, bad, n_boot=10)
+
+
+def test_carry_over_needs_skill_over_the_null_not_over_chance():
+    base = {"events": 30, "event_clusters": 12, "auc": 0.8, "auc_lo": 0.7, "auc_hi": 0.9}
+    base |= {"expected_observed": 1.0, "expected_observed_lo": 0.8, "expected_observed_hi": 1.3}
+    # ranks and is calibrated, but adds nothing over the null: not supported
+    s = {**base, "log_gain_vs_null": 0.001, "log_gain_vs_null_lo": -0.002, "log_gain_vs_null_hi": 0.004}
+    assert oos.carries_over(s).startswith("not supported (no out-of-sample skill over the same model")
+    assert oos.carries_over({**s, "log_gain_vs_null_lo": 0.0005}) == "supported"
+    worse = {**s, "log_gain_vs_null": -0.01, "log_gain_vs_null_lo": -0.02, "log_gain_vs_null_hi": -0.001}
+    assert "worse than the null" in oos.carries_over(worse)
+    # no null declared: the old rule (ranking and calibration)
+    assert oos.carries_over(base) == "supported"
+    assert oos.carries_over({**s, "event_clusters": 3}) == "too few decisions to tell"
+
+
+def test_holdout_count_check_by_hand():
+    from alliance_models.stages.predict_holdout import holdout_ppc
+
+    y = np.array([1, 0, 0, 1, 1, 0], float)
+    clusters = np.array([1992, 1992, 1993, 1993, 1994, 1994])
+    certain = np.tile(y, (200, 1))  # a prediction that knows the answer
+    low = np.full((200, 6), 1e-9)  # one that predicts nothing
+    out = holdout_ppc(y, clusters, {"population": certain, "new_levels": low}, seed=0)
+    assert out["observed"] == {"events": 3.0, "decisions_with_event": 3.0} and out["decisions"] == 3
+    assert out["population"]["events"]["median"] == 3 and out["population"]["events"]["p_rep_ge_obs"] == 1.0
+    assert out["new_levels"]["events"]["hi"] == 0 and out["new_levels"]["events"]["p_rep_ge_obs"] == 0.0
+    assert out["new_levels"]["decisions_with_event"]["p_rep_le_obs"] == 1.0
+    cols = oos.ppc_columns(out)
+    assert cols["ppc_events_obs"] == 3 and cols["ppc_events_new_levels_median"] == 0

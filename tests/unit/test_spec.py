@@ -323,11 +323,14 @@ def test_quick_config_is_valid_and_fits_every_model_under_the_primary_measure(ro
             {"change": "cinc"},
             {"disparity": "latent", "type": "defense"},
             {"disparity": "latent", "type": "any"},
+            {"type": "defense"},
+            {"type": "any"},
         )
         for s in specs
     )
-    # +1 each since issue 25: ussr_timing_any declares its threat block (a drop refit)
-    assert len(specs) == 34 and len(full) == 117
+    # since issue 25: ussr_timing_any declares its threat block (a drop refit, +1 each) and the
+    # carry-over null ussr_forecast_null has two fits (one per alliance type, +2 each)
+    assert len(specs) == 36 and len(full) == 119
 
 
 def test_common_sample_refits_each_variant_on_the_rows_every_measure_has(tmp_path):

@@ -496,14 +496,77 @@ def partner_errors(df: pd.DataFrame, names: dict | None = None, k: int = 5) -> p
     return pd.concat([over, under], ignore_index=True)[cols]
 
 
+def against_null(
+    full: pd.DataFrame,
+    null: pd.DataFrame,
+    cluster: str = "decision",
+    n_boot: int = 1000,
+    seed: int = 0,
+    interval: float = INTERVAL,
+    eps: float = EPS,
+) -> dict:
+    """Does a forecast beat the same model without the framework's variables?
+
+    ``full`` and ``null``: holdout frames (``observed``, ``p_mean``, the
+    ``cluster`` column and keys ccode1/ccode2/year where present), compared
+    on the rows both predict. The log-score difference per row (full minus
+    null; > 0: the framework adds out-of-sample skill), summed over rows and
+    divided by the rows (the mean difference), with a paired cluster
+    bootstrap over decisions (both models resampled together). Also the
+    Brier difference (null minus full; > 0 favours the framework)."""
+    keys = [c for c in ("ccode1", "ccode2", "year") if c in full.columns and c in null.columns]
+    m = full.merge(null[[*keys, "p_mean", "observed"]], on=keys, suffixes=("", "_null"))
+    if m.empty:
+        return {"null_rows": 0}
+    if not (m["observed"] == m["observed_null"]).all():
+        raise ValueError("the forecast and its null disagree on what happened in the same rows")
+    y = m["observed"].to_numpy(float)
+    pf = np.clip(m["p_mean"].to_numpy(float), eps, 1 - eps)
+    pn = np.clip(m["p_mean_null"].to_numpy(float), eps, 1 - eps)
+    d_log = y * (np.log(pf) - np.log(pn)) + (1 - y) * (np.log1p(-pf) - np.log1p(-pn))
+    d_brier = (pn - y) ** 2 - (pf - y) ** 2
+    codes = _cluster_codes(m[cluster] if cluster in m else m["year"])
+    boot_log, boot_brier = [], []
+    for idx in cluster_bootstrap_indices(codes, n_boot, seed):
+        boot_log.append(d_log[idx].mean())
+        boot_brier.append(d_brier[idx].mean())
+    lo_q, hi_q = _q(interval)
+
+    def iv(v):
+        v = np.asarray(v, float)
+        return (float(np.quantile(v, lo_q)), float(np.quantile(v, hi_q))) if len(v) else (np.nan, np.nan)
+
+    out = {
+        "null_rows": int(len(m)),
+        "null_log_score": float(np.mean(y * np.log(pn) + (1 - y) * np.log1p(-pn))),
+        "log_gain_vs_null": float(d_log.mean()),
+        "brier_gain_vs_null": float(d_brier.mean()),
+    }
+    out["log_gain_vs_null_lo"], out["log_gain_vs_null_hi"] = iv(boot_log)
+    out["brier_gain_vs_null_lo"], out["brier_gain_vs_null_hi"] = iv(boot_brier)
+    return out
+
+
 def carries_over(scores: dict) -> str:
-    """Does a framework fitted on one period carry over to another? Yes
-    ("supported") when the forecast ranks better than chance (AUC interval
-    above 0.5) and is calibrated in the large (expected/observed interval
-    contains 1); "too few decisions to tell" when the held-out events come
-    from fewer than MIN_CLUSTERS decisions; else "not supported", with why."""
+    """Does a framework fitted on one period carry over to another? With a
+    null declared (the same model without the framework's variables,
+    :func:`against_null`): "supported" only when the framework's forecast
+    beats the null's out of sample (the decision-bootstrap interval of the
+    log-score gain above 0). Without one: when the forecast ranks better than
+    chance (AUC interval above 0.5) and is calibrated in the large
+    (expected/observed interval contains 1). "too few decisions to tell"
+    when the held-out events come from fewer than MIN_CLUSTERS decisions;
+    else "not supported", with why."""
     if int(scores["events"]) == 0 or int(scores["event_clusters"]) < MIN_CLUSTERS:
         return "too few decisions to tell"
+    gain = scores.get("log_gain_vs_null")
+    if gain is not None and gain == gain:
+        lo, hi = scores["log_gain_vs_null_lo"], scores["log_gain_vs_null_hi"]
+        if lo > 0:
+            return "supported"
+        if hi < 0:
+            return "not supported (the framework's variables make the forecast worse than the null's)"
+        return "not supported (no out-of-sample skill over the same model without disparity and threat)"
     ranks = _side(scores, "auc", 0.5) == "above"
     cal = _side(scores, "expected_observed", 1.0) == "within"
     if ranks and cal:
@@ -514,19 +577,46 @@ def carries_over(scores: dict) -> str:
     return "not supported (" + " and ".join(why) + ")"
 
 
-def score_models(holdouts: list[dict], names: dict | None = None, n_boot: int = 1000, seed: int = 0) -> dict:
+def ppc_columns(ppc: dict) -> dict:
+    """The holdout's count checks (stages.predict_holdout.holdout_ppc) as
+    flat score columns: observed events and decisions with an event, and the
+    median and interval of each under the population-level prediction and
+    under new decision and partner effects."""
+    out = {}
+    if not ppc or "observed" not in ppc:
+        return out
+    for stat, short in (("events", "events"), ("decisions_with_event", "decisions_ev")):
+        out[f"ppc_{short}_obs"] = ppc["observed"][stat]
+        for pred in ("population", "new_levels"):
+            d = ppc.get(pred, {}).get(stat, {})
+            for k in ("median", "lo", "hi", "p_rep_ge_obs"):
+                out[f"ppc_{short}_{pred}_{k}"] = d.get(k, float("nan"))
+    return out
+
+
+def score_models(
+    holdouts: list[dict], names: dict | None = None, n_boot: int = 1000, seed: int = 0, nulls: dict | None = None
+) -> dict:
     """Every holdout model scored: ``holdouts`` holds dicts with name,
-    frame (its holdout.csv), status (the fit's gate) and description.
-    Returns frames scores (one row per model: :func:`score_holdout`, the
-    sentence of :func:`reading`, :func:`carries_over`), worst (the
+    frame (its holdout.csv), status (the fit's gate), description and ppc
+    (its count checks, or None). ``nulls``: model -> the holdout model it is
+    tested against (:func:`against_null`). Returns frames scores (one row per
+    model: :func:`score_holdout`, the gain over its null, the count checks,
+    the sentence of :func:`reading`, :func:`carries_over`), worst (the
     worst-predicted rows), calibration (:func:`calibration_table` per model)
     and partners (:func:`partner_errors` per model)."""
+    frames = {h["name"]: h["frame"] for h in holdouts}
     scores, worst, bins, partners = [], [], [], []
     for h in holdouts:
         df, name = h["frame"], h["name"]
         if "p_mean" not in df:
             continue
-        s = score_holdout(df, cluster="decision" if "decision" in df else "year", n_boot=n_boot, seed=seed)
+        cluster = "decision" if "decision" in df else "year"
+        s = score_holdout(df, cluster=cluster, n_boot=n_boot, seed=seed)
+        null = (nulls or {}).get(name)
+        if null and null in frames and "p_mean" in frames[null]:
+            s.update({"null_model": null, **against_null(df, frames[null], cluster, n_boot, seed)})
+        s.update(ppc_columns(h.get("ppc") or {}))
         s = {
             "model": name,
             "fit_status": h["status"],

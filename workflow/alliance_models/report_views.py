@@ -261,6 +261,30 @@ def oos_rows(scores: pd.DataFrame) -> dict:
     return {"columns": ["model", *[c for c, _, _ in OOS_COLUMNS]], "rows": rows}
 
 
+def _count_checks(r: dict) -> list[str]:
+    """The holdout's predictive checks in words: observed count against the
+    population-level prediction and against new decision and partner effects."""
+    out = []
+    for short, what in (("events", "onsets"), ("decisions_ev", "decision-years with an onset")):
+        obs = r.get(f"ppc_{short}_obs")
+        if missing(obs):
+            continue
+        parts = []
+        for pred, label in (
+            ("population", "population-level (unseen years and partners at effect 0)"),
+            ("new_levels", "new year and partner effects drawn"),
+        ):
+            med = r.get(f"ppc_{short}_{pred}_median")
+            if not missing(med):
+                parts.append(
+                    f"{label}: median {num(med)} [{num(r.get(f'ppc_{short}_{pred}_lo'))}, "
+                    f"{num(r.get(f'ppc_{short}_{pred}_hi'))}], P(rep >= obs) "
+                    f"{num(r.get(f'ppc_{short}_{pred}_p_rep_ge_obs'), '{:.2f}')}"
+                )
+        out.append(f"{what}: {num(obs)} observed; " + "; ".join(parts))
+    return out
+
+
 def forecast_view(scores: pd.DataFrame, partners: pd.DataFrame, forecasts: list[str], info: dict) -> dict:
     """The forecasts (holdout models of a later era): per model the
     calibration, ranking, expected against observed, the partners most over-
@@ -290,6 +314,10 @@ def forecast_view(scores: pd.DataFrame, partners: pd.DataFrame, forecasts: list[
                 "slope": estimate(r, "calibration_slope"),
                 "intercept": estimate(r, "calibration_intercept"),
                 "log_skill": estimate(r, "log_skill_test_rate", "{:.3f}"),
+                "null_model": "" if missing(r.get("null_model")) else str(r.get("null_model")),
+                "null_gain": estimate(r, "log_gain_vs_null", "{:+.4f}"),
+                "null_rows": num(r.get("null_rows")),
+                "counts": _count_checks(r),
                 "partners": frame_table(
                     p,
                     ["side", "partner", "ccode2", "rows", "observed", "expected", "observed_minus_expected"],

@@ -67,7 +67,8 @@ rule predict_holdout:
         data=model_data,
         code=code("predict_holdout"),
     output:
-        "results/{model}/holdout.csv",
+        csv="results/{model}/holdout.csv",
+        ppc="results/{model}/holdout_ppc.json",
     log:
         "logs/predict_holdout/{model}.log",
     benchmark:

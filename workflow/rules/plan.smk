@@ -68,8 +68,18 @@ def fit_outputs(models):
     return out + [f"results/{m}/holdout.csv" for m in models if MODELS[m].holdout]
 HOLDOUT_MODELS = [m for m in FULL_MODELS if MODELS[m].holdout and MODELS[m].family == "bernoulli"]
 SLOPE_MODELS = [m for m in [CLAIM_PLAN.get("ussr_different", {}).get("slopes_model")] if m]
-# holdout models of a later era (ussr_forecast-*): the report's forecast section
-FORECAST_MODELS = [m for m in HOLDOUT_MODELS if "forecast" in MODELS[m].base]
+# holdout models of a later era (ussr_forecast-*): the report's forecast
+# section; each tested against its null (report.carry_over: the same model
+# without the framework's variables, the fit with the same `type` variant)
+NULL_BASES = set((REPORT.get("carry_over") or {}).values())
+FORECAST_MODELS = [m for m in HOLDOUT_MODELS if "forecast" in MODELS[m].base and MODELS[m].base not in NULL_BASES]
+NULL_OF = {
+    m: n
+    for m in FORECAST_MODELS
+    for n in HOLDOUT_MODELS
+    if MODELS[n].base == (REPORT.get("carry_over") or {}).get(MODELS[m].base)
+    and MODELS[n].variant.get("type") == MODELS[m].variant.get("type")
+}
 
 
 def _alternatives(names):

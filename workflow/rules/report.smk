@@ -107,6 +107,7 @@ rule out_of_sample:
     """Out-of-sample scores with decision-bootstrap intervals, baselines, calibration and each forecast's verdict."""
     input:
         csv=[f"results/{m}/holdout.csv" for m in HOLDOUT_MODELS],
+        ppc=[f"results/{m}/holdout_ppc.json" for m in HOLDOUT_MODELS],
         diagnostics=[f"results/{m}/diagnostics.json" for m in HOLDOUT_MODELS],
         state_year="data/processed/state_year.parquet",
         code=code("out_of_sample"),
@@ -124,6 +125,7 @@ rule out_of_sample:
     params:
         models=HOLDOUT_MODELS,
         descriptions={m: MODELS[m].description for m in HOLDOUT_MODELS},
+        nulls=NULL_OF,
         fig_stem=stem_of("figure"),
         seed=config["seed"],
     log:

@@ -12,9 +12,18 @@ from .. import io, oos, plots
 from .. import summaries as sm
 
 
-def run(holdouts: list[dict], state_year: str, fig_stem: str, outputs: dict, n_boot: int = 1000, seed: int = 0) -> None:
+def run(
+    holdouts: list[dict],
+    state_year: str,
+    fig_stem: str,
+    outputs: dict,
+    n_boot: int = 1000,
+    seed: int = 0,
+    nulls: dict | None = None,
+) -> None:
     """``holdouts``: dicts with name, csv (results/<name>/holdout.csv),
-    diagnostics and description."""
+    diagnostics, description and ppc (results/<name>/holdout_ppc.json, or
+    None). ``nulls``: forecast model -> its null (oos.against_null)."""
     names = sm.state_names(pd.read_parquet(state_year, columns=["ccode", "year", "stateabb"]))
     models = [
         {
@@ -22,10 +31,11 @@ def run(holdouts: list[dict], state_year: str, fig_stem: str, outputs: dict, n_b
             "frame": pd.read_csv(h["csv"]),
             "description": h.get("description", ""),
             "status": json.loads(Path(h["diagnostics"]).read_text())["status"],
+            "ppc": json.loads(Path(h["ppc"]).read_text()) if h.get("ppc") else None,
         }
         for h in holdouts
     ]
-    out = oos.score_models(models, names, n_boot, seed)
+    out = oos.score_models(models, names, n_boot, seed, nulls)
     for key in ("scores", "worst", "calibration", "partners"):
         io.write_csv(out[key], outputs[key])
     bins = (
