@@ -394,7 +394,9 @@ def missing_overview(models: list[str], model_tables: str) -> list[dict]:
                 "events": f"{num(tot['events_missing'])} of {num(tot['events'])}",
                 "choice_sets": "" if missing(lost) else f"{num(lost)} of {num(tot['choice_sets'])}",
                 "columns": "; ".join(
-                    f"{r.column} {num(r.rows_missing)} rows ({num(r.events_missing)} events)" for r in cols.itertuples()
+                    f"{r.column} {num(r.rows_missing)} rows ({num(r.events_missing)} "
+                    f"event{'' if r.events_missing == 1 else 's'})"
+                    for r in cols.itertuples()
                 ),
             }
         )

@@ -137,8 +137,8 @@ def _elpd_reader(tables: Path):
         if r.empty or pd.isna(r["delta_elpd"].iloc[0]):
             return None
         r = r.iloc[0]
-        notes = [str(r.get("loo_unit") or ""), str(r.get("note") or "")]
-        return float(r["delta_elpd"]), float(r["delta_se"]), "; ".join(n for n in notes if n)
+        notes = [r.get("loo_unit"), r.get("note")]
+        return float(r["delta_elpd"]), float(r["delta_se"]), "; ".join(str(n) for n in notes if not pd.isna(n) and n)
 
     return elpd
 
