@@ -597,6 +597,8 @@ def findings_strip(strip: pd.DataFrame, verdicts: pd.DataFrame, title: str) -> p
     if strip.empty or not need <= set(strip.columns) or strip["pp"].isna().all():
         return _empty(title, "no claim has an effect on the probability scale")
     s = strip[(strip["role"] == "primary evidence") & (strip["axis"] != "terms")]
+    # a cell on two axes (a measure's common-sample fit is on both) is drawn once
+    s = s.drop_duplicates(subset=[c for c in ("claim_id", "model", "term", "label") if c in s.columns])
     claims = [c for c in dict.fromkeys(s["claim_id"]) if s.loc[s["claim_id"] == c, "pp"].notna().any()]
     verdict = dict(zip(verdicts.get("claim_id", []), verdicts.get("verdict", [])))
     n = sum(len(s[s["claim_id"] == c]) for c in claims)
