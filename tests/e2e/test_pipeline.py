@@ -120,3 +120,25 @@ def test_editing_a_data_module_reruns_the_panels_and_everything_downstream(run):
     jobs = _dry_run_after_editing(wd, "data/dyads.py")
     assert {"dyad_year", "fit_bayes", "report"} <= jobs, jobs
     assert "state_year" not in jobs  # state_year does not run the dyad verbs
+
+
+def test_verdicts_read_blocks_and_say_how_much(run):
+    """Issue 25 end to end: the threat verdict reads the timing model's threat
+    block (a joint contrast, PSIS-LOO without it, its terms listed), every
+    verdict row says how much on the probability scale, the findings figure
+    and each model's missing-values table exist, and a holdout has its count
+    check."""
+    wd, _ = run
+    v = pd.read_csv(wd / "reports" / "tables" / "verdicts.csv").set_index("claim_id")
+    assert v.loc["threat", "primary"] == "ussr_timing, threat block (at_war, mids_targeted)"
+    assert v.loc["threat", "how_much"].startswith("probability of new_defense per year")
+    assert "pp [" in v.loc["disparity", "how_much"] and "RR" in v.loc["disparity", "how_much"]
+    assert pd.notna(v.loc["threat", "elpd_drop"])
+    strip = pd.read_csv(wd / "reports" / "tables" / "robustness.csv")
+    terms = strip[(strip["claim_id"] == "threat") & (strip["axis"] == "terms")]
+    assert terms["term"].tolist() == ["at_war", "mids_targeted"]
+    assert (wd / "reports" / "figures" / "findings.png").is_file()
+    miss = pd.read_csv(wd / "reports" / "tables" / "models" / "ussr_choice-missing.csv")
+    assert miss["column"].iloc[-1] == "(any column)" and miss["rows"].iloc[-1] > 0
+    ppc = json.loads((wd / "results" / "ussr_onset_oos" / "holdout_ppc.json").read_text())
+    assert set(ppc) >= {"observed", "population", "new_levels"} and ppc["observed"]["events"] >= 0
