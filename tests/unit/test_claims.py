@@ -277,8 +277,8 @@ def test_finding_says_how_much_and_what_leaving_the_block_out_costs():
     text = cf.finding(row, strip)
     assert "How much: probability of y per year 10% -> 20% (+10.0 pp" in text
     assert "from 13 signing years" in text
-    assert "changes the expected log predictive density by +1.9 (SE 2.3; PSIS-LOO, one year left out" in text
-    assert "does not clearly improve" in text
+    assert "the model with the threat block minus the one without: ELPD -1.9 (SE 2.3; PSIS-LOO, one year left" in text
+    assert "neither predicts clearly better" in text
     assert "one by one (collinear; not the verdict's basis): a +0.30 [-0.10, +0.70] (unclear)" in text
     # the terms axis is not a robustness cell
     assert "Robustness:" not in text
@@ -382,7 +382,11 @@ def test_default_claims_read_treaties_and_years_with_dyad_years_as_robustness(ro
     assert t["primary"]["terms"] == "at_war, mids_targeted, log1p_rival_ratio, rival_gain"
     assert [c["term"] for c in t["strip"] if c["axis"] == "terms"] == t["primary"]["terms"].split(", ")
     assert by_name["ussr_timing"].data == "focal_year_ussr" and by_name["ussr_timing"].unit == "signing years"
-    for p in (d, t):
+    # when and with whom are two claims (a referee: the threat verdict mixed them)
+    w = plan["threat_partner"]
+    assert (w["primary"]["model"], w["primary"]["block"]) == ("ussr_choice-latent", "threat")
+    assert not [c for c in t["strip"] if c["model"].startswith(("ussr_choice", "ussr_onset"))]
+    for p in (d, w):
         spec_cells = [c for c in p["strip"] if c["axis"] == "specification"]
         robust = [c for c in spec_cells if c["model"] == "ussr_onset-latent"]
         assert len(robust) == 1 and "robustness" in robust[0]["label"]

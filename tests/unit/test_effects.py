@@ -60,8 +60,8 @@ def test_block_contrast_matches_a_direct_computation(fit):
     assert out["rr"] == pytest.approx(np.median(p_hi / p_lo), rel=1e-9)
     assert out["pp_lo"] == pytest.approx(100 * np.quantile(p_hi - p_lo, 0.05), rel=1e-9)
     assert out["p_effect_positive"] == pytest.approx(((p_hi - p_lo) > 0).mean())
-    assert "threat_high 0->1 (0->1)" in out["shift"] and "(median->p90)" in out["shift"]
-    assert out["quantity"] == "probability of allied per case"
+    assert "threat_high 0 -> 1" in out["shift"] and "(median -> p90)" in out["shift"]
+    assert out["quantity"] == "probability of an alliance per case"
     # the joint contrast is not the sum of the two one-at-a-time contrasts (a logit is not additive)
     one = [ef.block_contrast(fit, [c], max_draws=200)["pp"] for c in ("log_cinc_ratio", "threat_high")]
     assert out["pp"] != pytest.approx(sum(one), rel=1e-3)

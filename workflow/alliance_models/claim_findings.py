@@ -133,8 +133,8 @@ def finding(row: dict, strip: list[dict]) -> str:
     text = f"**{CLAIMS[cid]['claim']}** ({CLAIMS[cid]['seed']}): **{label}**. "
     if row.get("how_much"):
         text += (
-            f"How much: {row['how_much']} when {row['primary']} moves ({row.get('shift', '')}); "
-            f"{row['n_events']} events{units}. Primary evidence: {row['estimate']}"
+            f"How much: {row['how_much']}, moving {row.get('shift', '')}; {row['n_events']} events{units}. "
+            f"Primary evidence: {row['primary']}, {row['estimate']}"
             + (
                 " (joint contrast)"
                 if row.get("block") and "," in str(row.get("terms", ""))
@@ -148,12 +148,18 @@ def finding(row: dict, strip: list[dict]) -> str:
             f"interval; {row['n_events']} events{units})."
         )
     if _num(row.get("elpd_drop")):
-        better = "improves" if row["elpd_drop"] < -2 * row["elpd_drop_se"] else "does not clearly improve"
+        gain = -row["elpd_drop"]  # with the block minus without it
+        se = row["elpd_drop_se"]
+        better = (
+            "the model with the block predicts better"
+            if gain > 2 * se
+            else "the model without the block predicts better"
+            if gain < -2 * se
+            else "neither predicts clearly better"
+        )
         text += (
-            f" Leaving the {row['block']} block out changes the expected log predictive density by "
-            f"{row['elpd_drop']:+.1f} (SE {row['elpd_drop_se']:.1f}; PSIS-LOO"
-            + (f", {row['elpd_note']}" if row.get("elpd_note") else "")
-            + f"): the block {better} out-of-sample prediction."
+            f" Out of sample, the model with the {row['block']} block minus the one without: ELPD {gain:+.1f} "
+            f"(SE {se:.1f}; PSIS-LOO" + (f", {row['elpd_note']}" if row.get("elpd_note") else "") + f"): {better}."
         )
     terms_text = _terms_sentence(strip, cid)
     if terms_text:

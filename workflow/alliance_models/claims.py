@@ -395,12 +395,20 @@ CLAIMS = {
         "robustness cell",
     },
     "threat": {
-        "claim": "An imminent external threat makes a Soviet alliance more likely",
+        "claim": "An imminent external threat makes a Soviet alliance more likely (when)",
         "seed": "Yu, abstract and section 3",
         "expected": +1,
-        "reads": "the coefficient of the militarized disputes initiated against the Soviet state in the prior 5 years "
-        "in the yearly model of when it signs a new defence treaty: > 0 supports the claim; being at war, the "
-        "rivals' capability, a rival's gain and the partner choice's shared threat are robustness cells",
+        "reads": "the threat block (at war, militarized disputes initiated against the Soviet state in the prior 5 "
+        "years, its strategic rivals' capability, a rival's 5-year gain) in the yearly model of when it signs a new "
+        "defence treaty, moved together: > 0 supports the claim; its terms one by one are shown, never counted",
+    },
+    "threat_partner": {
+        "claim": "A shared external threat makes a state a more likely Soviet ally (with whom)",
+        "seed": "Yu, section 3 (threat as the common ground of an alliance)",
+        "expected": +1,
+        "reads": "the shared-threat block (co-belligerent in the prior 5 years, common enemies, a shared strategic "
+        "rival) in the conditional logit of the Soviet state's choice of partners, one choice set per defence "
+        "treaty: > 0 supports the claim; the dyad-year onset model is a robustness cell",
     },
     "narrowing": {
         "claim": "A narrowing power gap breaks Soviet alliances",
@@ -448,3 +456,7 @@ def read_cell(spec: dict, summary, diag: dict | None, interval: float = 0.9) -> 
     c.median, c.p_positive = float(r["median"]), float(r["p_positive"])
     c.lo, c.hi = float(r[f"eti_{q:.0%}"]), float(r[f"eti_{1 - q:.0%}"])
     return c
+
+
+# the claims read from a model's term or block, in the verdict table's order
+DIRECTIONAL = tuple(cid for cid, c in CLAIMS.items() if c["expected"])

@@ -61,11 +61,26 @@ def block_columns(terms, frame_columns) -> list[str]:
     return list(out)
 
 
+OUTCOME_WORDS = {
+    "new_defense": "a new defence treaty",
+    "new_any": "a new treaty of any obligation",
+    "atop_defense_onset": "a new defence pledge with the partner",
+    "atop_any_onset": "a new pledge of any obligation with the partner",
+    "atop_defense_end": "a defence pledge ending",
+    "allied": "an alliance",
+}
+
+
 def _quantity(spec) -> str:
+    """What the contrast's probability is, in words."""
     if spec.family == "conditional":
-        return "probability that a state in the choice set is chosen"
-    per = "case" if spec.data.startswith("cases") else "year"
-    return f"probability of {spec.outcome} per {per}" + (" and dyad" if spec.data.startswith("dyad_year") else "")
+        return "chance that a state in a treaty's choice set is chosen"
+    what = OUTCOME_WORDS.get(spec.outcome, spec.outcome)
+    if spec.data.startswith("cases"):
+        return f"probability of {what} per case"
+    if spec.data.startswith("dyad_year"):
+        return f"yearly probability of {what} (per dyad)"
+    return f"yearly probability of {what}"
 
 
 def _summarise(p_lo: np.ndarray, p_hi: np.ndarray, interval: float) -> dict:
@@ -142,7 +157,7 @@ def block_contrast(fit, terms, max_draws: int = 1000, interval: float = INTERVAL
     lo, hi, how = {}, {}, []
     for c in cols:
         lo[c], hi[c], h = shift_rule(src[c])
-        how.append(f"{c} {lo[c]:.3g}->{hi[c]:.3g} ({h})")
+        how.append(f"{c} 0 -> 1" if h == "0->1" else f"{c} {lo[c]:.3g} -> {hi[c]:.3g} ({h.replace('->', ' -> ')})")
     p_lo, p_hi = shifted_probabilities(fit, cols, lo, hi, max_draws)
     return {
         "model": fit.name,

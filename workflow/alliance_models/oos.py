@@ -606,6 +606,7 @@ def score_models(
     worst-predicted rows), calibration (:func:`calibration_table` per model)
     and partners (:func:`partner_errors` per model)."""
     frames = {h["name"]: h["frame"] for h in holdouts}
+    null_of = {n: m for m, n in (nulls or {}).items()}
     scores, worst, bins, partners = [], [], [], []
     for h in holdouts:
         df, name = h["frame"], h["name"]
@@ -622,7 +623,7 @@ def score_models(
             "fit_status": h["status"],
             **s,
             "reading": reading(s, name),
-            "carries_over": carries_over(s),
+            "carries_over": carries_over(s) if name not in null_of else f"(the null of {null_of[name]})",
             "description": h.get("description", ""),
         }
         if h["status"] != "ok":

@@ -67,7 +67,8 @@ def verdict_rows(verdicts: pd.DataFrame, strips: pd.DataFrame, findings: dict, s
             {
                 **{k: ("" if missing(v) else str(v)) for k, v in r.items()},
                 "n_events": "" if missing(r["n_events"]) else num(r["n_events"]),
-                "elpd_drop": "" if missing(r.get("elpd_drop")) else num(r["elpd_drop"], "{:+.1f}"),
+                # shown as the model with the block minus the one without (> 0: the block helps)
+                "elpd_drop": "" if missing(r.get("elpd_drop")) else num(-float(r["elpd_drop"]), "{:+.1f}"),
                 "elpd_drop_se": "" if missing(r.get("elpd_drop_se")) else num(r["elpd_drop_se"], "{:.1f}"),
                 "n_decisions": "" if missing(r["n_decisions"]) else num(r["n_decisions"]),
                 "badge": badge_class(r.get("verdict")),

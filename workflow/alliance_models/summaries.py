@@ -529,7 +529,9 @@ def loo_comparison(
         if status != "ok" or r["status"] != "ok":
             notes.append("a fit failed the convergence gate: not a finding")
         if row["k_bad_full"] or row["k_bad_reduced"]:
-            notes.append(f"Pareto k > {k_threshold}: {row['k_bad_full']} (full), {row['k_bad_reduced']} (reduced) rows")
+            notes.append(
+                f"Pareto k > {k_threshold}: {row['k_bad_full']} (full), {row['k_bad_reduced']} (reduced) observations"
+            )
         row["note"] = "; ".join(notes)
         rows.append(row)
     if not rows:

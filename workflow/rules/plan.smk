@@ -27,6 +27,7 @@ def model_seed(name):
 
 from alliance_models import registry
 from alliance_models.claim_plan import cells_of, plan_claims, report_fits
+from alliance_models.claims import DIRECTIONAL
 from alliance_models.models.checks import table_columns
 from alliance_models.case_frames import surface_axes
 
@@ -136,13 +137,13 @@ def _claim_fits():
     contrasts on the probability scale), the balancing baselines' and the
     varying-slopes model's posteriors, the PSIS-LOO tables of the primary
     fits (what leaving a block out costs) and of the USSR-specific model."""
-    cells = [c["model"] for cid in ("disparity", "threat", "narrowing") if cid in CLAIM_PLAN
+    cells = [c["model"] for cid in DIRECTIONAL if cid in CLAIM_PLAN
              for c in cells_of(CLAIM_PLAN[cid])]
     cells = [m for m in dict.fromkeys(cells) if m in MODELS]
     bal = CLAIM_PLAN.get("balancing", {}).get("baselines", [])
     diff = CLAIM_PLAN.get("ussr_different", {})
     post = [m for m in dict.fromkeys([*cells, *bal, diff.get("slopes_model")]) if m in MODELS]
-    prim = [CLAIM_PLAN[cid]["primary"]["model"] for cid in ("disparity", "threat", "narrowing") if cid in CLAIM_PLAN]
+    prim = [CLAIM_PLAN[cid]["primary"]["model"] for cid in DIRECTIONAL if cid in CLAIM_PLAN]
     loo = [f"{MTAB}/{m}-loo.csv" for m in dict.fromkeys(prim) if m in MODELS and MODELS[m].drop]
     loo += [f"{MTAB}/{diff['specific_model']}-loo.csv"] if diff.get("specific_model") in MODELS else []
     return cells, post, loo

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .. import balancing as bal
 from .. import claim_findings as cf
+from .. import claims as cl
 from .. import effects as ef
 from .. import io, plots
 from .. import slopes as sl
@@ -79,7 +80,7 @@ def _directional(plan: dict, fits: _Fits, settings: dict, data: dict, tables: st
     """Verdict rows, robustness cells and findings of the directional claims."""
     rows, strip, numbers = [], [], {"findings": {}}
     effect, elpd = _effect_reader(fits, data, settings), _elpd_reader(Path(tables))
-    for cid in ("disparity", "threat", "narrowing"):
+    for cid in cl.DIRECTIONAL:
         if cid in plan:
             row, cells = cf.assess_directional(
                 cid,

@@ -86,9 +86,9 @@ def holdout_ppc(y: np.ndarray, clusters: np.ndarray, probs: dict, seed: int = 0,
         out[name] = {
             k: {
                 "mean": float(v.mean()),
-                "median": float(np.median(v)),
-                "lo": float(np.quantile(v, a)),
-                "hi": float(np.quantile(v, 1 - a)),
+                "median": float(np.quantile(v, 0.5, method="nearest")),
+                "lo": float(np.quantile(v, a, method="lower")),
+                "hi": float(np.quantile(v, 1 - a, method="higher")),
                 "p_rep_ge_obs": float((v >= obs[k]).mean()),
                 "p_rep_le_obs": float((v <= obs[k]).mean()),
                 "draws": int(len(v)),
