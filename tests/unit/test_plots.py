@@ -48,6 +48,9 @@ def test_findings_strip_draws_each_claim_with_its_cells():
     assert len(labels) == 3 and any("[too few decisions]" in lab for lab in labels)
     assert any(lab.startswith("PRIMARY: latent") and "(13 signing years)" in lab for lab in labels)
     assert plots.findings_strip(pd.DataFrame(), verdicts, "x").axes[0].texts  # an empty figure says why
+    # effects only on the seeds' own coding (a run without the treaty models): an empty figure, not an error
+    only_secondary = strip.assign(role="the seeds' own coding, checked")
+    assert plots.findings_strip(only_secondary, verdicts, "x").axes[0].texts
     # a cell on two axes is drawn once
     twice = pd.concat([strip, strip.iloc[[2]].assign(axis="sample")], ignore_index=True)
     assert len(plots.findings_strip(twice, verdicts, "x").axes[0].get_yticks()) == 3

@@ -600,6 +600,8 @@ def findings_strip(strip: pd.DataFrame, verdicts: pd.DataFrame, title: str) -> p
     # a cell on two axes (a measure's common-sample fit is on both) is drawn once
     s = s.drop_duplicates(subset=[c for c in ("claim_id", "model", "term", "label") if c in s.columns])
     claims = [c for c in dict.fromkeys(s["claim_id"]) if s.loc[s["claim_id"] == c, "pp"].notna().any()]
+    if not claims:  # only the seeds' own coding, or no cell with an effect
+        return _empty(title, "no claim's primary evidence has an effect on the probability scale")
     verdict = dict(zip(verdicts.get("claim_id", []), verdicts.get("verdict", [])))
     n = sum(len(s[s["claim_id"] == c]) for c in claims)
     fig, axes = plt.subplots(
