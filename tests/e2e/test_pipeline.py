@@ -131,7 +131,7 @@ def test_verdicts_read_blocks_and_say_how_much(run):
     wd, _ = run
     v = pd.read_csv(wd / "reports" / "tables" / "verdicts.csv").set_index("claim_id")
     assert v.loc["threat", "primary"] == "ussr_timing, threat block (at_war, mids_targeted)"
-    assert v.loc["threat", "how_much"].startswith("probability of new_defense per year")
+    assert v.loc["threat", "how_much"].startswith("yearly probability of a new defence treaty")
     assert "pp [" in v.loc["disparity", "how_much"] and "RR" in v.loc["disparity", "how_much"]
     assert pd.notna(v.loc["threat", "elpd_drop"])
     strip = pd.read_csv(wd / "reports" / "tables" / "robustness.csv")
