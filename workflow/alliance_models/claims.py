@@ -268,8 +268,8 @@ def directional_verdict(
     if call == FEW:
         return Verdict(
             TOO_FEW,
-            f"{primary.model}: {primary.n_events} events from {primary.n_decisions} {primary.unit} "
-            f"(fewer than {min_decisions})",
+            f"not testable with these data: {primary.model} has {primary.n_events} events from "
+            f"{primary.n_decisions} {primary.unit} (fewer than {min_decisions})",
             splits,
             notes,
         )
@@ -414,8 +414,10 @@ CLAIMS = {
         "claim": "A narrowing power gap breaks Soviet alliances",
         "seed": "Yu, section 3 (Yugoslavia, China)",
         "expected": -1,
-        "reads": "the coefficient of the 5-year change in the log capability ratio on a pledge's end: < 0 supports "
-        "the claim (a falling ratio, a narrowing gap where the USSR is the stronger, raises the hazard)",
+        "reads": "the coefficient of the 5-year change in the log capability ratio on the hazard of a political "
+        "break (the case files' breaks; wartime lapses, state deaths and expiries are censoring): < 0 supports the "
+        "claim (a falling ratio, a narrowing gap where the USSR is the stronger, raises the hazard); with fewer "
+        "break cases than the minimum the claim is not testable with these data",
     },
     "balancing": {
         "claim": "The USSR saw China as a threat (1954, 1957, 1969) but did not balance against it",

@@ -2,6 +2,8 @@
 # set the treaty behind each onset, the focal-state-year table (when does it
 # sign?) and the treaty choice sets (with whom?). Models read the last two
 # as data: focal_year_<set> and treaty_choice_<set> (config/models.yaml).
+# Alliance spells (alliance_spells_<set>): the years an obligation is in
+# force, with the case files' political breaks as events (issue 25, item 3).
 # The treaty ledger (a report table) is in report.smk.
 
 
@@ -52,6 +54,30 @@ rule treaty_tables:
         "../../environment.yml"
     script:
         "../scripts/treaty_tables.py"
+
+
+rule alliance_spells:
+    """For focal set {set}: alliance spell-years, political breaks from the case files, every other end named."""
+    input:
+        panel="data/processed/dyad_year_{set}.parquet",
+        cases="data/processed/cases.parquet",
+        treaties="data/processed/treaties.parquet",
+        code=code("alliance_spells"),
+    output:
+        table="data/processed/alliance_spells_{set}.parquet",
+        meta="data/processed/alliance_spells_{set}.parquet.meta.yaml",
+    wildcard_constraints:
+        set="|".join(re.escape(s) for s in config["panel"]["focal_sets"]),
+    params:
+        obligation="any",
+    log:
+        "logs/alliance_spells_{set}.log",
+    benchmark:
+        "benchmarks/alliance_spells_{set}.tsv"
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/alliance_spells.py"
 
 
 FINAL_OUTPUTS += ["data/processed/treaties.parquet"]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..cases import ENCODED_DOCS
 from ..data.panel import COLUMNS
+from ..data.spells import SPELL_COLUMNS
 from ..data.treaty_panels import CHOICE_COLUMNS, FOCAL_YEAR_COLUMNS
 from ..errors import ConfigError
 from .matrix import build_model_data
@@ -31,6 +32,8 @@ def table_columns(spec: ModelSpec) -> tuple[set[str], str] | None:
         return set(ENCODED_DOCS), "the cases table (data/processed/cases.parquet)"
     if spec.data.startswith("focal_year_"):
         return set(FOCAL_YEAR_COLUMNS), f"the focal-year table ({spec.data_path()})"
+    if spec.data.startswith("alliance_spells_"):
+        return set(COLUMNS) | set(SPELL_COLUMNS), f"the alliance spells ({spec.data_path()})"
     if spec.data.startswith("treaty_choice_"):
         # the rule stacks one table per obligation type (stages.treaty_tables)
         return set(COLUMNS) | set(CHOICE_COLUMNS) | {"obligation"}, f"the treaty choice sets ({spec.data_path()})"

@@ -31,7 +31,7 @@ DEFAULT_PRIORS = {
     "coefficients": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
     "group_sd": {"dist": "halfnormal", "sigma": 1.0},
 }
-TABLE_PATTERN = re.compile(r"^(cases|(dyad_year|focal_year|treaty_choice)_[a-z0-9_]+)$")
+TABLE_PATTERN = re.compile(r"^(cases|(dyad_year|focal_year|treaty_choice|alliance_spells)_[a-z0-9_]+)$")
 # a user's data file, by suffix: text (comma or tab separated), parquet, R
 # (one data frame per file), Stata
 USER_DATA_SUFFIXES = (".csv", ".tsv", ".tab", ".parquet", ".rda", ".rdata", ".rds", ".dta")
@@ -340,7 +340,7 @@ def _check_one(m: dict, where: str) -> list[str]:
     if not TABLE_PATTERN.match(data) and not data.lower().endswith(USER_DATA_SUFFIXES):
         problems.append(
             f"{where}: model '{name}': field 'data': '{data}' is neither a pipeline table "
-            "(cases, dyad_year_<set>, focal_year_<set>, treaty_choice_<set>) nor a data file "
+            "(cases, dyad_year_<set>, focal_year_<set>, treaty_choice_<set>, alliance_spells_<set>) nor a data file "
             f"({', '.join(USER_DATA_SUFFIXES)})"
         )
     for role, prior in (m.get("priors") or {}).items():
