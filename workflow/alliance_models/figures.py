@@ -17,6 +17,7 @@ from . import summaries as sm
 from .models.choice import stratum_loglik
 from .models.matrix import build_model_data, missing_table
 from .models.spec import ModelSpec
+from .variance import variance_decomposition
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ def write_model_figures(
             # frames, by the summaries function that builds them
             "coefficient_table": lambda: sm.coefficient_table(fit, iv),
             "missing_table": lambda: missing_table(spec, fit.frame),
+            "variance_decomposition": lambda: variance_decomposition(fit, max_draws=draws, interval=iv),
             "average_marginal_effects": lambda: sm.average_marginal_effects(fit, max_draws=draws, interval=iv),
             # a conditional logit leaves out a choice set (a treaty), not a row
             "loo_comparison": lambda: sm.loo_comparison(

@@ -348,6 +348,14 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "variance",
+        "{model}-variance",
+        MODEL,
+        "Variance decomposition: the share of the explained (logit-scale) variation each part carries",
+        frame="variance_decomposition",
+        columns=("part", "kind", "share", "share_lo", "share_hi", "variance", "variance_lo", "variance_hi", "draws"),
+    ),
+    Table(
         "missing",
         "{model}-missing",
         MODEL,
