@@ -142,3 +142,62 @@ def test_verdicts_read_blocks_and_say_how_much(run):
     assert miss["column"].iloc[-1] == "(any column)" and miss["rows"].iloc[-1] > 0
     ppc = json.loads((wd / "results" / "ussr_onset_oos" / "holdout_ppc.json").read_text())
     assert set(ppc) >= {"observed", "population", "new_levels"} and ppc["observed"]["events"] >= 0
+    var = pd.read_csv(wd / "reports" / "tables" / "models" / "ussr_timing-variance.csv").set_index("part")
+    assert {"block: threat", "other terms", "linear predictor (all parts)"} <= set(var.index)
+    assert 0 <= var.loc["block: threat", "share"] <= 1
+
+
+def test_breaks_are_the_case_files_political_breaks(run):
+    """Issue 25 item 3 end to end: the alliance spells carry the case files'
+    breaks as events (China 1960, not ATOP's 1980), the break model is fitted
+    counting break cases, and the narrowing verdict reads it."""
+    wd, _ = run
+    at = pd.read_parquet(wd / "data" / "processed" / "alliance_spells_ussr.parquet")
+    china = at[(at["ccode2"] == 710) & (at["year"] >= 1950)]
+    assert china["year"].max() == 1960 and china["political_break"].sum() == 1
+    assert (at.loc[at["political_break"] == 1, "break_case"] != "").all()
+    diag = json.loads((wd / "results" / "ussr_breaks" / "diagnostics.json").read_text())
+    assert diag["unit"] == "break cases" and 1 <= diag["n_decisions"] <= diag["n_events"]
+
+
+def test_declaring_a_focal_state_plans_only_its_jobs(run):
+    """Issue 26 item 2: another focal state with its eras and one model on its
+    panel plans that panel, that model's jobs and the report's, no fit of
+    another model and no other panel; the same mirror in another folder
+    reruns nothing."""
+    import yaml
+
+    wd, _ = run
+    cfg = yaml.safe_load((wd / "config" / "test.yaml").read_text())
+    cfg["panel"]["focal_sets"]["prc"] = [710]
+    cfg["panel"]["eras"][710] = {"prc": [1949, 2016]}
+    models = yaml.safe_load((wd / cfg["models"]).read_text())
+    models["models"].append(
+        {
+            "name": "prc_onset",
+            "data": "dyad_year_prc",
+            "eras": ["prc"],
+            "outcome": "atop_defense_onset",
+            "formula": "atop_defense_onset ~ log_cinc_ratio + common_enemy",
+            "subset": "atop_defense == 0 or atop_defense_onset == 1",
+        }
+    )
+    (wd / "config" / "models_prc.yaml").write_text(yaml.safe_dump(models, sort_keys=False))
+    cfg["models"] = "config/models_prc.yaml"
+    (wd / "config" / "prc.yaml").write_text(yaml.safe_dump(cfg))
+    proc = snakemake(wd, "-n", "--configfile", "config/prc.yaml")
+    out = proc.stdout
+    planned = set(re.findall(r"results/([^/\s,]+)/", out))
+    assert planned <= {"prc_onset"}, planned
+    assert "data/processed/dyad_year_prc.parquet" in out
+    assert "dyad_year_ussr.parquet," not in re.sub(r"input:.*", "", out)  # listed as an input, never rebuilt
+    assert not re.search(r"output: data/processed/dyad_year_(ussr|majors)", out), out[-3000:]
+
+    cfg = yaml.safe_load((wd / "config" / "test.yaml").read_text())
+    moved = wd.parent / "mirror_link"
+    if not moved.exists():
+        moved.symlink_to(cfg["data_mirror"], target_is_directory=True)
+    cfg["data_mirror"] = str(moved)
+    (wd / "config" / "moved.yaml").write_text(yaml.safe_dump(cfg))
+    proc = snakemake(wd, "-n", "--configfile", "config/moved.yaml")
+    assert "Nothing to be done" in proc.stdout + proc.stderr, proc.stdout[-3000:]

@@ -34,6 +34,7 @@ def raw(mirror):
         "terrthreat",
         "cow_majors",
         "cow_nmc",
+        "cow_capitals",
     ]
     return {n: read_rda(mirror / PS / f"{n}.rda", n) for n in names}
 
@@ -468,6 +469,9 @@ def test_regime_from_polity(mirror):
     assert out["polity2_1"].iloc[0] == su and out["polity2_2"].iloc[0] == us
     assert out["polity_diff"].iloc[0] == abs(us - su)
     assert np.isnan(out["polity2_2"].iloc[1]) and np.isnan(out["polity_diff"].iloc[1])  # Liechtenstein: not in Polity
+    # the missing-indicator pair: a score where there is one, 0 and the indicator where there is none
+    assert out["polity_missing"].tolist() == [0.0, 1.0]
+    assert out["polity_diff_filled"].tolist() == [abs(us - su), 0.0]
 
 
 def test_log1p_mindist(raw):
@@ -476,3 +480,55 @@ def test_log1p_mindist(raw):
         out["log1p_mindist"].iloc[1], np.log1p(out["mindist"].iloc[1])
     )
     assert np.isnan(out["log1p_mindist"].iloc[2])
+
+
+def test_distance_filled_from_public_sources(raw):
+    """The minimum distance with its gaps filled: cshapes where it has the pair;
+    the pair's cshapes value in the nearest year (Israel's first year, 1948);
+    the capitals' great-circle distance before cshapes begins (1886): St
+    Petersburg-Washington in 1880, Moscow-Washington in 1950 (published
+    values about 7,180 and 7,830 km)."""
+    rows = frame([(365, 2, 1950), (365, 666, 1948), (365, 666, 1949), (365, 2, 1880)])
+    out = dyads.add_mindist(rows, raw["cow_mindist"])
+    out = dyads.add_contiguity(out, raw["cow_contdir"])
+    assert np.isnan(out["mindist"].iloc[1]) and np.isnan(out["mindist"].iloc[3])  # the gaps
+    out = dyads.add_distance_filled(out, raw["cow_capitals"])
+    assert out["dist_source"].tolist() == ["cshapes", "cshapes, nearest year", "cshapes", "capitals"]
+    assert out["dist"].iloc[0] == out["mindist"].iloc[0]
+    assert out["dist"].iloc[1] == out["mindist"].iloc[2]  # Israel 1948 takes 1949's value
+    assert 7150 < out["capdist"].iloc[3] < 7220  # St Petersburg - Washington
+    assert 7800 < out["capdist"].iloc[0] < 7860  # Moscow - Washington
+    assert out["dist"].iloc[3] == out["capdist"].iloc[3]
+    assert np.allclose(out["log1p_dist"], np.log1p(out["dist"]))
+
+
+def test_distance_fill_order_and_window():
+    """cshapes first, then 0 for land contiguity, then the nearest year within
+    the window (the earlier year on a tie), then the capitals; none: NaN."""
+    caps = pd.DataFrame(
+        {
+            "ccode": [1, 2],
+            "stdate": ["1800-01-01", "1800-01-01"],
+            "enddate": ["2020-12-31", "2020-12-31"],
+            "lat": [0.0, 0.0],
+            "lng": [0.0, 1.0],
+        }
+    )
+    f = frame([(1, 2, y) for y in range(1900, 1912)] + [(1, 3, 1900)])
+    f["mindist"] = [np.nan, np.nan, 50.0, np.nan, np.nan, np.nan, 70.0, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan]
+    f["conttype"] = [0.0] * 11 + [1.0, 0.0]
+    out = dyads.add_distance_filled(f, caps, window=2)
+    src = out["dist_source"].tolist()
+    assert (
+        src[:11]
+        == ["cshapes, nearest year"] * 2
+        + ["cshapes"]
+        + ["cshapes, nearest year"] * 3
+        + ["cshapes"]
+        + ["cshapes, nearest year"] * 2
+        + ["capitals"] * 2
+    )
+    assert out["dist"].tolist()[:9] == [50.0, 50.0, 50.0, 50.0, 50.0, 70.0, 70.0, 70.0, 70.0]  # 1904: tie -> earlier
+    assert src[11] == "land contiguity" and out["dist"].iloc[11] == 0.0
+    assert np.isclose(out["capdist"].iloc[9], 2 * np.pi * dyads.EARTH_RADIUS_KM / 360)  # 1 degree on the equator
+    assert src[12] == "" and np.isnan(out["dist"].iloc[12])  # state 3 has no capital row

@@ -38,6 +38,7 @@ def inputs(mirror, tmp_path_factory):
             "cow_majors": f"{PS}/cow_majors.rda",
             "contiguity": f"{PS}/cow_contdir.rda",
             "mindist": f"{PS}/cow_mindist.rda",
+            "capitals": f"{PS}/cow_capitals.rda",
             "mids": f"{PS}/cow_mid_dirdisps.rda",
             "tss": f"{PS}/tss_rivalries.rda",
             "td": f"{PS}/td_rivalries.rda",
@@ -229,7 +230,7 @@ def test_meta_declares_the_unit(ussr):
     assert meta["focal_set"] == "ussr" and meta["focal_codes"] == [365]
     assert meta["years"] == {"start": 1816, "end": 2016} and meta["mid_source"] == "cow"
     assert set(meta["units"]) == set(df.columns)
-    assert len(meta["inputs"]) == 13
+    assert len(meta["inputs"]) == 14  # with the capitals (filled distance)
 
 
 # ------------------------------------------------------- eras and decisions

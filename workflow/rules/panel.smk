@@ -2,7 +2,7 @@
 import re
 
 from alliance_models.config import config_where
-from alliance_models.data.panel import MID_SOURCES, check_panel_config
+from alliance_models.data.panel import MID_SOURCES, check_panel_config, set_eras
 from alliance_models.errors import PipelineError
 
 # A bad focal code, set name, year range or era stops the run here, before any job.
@@ -31,6 +31,7 @@ rule dyad_year:
         cow_majors=source_path("cow_majors"),
         contiguity=source_path("contiguity"),
         mindist=source_path("mindist"),
+        capitals=source_path("capitals"),
         mids=source_path(MID_SOURCES[config["panel"]["mid_source"]]),
         tss=source_path("tss_rivalries"),
         td=source_path("td_rivalries"),
@@ -49,7 +50,8 @@ rule dyad_year:
         mid_source=config["panel"]["mid_source"],
         threat_window=config["panel"]["threat_window"],
         atop_directed=config["panel"]["atop_directed"],
-        eras=config["panel"]["eras"],
+        # only the eras of this set's focal states: another state's eras do not rebuild it
+        eras=lambda wc: set_eras(config["panel"]["eras"], PANEL_FOCAL.get(wc.set)),
     log:
         "logs/dyad_year_{set}.log",
     benchmark:

@@ -185,6 +185,9 @@ REPORT_TABLES = {
 }
 
 
+LOCATION_KEYS = ("data_mirror", "compile_cache")
+
+
 def report_meta():
     import hashlib
     import importlib.metadata as md
@@ -198,7 +201,11 @@ def report_meta():
         except md.PackageNotFoundError:
             pass
     return {
-        "config sha256": hashlib.sha256(_json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16],
+        # what the results depend on: not where the mirror or the compile cache lie
+        # (the same bytes elsewhere give the same results; sources are identified by sha256)
+        "config sha256": hashlib.sha256(
+            _json.dumps({k: v for k, v in config.items() if k not in LOCATION_KEYS}, sort_keys=True, default=str).encode()
+        ).hexdigest()[:16],
         "seed": config["seed"],
         "data versions": ", ".join(f"{n} {s['version']}" for n, s in SOURCES.items()),
         "packages": ", ".join(f"{k} {v}" for k, v in versions.items()),

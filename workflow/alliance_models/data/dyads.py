@@ -637,6 +637,103 @@ def add_mindist(frame: pd.DataFrame, mindist: pd.DataFrame, coverage=None) -> pd
     return _attach(frame, {"mindist": v, "log1p_mindist": np.log1p(v)}, "add_mindist")
 
 
+EARTH_RADIUS_KM = 6371.0088
+DIST_SOURCES = ("cshapes", "land contiguity", "cshapes, nearest year", "capitals")
+
+
+def capital_table(capitals: pd.DataFrame, years=(1816, 2022)) -> pd.DataFrame:
+    """One row per state-year with the capital's latitude and longitude
+    (peacesciencer's cow_capitals: a capital per state with the dates it held;
+    a year with two capitals takes the one held from later in the year)."""
+    require_columns(capitals, ["ccode", "stdate", "enddate", "lat", "lng"], "cow_capitals")
+    st, en = _year_of(capitals["stdate"]), _year_of(capitals["enddate"])
+    lo, hi = years
+    rows = []
+    for c, a, b, la, ln in zip(
+        capitals["ccode"].astype("int64"), st, en, capitals["lat"], capitals["lng"], strict=True
+    ):
+        for y in range(max(int(a), lo), min(int(b), hi) + 1):
+            rows.append((int(c), y, int(a), float(la), float(ln)))
+    t = pd.DataFrame(rows, columns=["ccode", "year", "start", "lat", "lng"])
+    return t.sort_values(["ccode", "year", "start"]).drop_duplicates(["ccode", "year"], keep="last")[
+        ["ccode", "year", "lat", "lng"]
+    ]
+
+
+def great_circle_km(lat1, lng1, lat2, lng2) -> np.ndarray:
+    """Haversine distance in km."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(np.asarray(lng2) - np.asarray(lng1))
+    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def _nearest_in_dyad(c1, c2, y, v, window: int) -> np.ndarray:
+    """For rows with v NaN, the dyad's value in the nearest year within
+    ``window`` years that has one (the earlier year on a tie); NaN if none."""
+    order = np.lexsort((y, c2, c1))
+    d = pd.DataFrame({"g": c1[order] * 1000 + c2[order], "y": y[order], "v": v[order]})
+    d["y_known"] = d["y"].where(d["v"].notna())
+    prev_y = d.groupby("g")["y_known"].ffill()
+    next_y = d.groupby("g")["y_known"].bfill()
+    prev_v = d["v"].groupby(d["g"]).ffill()
+    next_v = d["v"].groupby(d["g"]).bfill()
+    gap_p, gap_n = d["y"] - prev_y, next_y - d["y"]
+    use_p = gap_p.notna() & (gap_p <= window) & (gap_n.isna() | (gap_p <= gap_n))
+    use_n = ~use_p & gap_n.notna() & (gap_n <= window)
+    filled = np.where(use_p, prev_v, np.where(use_n, next_v, np.nan))
+    out = np.empty(len(v))
+    out[order] = filled
+    return out
+
+
+def add_distance_filled(frame: pd.DataFrame, capitals: pd.DataFrame, window: int = 5) -> pd.DataFrame:
+    """Add capdist, dist, log1p_dist and dist_source: the minimum distance
+    with its gaps filled from public data, in this order (``dist_source``):
+
+    1. ``cshapes``: the cshapes minimum distance (``mindist``) itself;
+    2. ``land contiguity``: 0 km where COW codes the pair contiguous by land
+       (conttype 1) in the year (a minimum distance is 0 across a border);
+    3. ``cshapes, nearest year``: the pair's cshapes distance in the nearest
+       year within ``window`` years (a new state's first year, which cshapes
+       often dates from the next 1 January: Israel and North Korea 1948);
+    4. ``capitals``: the great-circle distance between the two capitals
+       (``capdist``, peacesciencer's cow_capitals): larger than the minimum
+       distance for neighbours, the only distance before 1886;
+    else NaN and "". Needs ``mindist`` and ``conttype`` (add_mindist,
+    add_contiguity) on the frame.
+    """
+    c1, c2, y = _keys(frame, "add_distance_filled")
+    require_columns(frame, ["mindist", "conttype"], "frame (add_mindist and add_contiguity first)")
+    cap = capital_table(capitals)
+    key = state_key(cap["ccode"].to_numpy("int64"), cap["year"].to_numpy("int64"))
+    pos = pd.Series(np.arange(len(cap)), index=key)
+    i1 = pos.reindex(state_key(c1, y)).to_numpy()
+    i2 = pos.reindex(state_key(c2, y)).to_numpy()
+    lat, lng = cap["lat"].to_numpy(), cap["lng"].to_numpy()
+    ok = ~(np.isnan(i1) | np.isnan(i2))
+    capdist = np.full(len(c1), np.nan)
+    a, b = i1[ok].astype("int64"), i2[ok].astype("int64")
+    capdist[ok] = great_circle_km(lat[a], lng[a], lat[b], lng[b])
+    mind = frame["mindist"].to_numpy("float64")
+    land = frame["conttype"].to_numpy("float64") == 1
+    near = _nearest_in_dyad(c1, c2, y, mind, window)
+    src = np.full(len(c1), "", dtype=object)
+    dist = np.full(len(c1), np.nan)
+    for name, value, mask in (
+        ("capitals", capdist, ~np.isnan(capdist)),
+        ("cshapes, nearest year", near, ~np.isnan(near)),
+        ("land contiguity", np.zeros(len(c1)), land),
+        ("cshapes", mind, ~np.isnan(mind)),
+    ):  # later rules take precedence
+        dist[mask], src[mask] = value[mask], name
+    return _attach(
+        frame,
+        {"capdist": capdist, "dist": dist, "log1p_dist": np.log1p(dist), "dist_source": src.astype(str)},
+        "add_distance_filled",
+    )
+
+
 def _major_table(majors: pd.DataFrame):
     require_columns(majors, ["ccode", "styear", "endyear"], "cow_majors")
     base = _int_columns(majors, ["ccode", "styear", "endyear"], "cow_majors")
@@ -915,14 +1012,31 @@ def add_bloc(
 def add_regime(frame: pd.DataFrame, state_year: pd.DataFrame) -> pd.DataFrame:
     """Add polity2_1, polity2_2 (Polity5 polity2 of each side, from the
     state-year table; see :mod:`.polity` for the special codes) and
-    polity_diff = |polity2_1 - polity2_2| (0-20; regime dissimilarity).
-    Missing where either side has no Polity5 score."""
+    polity_diff = |polity2_1 - polity2_2| (0-20; regime dissimilarity),
+    missing where either side has no Polity5 score; and the missing-indicator
+    pair a model uses instead of deleting those rows: polity_missing (1 where
+    polity_diff is missing) and polity_diff_filled (polity_diff, 0 where
+    missing). With polity_missing in the model the fill value is absorbed by
+    the indicator's coefficient: the rows without a score get their own
+    intercept shift and no regime slope."""
     c1, c2, y = _keys(frame, "add_regime")
     require_columns(state_year, ["ccode", "year", "polity2"], "state_year")
     sk = state_key(state_year["ccode"].to_numpy("int64"), state_year["year"].to_numpy("int64"))
     table = _Table(sk, {"p": state_year["polity2"].to_numpy("float64")}, "state_year")
     p1, p2 = table.get("p", table.index(state_key(c1, y))), table.get("p", table.index(state_key(c2, y)))
-    return _attach(frame, {"polity2_1": p1, "polity2_2": p2, "polity_diff": np.abs(p1 - p2)}, "add_regime")
+    diff = np.abs(p1 - p2)
+    miss = np.isnan(diff)
+    return _attach(
+        frame,
+        {
+            "polity2_1": p1,
+            "polity2_2": p2,
+            "polity_diff": diff,
+            "polity_missing": miss.astype("float64"),
+            "polity_diff_filled": np.where(miss, 0.0, diff),
+        },
+        "add_regime",
+    )
 
 
 # --------------------------------------------------------------------------

@@ -67,6 +67,7 @@ INPUT_SOURCES = {
     "cow_majors": "cow_majors",
     "contiguity": "contiguity",
     "mindist": "mindist",
+    "capitals": "capitals",
     "tss": "tss_rivalries",
     "td": "td_rivalries",
     "terrthreat": "terrthreat",
@@ -129,6 +130,11 @@ COLUMN_DOCS = {
     "conttype": "COW direct contiguity: 0 none, 1 land, 2-5 water <= 12/24/150/400 miles; NaN outside 1816-2016",
     "mindist": "minimum distance between the two, km (cshapes); NaN before 1886",
     "log1p_mindist": "log(1 + mindist): 0 for contiguous states",
+    "capdist": "great-circle distance between the two capitals, km (peacesciencer cow_capitals)",
+    "dist": "minimum distance with its gaps filled (dist_source): cshapes; 0 for land contiguity; the pair's "
+    "cshapes value in the nearest year within 5; else the capitals' distance",
+    "log1p_dist": "log(1 + dist): the distance the models use",
+    "dist_source": "where dist comes from: cshapes, land contiguity, 'cshapes, nearest year', capitals; '' if none",
     "major1": "1 if ccode1 is a COW major power this year",
     "major2": "1 if ccode2 is a COW major power this year",
     "terrthreat1": "latent external territorial threat of ccode1 (Miller 2022); NaN after 2010",
@@ -146,6 +152,8 @@ COLUMN_DOCS = {
     "interregnum -> 0, -88 transition prorated, as Polity5 converts them)",
     "polity2_2": "Polity5 polity2 of ccode2",
     "polity_diff": "|polity2_1 - polity2_2|, 0-20: regime dissimilarity",
+    "polity_missing": "1 where polity_diff is missing (either side without a Polity5 score), else 0",
+    "polity_diff_filled": "polity_diff, 0 where missing: use with polity_missing (the missing-indicator method)",
     "era": "named era of ccode1's history this year (config panel.eras; 'all' where none are declared; missing "
     "in a declared state's years outside every era)",
     "focal_year": "ccode1 * 10000 + year: one id per focal state-year (group term for decision-year shocks)",
@@ -300,6 +308,18 @@ def check_eras(
 def era_names(eras: dict) -> set[str]:
     """Every era name a model may select: the declared ones and 'all'."""
     return {n for named in check_eras(eras).values() for n in named} | {ERA_ALL}
+
+
+def set_eras(eras: dict | None, codes) -> dict:
+    """The part of config key ``panel.eras`` a focal set's panel reads: the
+    eras of its focal states (``codes``: the resolved set; None when it could
+    not be resolved before the run, then every declared era). A panel's
+    parameters are what changes its bytes, so declaring the eras of another
+    focal state does not rebuild this panel and everything downstream."""
+    if codes is None:
+        return dict(eras or {})
+    keep = {int(c) for c in codes}
+    return {k: v for k, v in (eras or {}).items() if int(k) in keep}
 
 
 def assign_eras(ccode: np.ndarray, year: np.ndarray, eras: dict) -> np.ndarray:
@@ -481,6 +501,7 @@ def build_dyad_year(
     wars: pd.DataFrame | None = None,
     eras: dict | None = None,
     latent: pd.DataFrame | None = None,
+    capitals: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The directed dyad-year panel with every issue-5 column (see COLUMN_DOCS).
 
@@ -489,7 +510,8 @@ def build_dyad_year(
     named by ``mid_source``, or :func:`.dyads.load_mids` output; ``wars``
     the raw COW inter-state war participants, for the side-aware threat);
     ``state_year`` is data/processed/state_year.parquet; ``latent`` the
-    latent capability table (None: no latent columns); ``eras`` the config
+    latent capability table (None: no latent columns); ``capitals`` the raw
+    cow_capitals frame (None: no filled distance); ``eras`` the config
     key ``panel.eras``. Rows: ``cow_ddy`` rows with ccode1 in ``focal`` and
     year in ``years``, sorted by ccode1, ccode2, year.
     """
@@ -515,6 +537,8 @@ def build_dyad_year(
     df = dyads.add_rivalry(df, tss, td, types=True)
     df = dyads.add_contiguity(df, contdir)
     df = dyads.add_mindist(df, mindist)
+    if capitals is not None:
+        df = dyads.add_distance_filled(df, capitals)
     df = dyads.add_majors(df, majors)
     df = dyads.add_terrthreat(df, terr)
     df = dyads.add_common_threat(df, mids, tss, state_year, window=threat_window)
@@ -640,6 +664,7 @@ def build_dyad_year_from_files(
         wars=read["wars"],
         eras=eras,
         latent=latent,
+        capitals=read["capitals"],
     )
     meta = panel_meta(
         df, set_name, codes, years, mid_source, threat_window, atop_directed, [inputs[k] for k in sorted(inputs)], eras
