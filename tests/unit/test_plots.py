@@ -2,7 +2,7 @@
 
 import numpy as np
 import pandas as pd
-from alliance_models import plots
+from alliance_models import plots, plots_report
 
 
 def _slopes():
@@ -41,16 +41,16 @@ def test_findings_strip_draws_each_claim_with_its_cells():
         }
     )
     verdicts = pd.DataFrame({"claim_id": ["threat", "disparity"], "verdict": ["not supported", "not supported"]})
-    fig = plots.findings_strip(strip, verdicts, "findings")
+    fig = plots_report.findings_strip(strip, verdicts, "findings")
     assert [ax.get_title(loc="left") for ax in fig.axes] == ["threat: not supported", "disparity: not supported"]
     # the terms axis is not drawn; a cell without an effect keeps its row, named with why it cannot be read
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert len(labels) == 3 and any("[too few decisions]" in lab for lab in labels)
     assert any(lab.startswith("PRIMARY: latent") and "(13 signing years)" in lab for lab in labels)
-    assert plots.findings_strip(pd.DataFrame(), verdicts, "x").axes[0].texts  # an empty figure says why
+    assert plots_report.findings_strip(pd.DataFrame(), verdicts, "x").axes[0].texts  # an empty figure says why
     # effects only on the seeds' own coding (a run without the treaty models): an empty figure, not an error
     only_secondary = strip.assign(role="the seeds' own coding, checked")
-    assert plots.findings_strip(only_secondary, verdicts, "x").axes[0].texts
+    assert plots_report.findings_strip(only_secondary, verdicts, "x").axes[0].texts
     # a cell on two axes is drawn once
     twice = pd.concat([strip, strip.iloc[[2]].assign(axis="sample")], ignore_index=True)
-    assert len(plots.findings_strip(twice, verdicts, "x").axes[0].get_yticks()) == 3
+    assert len(plots_report.findings_strip(twice, verdicts, "x").axes[0].get_yticks()) == 3

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import case_frames as cf
-from . import io, plots, registry
+from . import io, plots, plots_cases, registry
 from . import slopes as sl
 from . import summaries as sm
 from .models.choice import stratum_loglik
@@ -33,6 +33,15 @@ class _Lazy(dict):
             raise KeyError(f"no frame or title field '{key}' (registry entry names one model_figures cannot build)")
         value = self[key] = self.builders[key]()
         return value
+
+
+def plot_function(name: str):
+    """The function a registry entry of the model scopes names: a model's own
+    figures are in :mod:`.plots`, the case table's in :mod:`.plots_cases`."""
+    for module in (plots, plots_cases):
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise AttributeError(f"no plotting function '{name}' in plots or plots_cases")
 
 
 def loo_unit(spec) -> str:
@@ -157,7 +166,7 @@ def write_model_figures(
             frame = sm.calibration_bins([], []) if t.part == "calibration" else pd.DataFrame()
         io.write_csv(frame, t.path(table_dir, model=model))
     for f in registry.figures(*scopes):
-        fig = getattr(plots, f.plot)(
+        fig = plot_function(f.plot)(
             *[v[n] for n in f.frames], f.title.format_map(v), failed, **{k: v[name] for k, name in f.kwargs}
         )
         plots.save(fig, Path(f.pattern(fig_dir).format(model=model)))
