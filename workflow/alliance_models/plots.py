@@ -20,7 +20,7 @@ import arviz as az  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator  # noqa: E402
 
 from .io import atomic_path  # noqa: E402
 
@@ -115,6 +115,34 @@ def _log_ticks(ax, max_ticks: int = 9):
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+
+
+def _calibration_axes(ax, cal: pd.DataFrame, extra_y=()) -> None:
+    """Axes of a calibration panel. x: from the bins' mean predictions, every
+    bin inside; a log scale (1-2-5 ticks) when they span more than a factor of
+    20, as rare-event predictions do (most bins near 0.001, one at 0.1), else
+    linear from 0 with at most five ticks. y: linear from 0 to the highest
+    interval end or reference rate, with headroom for the text box. The
+    perfect-calibration line y = x is drawn over the x range."""
+    p = cal["p_mean"].to_numpy(float)
+    p = p[np.isfinite(p)]
+    lo, hi = (float(p.min()), float(p.max())) if p.size else (0.0, 1e-3)
+    if lo > 0 and hi / lo > 20:
+        ax.set_xscale("log")
+        x0, x1 = lo / 1.6, max(min(hi * 1.6, 1.0), hi)
+        ax.set_xlim(x0, x1)
+        _log_ticks(ax, max_ticks=5)
+        diag = np.geomspace(x0, x1, 200)
+    else:
+        x1 = max(min(hi * 1.15, 1.0), hi, 1e-3)
+        ax.set_xlim(0, x1)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+        diag = np.array([0, x1])
+    ax.plot(diag, diag, color="grey", lw=0.8, ls="--", label="perfect calibration")
+    ys = np.r_[cal["rate_hi"].to_numpy(float), cal["observed_rate"].to_numpy(float), np.asarray(extra_y, float)]
+    ys = ys[np.isfinite(ys)]
+    ax.set_ylim(0, max(float(ys.max()) if ys.size else 0.0, 1e-3) * 1.3)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
 
 
 def posterior_densities(idata, title: str, failed: bool = False) -> plt.Figure:
@@ -263,8 +291,7 @@ def ppc(frames: dict, title: str, failed: bool = False) -> plt.Figure:
         ax.set_xlabel("replicated count")
     if cal is not None:
         ax = axes[-1]
-        hi = float(max(cal["p_mean"].max(), cal["rate_hi"].max(), 1e-3)) * 1.1
-        ax.plot([0, hi], [0, hi], color="grey", lw=0.8, ls="--")
+        _calibration_axes(ax, cal)
         ax.errorbar(
             cal["p_mean"],
             cal["observed_rate"],
@@ -274,9 +301,7 @@ def ppc(frames: dict, title: str, failed: bool = False) -> plt.Figure:
             ms=4,
             lw=1,
         )
-        ax.set_xlim(0, hi)
-        ax.set_ylim(0, hi)
-        ax.set_xlabel("fitted P(y=1), bin mean")
+        ax.set_xlabel("fitted P(y=1), bin mean" + (" (log scale)" if ax.get_xscale() == "log" else ""))
         ax.set_ylabel("observed rate")
         ax.set_title("in-sample calibration\n(equal-count bins, 90% Jeffreys)", fontsize=8)
     fig.suptitle(title, fontsize=10)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from .plots import BLUE, GREY, ORANGE, RED, _empty
+from .plots import BLUE, GREY, ORANGE, RED, _calibration_axes, _empty
 
 CALL_COLOURS = {"positive": BLUE, "negative": ORANGE, "unclear": GREY}
 
@@ -86,15 +86,21 @@ def oos_calibration(bins: dict[str, pd.DataFrame], scores: pd.DataFrame, title: 
     """Out-of-sample calibration, one panel per holdout model: observed rate
     (Jeffreys interval) against mean predicted probability per bin, each bin
     labelled with its rows and events; the test period's own rate and the
-    training rate as lines; the scores with their intervals."""
+    training rate as lines; the scores with their intervals. The x axis
+    holds every bin, on a log scale where the predictions span orders of
+    magnitude (:func:`.plots._calibration_axes`); three panels to a row."""
     if not bins:
         return _empty(title, "no holdout models declared (`holdout` in config/models.yaml)")
     n = len(bins)
-    fig, axes = plt.subplots(1, n, figsize=(5.0 * n, 4.8), squeeze=False)
+    ncol = min(n, 3)
+    nrow = int(np.ceil(n / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(5.0 * ncol, 4.6 * nrow), squeeze=False)
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
     for ax, (name, cal) in zip(axes.ravel(), bins.items()):
         s = scores[scores["model"] == name].iloc[0]
-        hi = float(max(cal["p_mean"].max(), cal["rate_hi"].max(), s.get("train_base_rate", 0) or 0, 1e-3)) * 1.1
-        ax.plot([0, hi], [0, hi], color="grey", lw=0.8, ls="--", label="perfect calibration")
+        rates = [s.get("test_base_rate"), s.get("train_base_rate")]
+        _calibration_axes(ax, cal, extra_y=[r for r in rates if r is not None])
         ax.axhline(s["test_base_rate"], color=ORANGE, lw=1, ls=":", label="test period's own rate")
         if s.get("train_base_rate") == s.get("train_base_rate"):
             ax.axhline(s["train_base_rate"], color="grey", lw=1, ls="-.", label="training rate")
@@ -116,9 +122,7 @@ def oos_calibration(bins: dict[str, pd.DataFrame], scores: pd.DataFrame, title: 
                 xytext=(3, 3),
                 textcoords="offset points",
             )
-        ax.set_xlim(0, hi)
-        ax.set_ylim(0, hi)
-        ax.set_xlabel("predicted probability (bin mean)")
+        ax.set_xlabel("predicted probability (bin mean" + ("; log scale)" if ax.get_xscale() == "log" else ")"))
         ax.set_ylabel("observed rate (events/rows per bin)")
 
         def iv(k, s=s):
@@ -146,9 +150,13 @@ def oos_calibration(bins: dict[str, pd.DataFrame], scores: pd.DataFrame, title: 
             fontsize=9,
             color=RED if s["fit_status"] != "ok" else "black",
         )
-        ax.legend(fontsize=6, loc="lower right", frameon=False)
+    # one legend for the figure, below the panels, where it covers no bin
+    legend = {}
+    for ax in axes.ravel()[:n]:
+        legend.update(zip(*reversed(ax.get_legend_handles_labels())))
+    fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=len(legend), fontsize=7.5, frameon=False)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.05 / nrow, 1, 1))
     return fig
 
 
