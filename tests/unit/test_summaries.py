@@ -173,6 +173,9 @@ def test_surface_and_case_predictions(specs, cases):
     assert len(g) == 20 and set(g["y"]) == {0.0, 1.0} and g["draws"].iloc[0] == 50
     hi = g[g["y"] == 1].sort_values("x")["p_mean"].to_numpy()
     assert (np.diff(hi) > 0).all()  # known positive disparity effect
+    # a 0/1 variable takes its two values on either axis (the figure draws a line per value)
+    gx = cf.surface_grid(fit, "threat_high", "log_cinc_ratio", n=10, max_draws=50)
+    assert len(gx) == 20 and set(gx["x"]) == {0.0, 1.0} and gx["y"].nunique() == 10
     pred = cf.case_predictions(fit, {710: "CHN"}, {"ccode1": 365, "ccode2": 710, "years": [1950, 1954, 1957, 1969]})
     assert pred["p_mean"].is_monotonic_increasing and len(pred) == len(cases)
     assert pred["annotated"].sum() == 4
