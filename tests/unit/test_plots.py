@@ -54,3 +54,75 @@ def test_findings_strip_draws_each_claim_with_its_cells():
     # a cell on two axes is drawn once
     twice = pd.concat([strip, strip.iloc[[2]].assign(axis="sample")], ignore_index=True)
     assert len(plots_report.findings_strip(twice, verdicts, "x").axes[0].get_yticks()) == 3
+
+
+def _freqbayes(method="logit", se="cluster-robust"):
+    fb = pd.DataFrame(
+        {
+            "term": ["Intercept", "log_cinc_ratio", "threat_high"],
+            "category": "",
+            "bayes_mean": [-1.0, 0.3, 1.2],
+            "bayes_lo": [-2.0, 0.1, 0.2],
+            "bayes_hi": [0.0, 0.5, 2.2],
+            "freq_estimate": [-0.8, 0.2, 0.7],
+            "freq_lo": [-1.5, 0.05, 0.1],
+            "freq_hi": [-0.1, 0.35, 1.3],
+            "freq_method": method,
+            "freq_se_type": se,
+            "level": 0.95,
+            "predictor_sd": [1.0, 2.0, 0.5],
+        }
+    )
+    return fb
+
+
+def _note(fig) -> str:
+    return " ".join(fig.axes[0].get_title(loc="left").split())
+
+
+def test_freq_vs_bayes_says_what_the_two_fits_are_and_when_they_differ():
+    fb = _freqbayes()
+    fb.attrs.update(groups=["intercepts by case_id"], prior="normal(0, 1)", measured=[], cluster="case_id")
+    fig = plots.freq_vs_bayes(fb, "cases_allied: frequentist and Bayesian estimates")
+    assert fig._suptitle.get_text() == "cases_allied: frequentist and Bayesian estimates"
+    note = _note(fig)
+    assert "Frequentist: pooled logit by maximum likelihood (statsmodels), cluster-robust SEs by case_id" in note
+    assert "no group effects, no priors" in note
+    assert "Bayesian: the same terms, normal(0, 1) priors per SD, varying intercepts by case_id." in note
+    assert "They should differ where the group effects matter" in note and "averaged over the groups" in note
+    assert "measured with error" not in note
+    # the two rows per term: Bayesian above, frequentist below, both per SD of the predictor
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["threat_high", "log_cinc_ratio"]
+
+
+def test_freq_vs_bayes_without_group_effects_differs_only_by_the_priors():
+    fb = _freqbayes(method="firth", se=np.nan)
+    fb.attrs.update(groups=[], prior="normal(0, 1)", measured=["log_latent_ratio"], cluster="")
+    note = _note(plots.freq_vs_bayes(fb, "m"))
+    assert (
+        "pooled logit by Firth's penalized likelihood (the data are separated), penalized-likelihood intervals" in note
+    )
+    assert "varying" not in note and "Without group effects they differ only by the priors" in note
+    assert "log_latent_ratio measured with error" in note and "takes them as exact" in note
+
+
+def test_bayes_words_name_the_varying_effects_and_the_prior():
+    from types import SimpleNamespace
+
+    from alliance_models.figures import bayes_words
+
+    spec = SimpleNamespace(priors={"coefficients": {"dist": "normal", "mu": 0.0, "sigma": 1.0}}, cluster="ccode2")
+    md = SimpleNamespace(
+        groups=[
+            {"by": "ccode2", "intercept": True, "slopes": []},
+            {"by": "focal_year", "intercept": True, "slopes": []},
+            {"by": "ccode1", "intercept": False, "slopes": ["threat"]},
+        ],
+        measurement=[{"column": "log_latent_ratio"}],
+    )
+    assert bayes_words(spec, md) == {
+        "groups": ["intercepts by ccode2 and focal_year", "slopes of threat by ccode1"],
+        "prior": "normal(0, 1)",
+        "measured": ["log_latent_ratio"],
+        "cluster": "ccode2",
+    }

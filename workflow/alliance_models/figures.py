@@ -44,6 +44,28 @@ def plot_function(name: str):
     raise AttributeError(f"no plotting function '{name}' in plots or plots_cases")
 
 
+def _prior_words(prior: dict) -> str:
+    args = [f"{prior[k]:g}" for k in ("nu", "mu", "sigma", "lam") if k in prior]
+    return f"{prior.get('dist', '?')}({', '.join(args)})"
+
+
+def bayes_words(spec, md) -> dict:
+    """What the Bayesian model adds to the pooled frequentist fit, in words
+    (the attrs :func:`.plots.freq_bayes_note` reads): its varying effects,
+    its prior on a standardized coefficient, the columns it takes as
+    measured with error, and the frequentist SEs' cluster column."""
+    by = [g["by"] for g in md.groups if g.get("intercept", True)]
+    groups = [f"intercepts by {' and '.join(by)}"] if by else []
+    groups += [f"slopes of {', '.join(g['slopes'])} by {g['by']}" for g in md.groups if g.get("slopes")]
+    prior = spec.priors.get("coefficients")
+    return {
+        "groups": groups,
+        "prior": _prior_words(prior) if prior else "",
+        "measured": [m["column"] for m in md.measurement],
+        "cluster": spec.cluster or "",
+    }
+
+
 def loo_unit(spec) -> str:
     """What PSIS-LOO leaves out at a time, in words."""
     if spec.family == "conditional":
@@ -104,6 +126,7 @@ def write_model_figures(
     def freqbayes():
         fb = sm.frequentist_vs_bayes(fit, pd.read_csv(frequentist, keep_default_na=False, na_values=[""]))
         fb["predictor_sd"] = [float(fit.md.sds.get(t, 1.0)) for t in fb["term"]]
+        fb.attrs.update(bayes_words(spec, fit.md))  # for the figure's note on what the two fits are
         return fb
 
     def names():

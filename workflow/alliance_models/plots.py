@@ -336,9 +336,51 @@ def rank_plot(idata, title: str, failed: bool = False, max_panels: int = 16) -> 
     return fig
 
 
+FREQ_METHODS = {
+    "logit": "pooled logit by maximum likelihood (statsmodels)",
+    "firth": "pooled logit by Firth's penalized likelihood (the data are separated)",
+    "multinomial-logit": "pooled multinomial logit by maximum likelihood (statsmodels)",
+    "firth-individualized": "Firth-penalized logits, each category against the reference (the data are separated)",
+    "conditional-logit": "conditional logit by maximum likelihood",
+}
+
+
+def freq_bayes_note(fb: pd.DataFrame) -> str:
+    """What the two fits of :func:`freq_vs_bayes` are and when they should
+    differ, from the frame's method columns and its ``attrs`` (``groups``:
+    the Bayesian model's varying effects in words; ``prior``: its prior on a
+    coefficient; ``measured``: columns it takes as measured with error;
+    ``cluster``: the column the frequentist SEs are clustered by)."""
+    a = fb.attrs
+    meth = [str(m) for m in dict.fromkeys(fb.get("freq_method", pd.Series(dtype=object)).dropna())]
+    words = [FREQ_METHODS.get(m.split(" (")[0], m) + (" (" + m.split(" (", 1)[1] if " (" in m else "") for m in meth]
+    se = [str(v) for v in dict.fromkeys(fb.get("freq_se_type", pd.Series(dtype=object)).dropna()) if str(v)]
+    se_words = [
+        f"cluster-robust SEs by {a['cluster']}" if v == "cluster-robust" and a.get("cluster") else f"{v} SEs"
+        for v in se
+    ] or ["penalized-likelihood intervals"]
+    groups, measured = list(a.get("groups") or []), list(a.get("measured") or [])
+    freq = f"Frequentist: {' / '.join(words) or 'no fit'}, {', '.join(se_words)}; no group effects, no priors."
+    bayes = "Bayesian: the same terms" + (f", {a['prior']} priors per SD" if a.get("prior") else ", with priors")
+    bayes += "".join(f", varying {g}" for g in groups)
+    bayes += f"; {', '.join(measured)} measured with error" if measured else ""
+    if groups:
+        why = (
+            "They should differ where the group effects matter: the Bayesian coefficients are within a group "
+            "(given its own intercept), the pooled ones averaged over the groups, so smaller in size when the "
+            "groups differ much"
+        )
+    else:
+        why = "Without group effects they differ only by the priors"
+    why += "; also where the measured values are uncertain (the pooled fit takes them as exact)" if measured else ""
+    why += "; and where events are few or the data separate, the priors pull the Bayesian estimates toward 0."
+    return " ".join([freq, bayes + ".", why])
+
+
 def freq_vs_bayes(fb: pd.DataFrame, title: str, failed: bool = False) -> plt.Figure:
     """Frequentist and Bayesian estimates of the same coefficients, per SD of
-    the predictor so the terms share one axis."""
+    the predictor so the terms share one axis; under the title, what the two
+    fits are and when they should differ (:func:`freq_bayes_note`)."""
     d = fb[fb["term"] != "Intercept"].copy()
     if d.empty:
         return _empty(title, "no coefficients", failed)
@@ -363,7 +405,8 @@ def freq_vs_bayes(fb: pd.DataFrame, title: str, failed: bool = False) -> plt.Fig
     if vals.size:
         span = np.percentile(np.abs(vals), 100)
         ax.set_xlim(-min(span, 25) * 1.05, min(span, 25) * 1.05)
-    ax.set_title(title)
+    fig.suptitle(title, fontsize=10)
+    ax.set_title(textwrap.fill(freq_bayes_note(fb), 120), fontsize=7, loc="left", color="#333")
     fig.tight_layout()
     _stamp_failed(fig, failed)
     return fig
