@@ -126,3 +126,81 @@ def test_bayes_words_name_the_varying_effects_and_the_prior():
         "measured": ["log_latent_ratio"],
         "cluster": "ccode2",
     }
+
+
+CLOCK = ["atop_since_onset", "atop_since_onset_sq", "atop_since_onset_cu"]
+
+
+def _coefs(terms):
+    k = len(terms)
+    v = np.linspace(-0.5, 0.5, k)
+    return pd.DataFrame(
+        {
+            "term": terms,
+            "category": "",
+            "beta_std_mean": v,
+            "beta_std_lo": v - 0.3,
+            "beta_std_hi": v + 0.3,
+            "p_positive": 0.5,
+            "or_sd_median": np.exp(v),
+            "or_sd_lo": np.exp(v - 0.3),
+            "or_sd_hi": np.exp(v + 0.3),
+            "or_unit_median": np.exp(v),
+            "or_unit_lo": np.exp(v - 0.3),
+            "or_unit_hi": np.exp(v + 0.3),
+            "interval": 0.9,
+        }
+    )
+
+
+def test_clock_terms_are_the_years_since_polynomials():
+    terms = ["log_cinc_ratio", *CLOCK, "since_defense", "since_defense_sq", "since_war", "years_since"]
+    # a years-since variable with its powers; a lone years-since term keeps its own scale
+    assert plots.clock_terms(terms) == [*CLOCK, "since_defense", "since_defense_sq"]
+    assert plots.clock_terms(["log_cinc_ratio", "since_war"]) == []
+
+
+def _labels(ax):
+    return [t.get_text() for t in ax.get_yticklabels()]
+
+
+def test_coefficient_figures_leave_the_spell_clock_out_and_say_so():
+    coefs = _coefs(["log_latent_ratio", "common_rival", *CLOCK])
+    note = "spell-clock terms not shown: atop_since_onset, atop_since_onset_sq, atop_since_onset_cu"
+    for draw in (plots.forest, plots.odds_ratios):
+        ax = draw(coefs, "m: effects").axes[0]
+        assert _labels(ax) == ["common_rival", "log_latent_ratio"], draw.__name__
+        assert ax.get_title().startswith("m: effects\n") and note in " ".join(ax.get_title().split()), draw.__name__
+    fb = _freqbayes()
+    fb = pd.concat([fb, fb.iloc[[1, 1, 1]].assign(term=CLOCK)], ignore_index=True)
+    fig = plots.freq_vs_bayes(fb, "m: freq")
+    assert _labels(fig.axes[0]) == ["threat_high", "log_cinc_ratio"] and note in " ".join(
+        fig._suptitle.get_text().split()
+    )
+    # no clock, no note
+    ax = plots.forest(_coefs(["log_latent_ratio", "common_rival"]), "m: effects").axes[0]
+    assert ax.get_title() == "m: effects" and len(_labels(ax)) == 2
+    # only the clock: an empty figure that says so
+    assert note in " ".join(plots.forest(_coefs(CLOCK), "m").axes[0].get_title().split())
+
+
+def test_marginal_effects_leave_a_clock_factor_out():
+    ame = pd.DataFrame(
+        {
+            "factor": ["threat", "clock"],
+            "variables": ["at_war, rival_gain", "since_defense, since_defense_sq, since_defense_cu"],
+            "shift": ["at_war 0->1", "since_defense 3->12"],
+            "category": "P(y=1)",
+            "ame_mean": [0.05, -0.02],
+            "ame_lo": [0.01, -0.05],
+            "ame_hi": [0.09, 0.01],
+            "p_positive": [0.99, 0.1],
+            "interval": 0.9,
+            "base_rate": 0.1,
+        }
+    )
+    ax = plots.marginal_effects(ame, "m: AME").axes[0]
+    assert _labels(ax) == ["threat"]
+    title = " ".join(ax.get_title().split())
+    assert "spell-clock terms not shown: since_defense, since_defense_sq, since_defense_cu" in title
+    assert "since_defense 3->12" not in title  # the shifts line names only what is drawn

@@ -10,6 +10,7 @@ the report-level ones (findings, out of sample, latent capability) in
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import matplotlib
@@ -71,9 +72,43 @@ def _pretty(term: str) -> str:
     return term.replace("beta[", "").rstrip("]")
 
 
+_SINCE = re.compile(r"(?:^|_)since_")
+
+
+def _power_base(term: str) -> str:
+    return term[:-3] if term.endswith(("_sq", "_cu")) else term
+
+
+def clock_terms(terms) -> list[str]:
+    """The spell-clock terms among ``terms``: a years-since variable
+    (``atop_since_onset``, ``since_defense``) entered with its ``_sq`` or
+    ``_cu`` power (Carter & Signorino's cubic). A year more moves every
+    power at once, so no one of them has a scale of its own."""
+    terms = list(dict.fromkeys(map(str, terms)))
+    have = set(terms)
+    poly = {b for b in map(_power_base, terms) if _SINCE.search(b) and {f"{b}_sq", f"{b}_cu"} & have}
+    return [t for t in terms if _power_base(t) in poly]
+
+
+def _without_clock(df: pd.DataFrame, column: str, title: str) -> tuple[pd.DataFrame, str]:
+    """``df`` without the rows whose ``column`` (a term, or a comma-separated
+    list of variables) is made of spell-clock terms only, and ``title`` with a
+    line naming what was left out."""
+    parts = df[column].astype(str).str.split(",").map(lambda vs: [v.strip() for v in vs])
+    clock = set(clock_terms(v for vs in parts for v in vs))
+    out = parts.map(lambda vs: bool(clock) and set(vs) <= clock).to_numpy(bool)
+    if not out.any():
+        return df, title
+    left = ", ".join(dict.fromkeys(v for vs in parts[out] for v in vs))
+    note = f"spell-clock terms not shown: {left} (a polynomial in the years since the last event; no per-term scale)"
+    return df[~out], title + "\n" + textwrap.fill(note, 95)
+
+
 def forest(coefs: pd.DataFrame, title: str, failed: bool = False) -> plt.Figure:
     """Standardized coefficients: posterior mean and equal-tailed interval,
-    coloured by whether the interval excludes 0 (the verdicts' rule)."""
+    coloured by whether the interval excludes 0 (the verdicts' rule). The
+    spell-clock terms are left out (:func:`clock_terms`), the title says so."""
+    coefs, title = _without_clock(coefs, "term", title)
     if coefs.empty:
         return _empty(title, "no coefficients", failed)
     s = coefs.iloc[::-1]
@@ -164,7 +199,9 @@ def _rows_label(df: pd.DataFrame) -> list[str]:
 
 
 def odds_ratios(coefs: pd.DataFrame, title: str, failed: bool = False) -> plt.Figure:
-    """Odds ratio per SD of each predictor, median and interval, log axis."""
+    """Odds ratio per SD of each predictor, median and interval, log axis;
+    the spell-clock terms left out, as in :func:`forest`."""
+    coefs, title = _without_clock(coefs, "term", title)
     if coefs.empty:
         return _empty(title, "no coefficients", failed)
     c = coefs.iloc[::-1]
@@ -201,9 +238,13 @@ def odds_ratios(coefs: pd.DataFrame, title: str, failed: bool = False) -> plt.Fi
 
 
 def marginal_effects(ame: pd.DataFrame, title: str, failed: bool = False) -> plt.Figure:
-    """Average marginal effects on the probability scale, with intervals."""
+    """Average marginal effects on the probability scale, with intervals; a
+    factor made of spell-clock terms only is left out, as in :func:`forest`."""
     if ame.empty:
         return _empty(title, "no factors declared (`drop` in config/models.yaml)", failed)
+    ame, title = _without_clock(ame, "variables", title) if "variables" in ame else (ame, title)
+    if ame.empty:
+        return _empty(title, "no factor other than the spell clock", failed)
     a = ame.iloc[::-1]
     fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(a) + 1.6))
     y = np.arange(len(a))
@@ -381,7 +422,8 @@ def freq_vs_bayes(fb: pd.DataFrame, title: str, failed: bool = False) -> plt.Fig
     """Frequentist and Bayesian estimates of the same coefficients, per SD of
     the predictor so the terms share one axis; under the title, what the two
     fits are and when they should differ (:func:`freq_bayes_note`)."""
-    d = fb[fb["term"] != "Intercept"].copy()
+    d, title = _without_clock(fb[fb["term"] != "Intercept"], "term", title)
+    d = d.copy()
     if d.empty:
         return _empty(title, "no coefficients", failed)
     sd = d["predictor_sd"].to_numpy(float)
