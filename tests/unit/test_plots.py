@@ -204,3 +204,46 @@ def test_marginal_effects_leave_a_clock_factor_out():
     title = " ".join(ax.get_title().split())
     assert "spell-clock terms not shown: since_defense, since_defense_sq, since_defense_cu" in title
     assert "since_defense 3->12" not in title  # the shifts line names only what is drawn
+
+
+def _ppc_frames(decades=True):
+    rng = np.random.default_rng(0)
+    stats = pd.DataFrame({"category": ["events (y=1)"], "observed": [20], "p_rep_ge_obs": [0.5]})
+    draws = pd.DataFrame({"category": "events (y=1)", "count": rng.poisson(20, 400)})
+    p = np.array([0.001, 0.002, 0.004, 0.01, 0.05])
+    cal = pd.DataFrame({"p_mean": p, "observed_rate": p, "rate_lo": p / 2, "rate_hi": p * 2})
+    frames = {"stats": stats, "draws": draws, "calibration": cal}
+    if decades:
+        frames["decades"] = pd.DataFrame(
+            {
+                "decade": [1950, 1960, 1970, 1980, 1990],
+                "statistic": "events",
+                "observed": [9, 4, 0, 4, 3],
+                "rep_mean": [4.0, 4.0, 4.0, 4.0, 4.0],
+                "rep_lo": [1.0, 1.0, 1.0, 1.0, 1.0],
+                "rep_hi": [8.0, 8.0, 8.0, 8.0, 8.0],
+                "outside": [True, False, True, False, False],
+                "interval": 0.9,
+            }
+        )
+    return frames
+
+
+def test_ppc_draws_the_events_per_decade_against_their_intervals():
+    fig = plots.ppc(_ppc_frames(), "m: posterior predictive check")
+    assert len(fig.axes) == 3  # total count, calibration, and the decades below
+    ax = fig.axes[2]
+    assert ax.get_title() == "events per decade: 2 of 5 outside the 90% interval"
+    # one interval per decade, from rep_lo to rep_hi
+    (bars,) = [c for c in ax.collections if type(c).__name__ == "LineCollection"]
+    segs = bars.get_segments()
+    assert len(segs) == 5 and all(s[0][1] == 1.0 and s[1][1] == 8.0 for s in segs)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1950s", "1960s", "1970s", "1980s", "1990s"]
+    # the decades outside their interval marked in red: their points and their labels
+    outside = [c for c in ax.collections if c.get_label() == "observed, outside the interval"]
+    assert len(outside) == 1 and outside[0].get_offsets().tolist() == [[0, 9], [2, 0]]
+    red = [t.get_text() for t in ax.get_xticklabels() if t.get_color() == plots.RED]
+    assert red == ["1950s", "1970s"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()][-1] == "observed, outside the interval"
+    # rows without a year: the total and the calibration only
+    assert len(plots.ppc(_ppc_frames(decades=False), "m").axes) == 2

@@ -314,14 +314,51 @@ def loo_deltas(loo: pd.DataFrame, title: str, failed: bool = False) -> plt.Figur
     return fig
 
 
+def _decade_panel(ax, d: pd.DataFrame, what: str) -> None:
+    """Observed per decade against the replicated interval; a decade whose
+    observed count falls outside it marked in red."""
+    d = d.sort_values("decade").reset_index(drop=True)
+    x = np.arange(len(d))
+    out = d["outside"].to_numpy(bool)
+    iv = int(round(100 * float(d["interval"].iloc[0])))
+    ax.vlines(x, d["rep_lo"], d["rep_hi"], color="#9bbbe0", lw=7, label=f"replicated, {iv}% interval")
+    ax.scatter(x, d["rep_mean"], marker="_", s=90, color=BLUE, zorder=3, label="replicated mean")
+    obs = d["observed"].to_numpy(float)
+    ax.scatter(x[~out], obs[~out], s=20, color="black", zorder=4, label="observed")
+    ax.scatter(x[out], obs[out], s=34, marker="D", color=RED, zorder=5, label="observed, outside the interval")
+    ax.set_xticks(x, [f"{v}s" for v in d["decade"]], rotation=45 if len(x) > 10 else 0, fontsize=7.5)
+    for t, o in zip(ax.get_xticklabels(), out):
+        if o:
+            t.set_color(RED)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("count")
+    ax.set_title(f"{what} per decade: {int(out.sum())} of {len(d)} outside the {iv}% interval", fontsize=8)
+
+
 def ppc(frames: dict, title: str, failed: bool = False) -> plt.Figure:
-    """Replicated outcome counts against the observed; calibration (bernoulli)."""
+    """Replicated outcome counts against the observed; calibration
+    (bernoulli); where the rows carry a year, the events and the years with
+    an event per decade against their predictive intervals (a check a model
+    that matches the total can still fail)."""
     stats, draws = frames["stats"], frames["draws"]
     cal = frames.get("calibration")
+    dec = frames.get("decades")
+    dec = dec if dec is not None and len(dec) else None
     k = len(stats)
     ncol = k + (1 if cal is not None else 0)
-    fig, axes = plt.subplots(1, ncol, figsize=(min(3.0 * ncol, 12), 2.9), squeeze=False)
-    axes = axes.ravel()
+    if dec is None:
+        fig, axes = plt.subplots(1, ncol, figsize=(min(3.0 * ncol, 12), 2.9), squeeze=False)
+        axes = axes.ravel()
+    else:
+        whats = list(dict.fromkeys(dec["statistic"]))
+        fig = plt.figure(figsize=(max(min(3.0 * ncol, 12), 9.0), 6.2))
+        gs = fig.add_gridspec(2, ncol * len(whats))
+        axes = [fig.add_subplot(gs[0, i * len(whats) : (i + 1) * len(whats)]) for i in range(ncol)]
+        for j, what in enumerate(whats):
+            bx = fig.add_subplot(gs[1, j * ncol : (j + 1) * ncol])
+            _decade_panel(bx, dec[dec["statistic"] == what], what)
+        handles, labels = bx.get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=7, frameon=False)
     for ax, (_, s) in zip(axes, stats.iterrows()):
         r = draws.loc[draws["category"] == s["category"], "count"].to_numpy()
         bins = np.arange(r.min() - 0.5, r.max() + 1.5) if r.max() - r.min() < 60 else 40
@@ -346,7 +383,7 @@ def ppc(frames: dict, title: str, failed: bool = False) -> plt.Figure:
         ax.set_ylabel("observed rate")
         ax.set_title("in-sample calibration\n(equal-count bins, 90% Jeffreys)", fontsize=8)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0 if dec is None else 0.04, 1, 1))
     _stamp_failed(fig, failed)
     return fig
 
