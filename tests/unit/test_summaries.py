@@ -109,6 +109,33 @@ def test_ppc_counts(specs, cases):
     st = pp["stats"].iloc[0]
     assert st["observed"] == int(cases["allied"].sum()) and st["draws"] == 400
     assert pp["calibration"]["n"].sum() == len(cases)
+    # the cases carry a year: events per decade, summing to the total
+    dec = pp["decades"]
+    ev = dec[dec["statistic"] == "events"]
+    assert ev["observed"].sum() == st["observed"] and ev["decade"].is_monotonic_increasing
+    assert (ev["rep_lo"] <= ev["rep_hi"]).all() and set(ev["decade"] % 10) == {0}
+
+
+def test_decade_ppc_marks_the_decades_the_model_misses():
+    """Three rows a year, 1950-1979. Every replicated draw puts two events in
+    each decade; the observed six all fall in the 1970s: the total (6) is
+    matched, the decades are not."""
+    years = np.repeat(np.arange(1950, 1980), 3)
+    y = np.zeros(len(years), int)
+    y[np.flatnonzero(years >= 1970)[[0, 3, 6, 9, 12, 15]]] = 1  # six years of the 1970s, one event each
+    rep = np.zeros((50, len(years)), int)
+    for d in (1950, 1960, 1970):
+        rep[:, np.flatnonzero(years == d)[:2]] = 1  # two events in the decade's first year
+    dec = sm.decade_ppc(rep, y, years, interval=0.9)
+    ev = dec[dec["statistic"] == "events"].set_index("decade")
+    assert list(ev.index) == [1950, 1960, 1970] and list(ev["observed"]) == [0, 0, 6]
+    assert list(ev["rep_lo"]) == [2, 2, 2] and list(ev["outside"]) == [True, True, True]
+    yrs = dec[dec["statistic"] == "years with an event"].set_index("decade")
+    assert list(yrs["observed"]) == [0, 0, 6] and list(yrs["rep_mean"]) == [1, 1, 1] and yrs["outside"].all()
+    assert (ev["years"] == 10).all() and ev["p_rep_ge_obs"].tolist() == [1.0, 1.0, 0.0]
+    # one row a year: the years with an event are the events, not checked twice
+    one = sm.decade_ppc(rep[:, ::3], y[::3], years[::3], interval=0.9)
+    assert set(one["statistic"]) == {"events"}
 
 
 def test_calibration_bins_and_jeffreys_bounds():
@@ -173,6 +200,9 @@ def test_surface_and_case_predictions(specs, cases):
     assert len(g) == 20 and set(g["y"]) == {0.0, 1.0} and g["draws"].iloc[0] == 50
     hi = g[g["y"] == 1].sort_values("x")["p_mean"].to_numpy()
     assert (np.diff(hi) > 0).all()  # known positive disparity effect
+    # a 0/1 variable takes its two values on either axis (the figure draws a line per value)
+    gx = cf.surface_grid(fit, "threat_high", "log_cinc_ratio", n=10, max_draws=50)
+    assert len(gx) == 20 and set(gx["x"]) == {0.0, 1.0} and gx["y"].nunique() == 10
     pred = cf.case_predictions(fit, {710: "CHN"}, {"ccode1": 365, "ccode2": 710, "years": [1950, 1954, 1957, 1969]})
     assert pred["p_mean"].is_monotonic_increasing and len(pred) == len(cases)
     assert pred["annotated"].sum() == 4

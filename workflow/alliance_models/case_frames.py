@@ -37,14 +37,16 @@ def surface_grid(
 
     Other predictors are held at typical values (median / most common) of
     the fitted rows; group effects are left out (population-level). A 0/1
-    ``y`` takes its two values; a continuous one spans its observed range.
+    variable on either axis takes its two values only (the surface figure
+    draws one line per value, not a surface over it); a continuous one spans
+    its observed range (``x`` padded by 5%).
     """
     need = model_columns(fit.spec, fit.frame.columns)
     rows = fit.rows[need]
     base = typical_row(rows)
     xv = pd.to_numeric(rows[x], errors="coerce")
     pad = 0.05 * float(xv.max() - xv.min() or 1.0)
-    xs = np.linspace(float(xv.min()) - pad, float(xv.max()) + pad, n)
+    xs = np.array([0.0, 1.0]) if _is_binary(xv) else np.linspace(float(xv.min()) - pad, float(xv.max()) + pad, n)
     yv = pd.to_numeric(rows[y], errors="coerce")
     ys = np.array([0.0, 1.0]) if _is_binary(yv) else np.linspace(float(yv.min()), float(yv.max()), n)
     gx, gy = np.meshgrid(xs, ys)

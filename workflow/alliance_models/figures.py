@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import case_frames as cf
-from . import io, plots, registry
+from . import io, plots, plots_cases, registry
 from . import slopes as sl
 from . import summaries as sm
 from .models.choice import stratum_loglik
@@ -34,6 +34,37 @@ class _Lazy(dict):
             raise KeyError(f"no frame or title field '{key}' (registry entry names one model_figures cannot build)")
         value = self[key] = self.builders[key]()
         return value
+
+
+def plot_function(name: str):
+    """The function a registry entry of the model scopes names: a model's own
+    figures are in :mod:`.plots`, the case table's in :mod:`.plots_cases`."""
+    for module in (plots, plots_cases):
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise AttributeError(f"no plotting function '{name}' in plots or plots_cases")
+
+
+def _prior_words(prior: dict) -> str:
+    args = [f"{prior[k]:g}" for k in ("nu", "mu", "sigma", "lam") if k in prior]
+    return f"{prior.get('dist', '?')}({', '.join(args)})"
+
+
+def bayes_words(spec, md) -> dict:
+    """What the Bayesian model adds to the pooled frequentist fit, in words
+    (the attrs :func:`.plots.freq_bayes_note` reads): its varying effects,
+    its prior on a standardized coefficient, the columns it takes as
+    measured with error, and the frequentist SEs' cluster column."""
+    by = [g["by"] for g in md.groups if g.get("intercept", True)]
+    groups = [f"intercepts by {' and '.join(by)}"] if by else []
+    groups += [f"slopes of {', '.join(g['slopes'])} by {g['by']}" for g in md.groups if g.get("slopes")]
+    prior = spec.priors.get("coefficients")
+    return {
+        "groups": groups,
+        "prior": _prior_words(prior) if prior else "",
+        "measured": [m["column"] for m in md.measurement],
+        "cluster": spec.cluster or "",
+    }
 
 
 def loo_unit(spec) -> str:
@@ -96,6 +127,7 @@ def write_model_figures(
     def freqbayes():
         fb = sm.frequentist_vs_bayes(fit, pd.read_csv(frequentist, keep_default_na=False, na_values=[""]))
         fb["predictor_sd"] = [float(fit.md.sds.get(t, 1.0)) for t in fb["term"]]
+        fb.attrs.update(bayes_words(spec, fit.md))  # for the figure's note on what the two fits are
         return fb
 
     def names():
@@ -159,7 +191,7 @@ def write_model_figures(
             frame = sm.calibration_bins([], []) if t.part == "calibration" else pd.DataFrame()
         io.write_csv(frame, t.path(table_dir, model=model))
     for f in registry.figures(*scopes):
-        fig = getattr(plots, f.plot)(
+        fig = plot_function(f.plot)(
             *[v[n] for n in f.frames], f.title.format_map(v), failed, **{k: v[name] for k, name in f.kwargs}
         )
         plots.save(fig, Path(f.pattern(fig_dir).format(model=model)))

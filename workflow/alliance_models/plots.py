@@ -1,10 +1,16 @@
 """Figures. Each function takes frames (from :mod:`.summaries`) or
 InferenceData and returns a Figure; nothing here computes a statistic the
 summaries do not already hold. A fit that failed the convergence gate is
-stamped across every figure that shows it."""
+stamped across every figure that shows it.
+
+This module holds the shared style and helpers, :func:`save` and each
+model's own figures; the case table's figures are in :mod:`.plots_cases`,
+the report-level ones (findings, out of sample, latent capability) in
+:mod:`.plots_report`."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import matplotlib
@@ -12,12 +18,10 @@ import matplotlib
 matplotlib.use("Agg")
 
 import arviz as az  # noqa: E402
-import matplotlib.patheffects as pe  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator  # noqa: E402
 
 from .io import atomic_path  # noqa: E402
 
@@ -68,9 +72,43 @@ def _pretty(term: str) -> str:
     return term.replace("beta[", "").rstrip("]")
 
 
+_SINCE = re.compile(r"(?:^|_)since_")
+
+
+def _power_base(term: str) -> str:
+    return term[:-3] if term.endswith(("_sq", "_cu")) else term
+
+
+def clock_terms(terms) -> list[str]:
+    """The spell-clock terms among ``terms``: a years-since variable
+    (``atop_since_onset``, ``since_defense``) entered with its ``_sq`` or
+    ``_cu`` power (Carter & Signorino's cubic). A year more moves every
+    power at once, so no one of them has a scale of its own."""
+    terms = list(dict.fromkeys(map(str, terms)))
+    have = set(terms)
+    poly = {b for b in map(_power_base, terms) if _SINCE.search(b) and {f"{b}_sq", f"{b}_cu"} & have}
+    return [t for t in terms if _power_base(t) in poly]
+
+
+def _without_clock(df: pd.DataFrame, column: str, title: str) -> tuple[pd.DataFrame, str]:
+    """``df`` without the rows whose ``column`` (a term, or a comma-separated
+    list of variables) is made of spell-clock terms only, and ``title`` with a
+    line naming what was left out."""
+    parts = df[column].astype(str).str.split(",").map(lambda vs: [v.strip() for v in vs])
+    clock = set(clock_terms(v for vs in parts for v in vs))
+    out = parts.map(lambda vs: bool(clock) and set(vs) <= clock).to_numpy(bool)
+    if not out.any():
+        return df, title
+    left = ", ".join(dict.fromkeys(v for vs in parts[out] for v in vs))
+    note = f"spell-clock terms not shown: {left} (a polynomial in the years since the last event; no per-term scale)"
+    return df[~out], title + "\n" + textwrap.fill(note, 95)
+
+
 def forest(coefs: pd.DataFrame, title: str, failed: bool = False) -> plt.Figure:
     """Standardized coefficients: posterior mean and equal-tailed interval,
-    coloured by whether the interval excludes 0 (the verdicts' rule)."""
+    coloured by whether the interval excludes 0 (the verdicts' rule). The
+    spell-clock terms are left out (:func:`clock_terms`), the title says so."""
+    coefs, title = _without_clock(coefs, "term", title)
     if coefs.empty:
         return _empty(title, "no coefficients", failed)
     s = coefs.iloc[::-1]
@@ -114,6 +152,34 @@ def _log_ticks(ax, max_ticks: int = 9):
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
 
 
+def _calibration_axes(ax, cal: pd.DataFrame, extra_y=()) -> None:
+    """Axes of a calibration panel. x: from the bins' mean predictions, every
+    bin inside; a log scale (1-2-5 ticks) when they span more than a factor of
+    20, as rare-event predictions do (most bins near 0.001, one at 0.1), else
+    linear from 0 with at most five ticks. y: linear from 0 to the highest
+    interval end or reference rate, with headroom for the text box. The
+    perfect-calibration line y = x is drawn over the x range."""
+    p = cal["p_mean"].to_numpy(float)
+    p = p[np.isfinite(p)]
+    lo, hi = (float(p.min()), float(p.max())) if p.size else (0.0, 1e-3)
+    if lo > 0 and hi / lo > 20:
+        ax.set_xscale("log")
+        x0, x1 = lo / 1.6, max(min(hi * 1.6, 1.0), hi)
+        ax.set_xlim(x0, x1)
+        _log_ticks(ax, max_ticks=5)
+        diag = np.geomspace(x0, x1, 200)
+    else:
+        x1 = max(min(hi * 1.15, 1.0), hi, 1e-3)
+        ax.set_xlim(0, x1)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+        diag = np.array([0, x1])
+    ax.plot(diag, diag, color="grey", lw=0.8, ls="--", label="perfect calibration")
+    ys = np.r_[cal["rate_hi"].to_numpy(float), cal["observed_rate"].to_numpy(float), np.asarray(extra_y, float)]
+    ys = ys[np.isfinite(ys)]
+    ax.set_ylim(0, max(float(ys.max()) if ys.size else 0.0, 1e-3) * 1.3)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
+
+
 def posterior_densities(idata, title: str, failed: bool = False) -> plt.Figure:
     beta = idata.posterior["beta"]
     n = int(np.prod([beta.sizes[d] for d in beta.dims if d not in ("chain", "draw")]))
@@ -133,7 +199,9 @@ def _rows_label(df: pd.DataFrame) -> list[str]:
 
 
 def odds_ratios(coefs: pd.DataFrame, title: str, failed: bool = False) -> plt.Figure:
-    """Odds ratio per SD of each predictor, median and interval, log axis."""
+    """Odds ratio per SD of each predictor, median and interval, log axis;
+    the spell-clock terms left out, as in :func:`forest`."""
+    coefs, title = _without_clock(coefs, "term", title)
     if coefs.empty:
         return _empty(title, "no coefficients", failed)
     c = coefs.iloc[::-1]
@@ -170,9 +238,13 @@ def odds_ratios(coefs: pd.DataFrame, title: str, failed: bool = False) -> plt.Fi
 
 
 def marginal_effects(ame: pd.DataFrame, title: str, failed: bool = False) -> plt.Figure:
-    """Average marginal effects on the probability scale, with intervals."""
+    """Average marginal effects on the probability scale, with intervals; a
+    factor made of spell-clock terms only is left out, as in :func:`forest`."""
     if ame.empty:
         return _empty(title, "no factors declared (`drop` in config/models.yaml)", failed)
+    ame, title = _without_clock(ame, "variables", title) if "variables" in ame else (ame, title)
+    if ame.empty:
+        return _empty(title, "no factor other than the spell clock", failed)
     a = ame.iloc[::-1]
     fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(a) + 1.6))
     y = np.arange(len(a))
@@ -242,14 +314,51 @@ def loo_deltas(loo: pd.DataFrame, title: str, failed: bool = False) -> plt.Figur
     return fig
 
 
+def _decade_panel(ax, d: pd.DataFrame, what: str) -> None:
+    """Observed per decade against the replicated interval; a decade whose
+    observed count falls outside it marked in red."""
+    d = d.sort_values("decade").reset_index(drop=True)
+    x = np.arange(len(d))
+    out = d["outside"].to_numpy(bool)
+    iv = int(round(100 * float(d["interval"].iloc[0])))
+    ax.vlines(x, d["rep_lo"], d["rep_hi"], color="#9bbbe0", lw=7, label=f"replicated, {iv}% interval")
+    ax.scatter(x, d["rep_mean"], marker="_", s=90, color=BLUE, zorder=3, label="replicated mean")
+    obs = d["observed"].to_numpy(float)
+    ax.scatter(x[~out], obs[~out], s=20, color="black", zorder=4, label="observed")
+    ax.scatter(x[out], obs[out], s=34, marker="D", color=RED, zorder=5, label="observed, outside the interval")
+    ax.set_xticks(x, [f"{v}s" for v in d["decade"]], rotation=45 if len(x) > 10 else 0, fontsize=7.5)
+    for t, o in zip(ax.get_xticklabels(), out):
+        if o:
+            t.set_color(RED)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("count")
+    ax.set_title(f"{what} per decade: {int(out.sum())} of {len(d)} outside the {iv}% interval", fontsize=8)
+
+
 def ppc(frames: dict, title: str, failed: bool = False) -> plt.Figure:
-    """Replicated outcome counts against the observed; calibration (bernoulli)."""
+    """Replicated outcome counts against the observed; calibration
+    (bernoulli); where the rows carry a year, the events and the years with
+    an event per decade against their predictive intervals (a check a model
+    that matches the total can still fail)."""
     stats, draws = frames["stats"], frames["draws"]
     cal = frames.get("calibration")
+    dec = frames.get("decades")
+    dec = dec if dec is not None and len(dec) else None
     k = len(stats)
     ncol = k + (1 if cal is not None else 0)
-    fig, axes = plt.subplots(1, ncol, figsize=(min(3.0 * ncol, 12), 2.9), squeeze=False)
-    axes = axes.ravel()
+    if dec is None:
+        fig, axes = plt.subplots(1, ncol, figsize=(min(3.0 * ncol, 12), 2.9), squeeze=False)
+        axes = axes.ravel()
+    else:
+        whats = list(dict.fromkeys(dec["statistic"]))
+        fig = plt.figure(figsize=(max(min(3.0 * ncol, 12), 9.0), 6.2))
+        gs = fig.add_gridspec(2, ncol * len(whats))
+        axes = [fig.add_subplot(gs[0, i * len(whats) : (i + 1) * len(whats)]) for i in range(ncol)]
+        for j, what in enumerate(whats):
+            bx = fig.add_subplot(gs[1, j * ncol : (j + 1) * ncol])
+            _decade_panel(bx, dec[dec["statistic"] == what], what)
+        handles, labels = bx.get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=7, frameon=False)
     for ax, (_, s) in zip(axes, stats.iterrows()):
         r = draws.loc[draws["category"] == s["category"], "count"].to_numpy()
         bins = np.arange(r.min() - 0.5, r.max() + 1.5) if r.max() - r.min() < 60 else 40
@@ -260,8 +369,7 @@ def ppc(frames: dict, title: str, failed: bool = False) -> plt.Figure:
         ax.set_xlabel("replicated count")
     if cal is not None:
         ax = axes[-1]
-        hi = float(max(cal["p_mean"].max(), cal["rate_hi"].max(), 1e-3)) * 1.1
-        ax.plot([0, hi], [0, hi], color="grey", lw=0.8, ls="--")
+        _calibration_axes(ax, cal)
         ax.errorbar(
             cal["p_mean"],
             cal["observed_rate"],
@@ -271,13 +379,11 @@ def ppc(frames: dict, title: str, failed: bool = False) -> plt.Figure:
             ms=4,
             lw=1,
         )
-        ax.set_xlim(0, hi)
-        ax.set_ylim(0, hi)
-        ax.set_xlabel("fitted P(y=1), bin mean")
+        ax.set_xlabel("fitted P(y=1), bin mean" + (" (log scale)" if ax.get_xscale() == "log" else ""))
         ax.set_ylabel("observed rate")
         ax.set_title("in-sample calibration\n(equal-count bins, 90% Jeffreys)", fontsize=8)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0 if dec is None else 0.04, 1, 1))
     _stamp_failed(fig, failed)
     return fig
 
@@ -308,10 +414,53 @@ def rank_plot(idata, title: str, failed: bool = False, max_panels: int = 16) -> 
     return fig
 
 
+FREQ_METHODS = {
+    "logit": "pooled logit by maximum likelihood (statsmodels)",
+    "firth": "pooled logit by Firth's penalized likelihood (the data are separated)",
+    "multinomial-logit": "pooled multinomial logit by maximum likelihood (statsmodels)",
+    "firth-individualized": "Firth-penalized logits, each category against the reference (the data are separated)",
+    "conditional-logit": "conditional logit by maximum likelihood",
+}
+
+
+def freq_bayes_note(fb: pd.DataFrame) -> str:
+    """What the two fits of :func:`freq_vs_bayes` are and when they should
+    differ, from the frame's method columns and its ``attrs`` (``groups``:
+    the Bayesian model's varying effects in words; ``prior``: its prior on a
+    coefficient; ``measured``: columns it takes as measured with error;
+    ``cluster``: the column the frequentist SEs are clustered by)."""
+    a = fb.attrs
+    meth = [str(m) for m in dict.fromkeys(fb.get("freq_method", pd.Series(dtype=object)).dropna())]
+    words = [FREQ_METHODS.get(m.split(" (")[0], m) + (" (" + m.split(" (", 1)[1] if " (" in m else "") for m in meth]
+    se = [str(v) for v in dict.fromkeys(fb.get("freq_se_type", pd.Series(dtype=object)).dropna()) if str(v)]
+    se_words = [
+        f"cluster-robust SEs by {a['cluster']}" if v == "cluster-robust" and a.get("cluster") else f"{v} SEs"
+        for v in se
+    ] or ["penalized-likelihood intervals"]
+    groups, measured = list(a.get("groups") or []), list(a.get("measured") or [])
+    freq = f"Frequentist: {' / '.join(words) or 'no fit'}, {', '.join(se_words)}; no group effects, no priors."
+    bayes = "Bayesian: the same terms" + (f", {a['prior']} priors per SD" if a.get("prior") else ", with priors")
+    bayes += "".join(f", varying {g}" for g in groups)
+    bayes += f"; {', '.join(measured)} measured with error" if measured else ""
+    if groups:
+        why = (
+            "They should differ where the group effects matter: the Bayesian coefficients are within a group "
+            "(given its own intercept), the pooled ones averaged over the groups, so smaller in size when the "
+            "groups differ much"
+        )
+    else:
+        why = "Without group effects they differ only by the priors"
+    why += "; also where the measured values are uncertain (the pooled fit takes them as exact)" if measured else ""
+    why += "; and where events are few or the data separate, the priors pull the Bayesian estimates toward 0."
+    return " ".join([freq, bayes + ".", why])
+
+
 def freq_vs_bayes(fb: pd.DataFrame, title: str, failed: bool = False) -> plt.Figure:
     """Frequentist and Bayesian estimates of the same coefficients, per SD of
-    the predictor so the terms share one axis."""
-    d = fb[fb["term"] != "Intercept"].copy()
+    the predictor so the terms share one axis; under the title, what the two
+    fits are and when they should differ (:func:`freq_bayes_note`)."""
+    d, title = _without_clock(fb[fb["term"] != "Intercept"], "term", title)
+    d = d.copy()
     if d.empty:
         return _empty(title, "no coefficients", failed)
     sd = d["predictor_sd"].to_numpy(float)
@@ -335,208 +484,8 @@ def freq_vs_bayes(fb: pd.DataFrame, title: str, failed: bool = False) -> plt.Fig
     if vals.size:
         span = np.percentile(np.abs(vals), 100)
         ax.set_xlim(-min(span, 25) * 1.05, min(span, 25) * 1.05)
-    ax.set_title(title)
-    fig.tight_layout()
-    _stamp_failed(fig, failed)
-    return fig
-
-
-# --------------------------------------------------------------------------
-# the seeds' questions
-
-
-def _band_offsets(points: pd.DataFrame, levels: int = 7, half: float = 0.38) -> np.ndarray:
-    """Vertical offsets within a 0/1 band so neighbours in x do not overlap."""
-    off = np.zeros(len(points))
-    offsets = np.linspace(-half, half, levels)
-    order = np.lexsort((points["x"].to_numpy(), points["y"].to_numpy()))
-    cycle = [3, 0, 6, 2, 5, 1, 4][:levels] if levels == 7 else list(range(levels))
-    for i, idx in enumerate(order):
-        off[idx] = offsets[cycle[i % levels]]
-    return off
-
-
-def _dedupe_points(points: pd.DataFrame) -> pd.DataFrame:
-    """Merge cases at identical positions with identical outcome into one labelled point."""
-    keys = ["x", "y", "outcome"]
-    g = points.groupby(keys, sort=False, dropna=False)
-    out = g.agg(
-        label=("label", lambda s: " / ".join(dict.fromkeys(s))), annotated=("annotated", "max"), n=("label", "size")
-    ).reset_index()
-    return out
-
-
-def _surface_panel(ax, grid: pd.DataFrame, points: pd.DataFrame, binary_y: bool, highlight=None, cmap="viridis"):
-    """Heat map of p_mean over the grid with the cases on it.
-
-    ``highlight``: None = every case filled and labelled; a category = only
-    the cases coded in it filled and labelled (others hollow). Annotated
-    cases are always labelled, in bold red. Returns the mesh, the merged
-    points and their plotted y.
-    """
-    xs = np.sort(grid["x"].unique())
-    ys = np.sort(grid["y"].unique())
-    z = grid.pivot_table(index="y", columns="x", values="p_mean").loc[ys, xs].to_numpy()
-    if binary_y:
-        xe = np.r_[xs[0] - (xs[1] - xs[0]) / 2, (xs[1:] + xs[:-1]) / 2, xs[-1] + (xs[1] - xs[0]) / 2]
-        mesh = ax.pcolormesh(xe, np.array([-0.5, 0.5, 1.5]), z, vmin=0, vmax=1, cmap=cmap, shading="flat")
-        ax.axhline(0.5, color="white", lw=1.5)
-    else:
-        mesh = ax.pcolormesh(xs, ys, z, vmin=0, vmax=1, cmap=cmap, shading="nearest")
-    pts = _dedupe_points(points)
-    py = pts["y"].to_numpy(float) + (_band_offsets(pts) if binary_y else 0.0)
-    hl = np.ones(len(pts), bool) if highlight is None else pts["outcome"].astype(str).eq(str(highlight)).to_numpy()
-    ax.scatter(pts["x"][hl], py[hl], s=28, c="white", edgecolors="black", lw=0.8, zorder=3)
-    ax.scatter(pts["x"][~hl], py[~hl], s=14, facecolors="none", edgecolors="#dddddd", lw=0.6, zorder=3)
-    ann = pts["annotated"].to_numpy(bool)
-    for xv, yv, lab, a, h in zip(pts["x"], py, pts["label"], ann, hl):
-        if h or a:
-            ax.annotate(
-                lab,
-                (xv, yv),
-                xytext=(4, 2),
-                textcoords="offset points",
-                fontsize=7 if a else 6.2,
-                color="#ff9d9d" if a else "white",
-                fontweight="bold" if a else "normal",
-                zorder=4,
-                path_effects=_halo(),
-            )
-    return mesh, pts, py
-
-
-def _axis_label(var: str) -> str:
-    if var.startswith("log_") and var.endswith("_ratio"):
-        return f"{var}  (log of focal/partner; right: the focal state is stronger)"
-    return var
-
-
-def _halo():
-    return [pe.withStroke(linewidth=1.6, foreground="black")]
-
-
-def surface(
-    grid: pd.DataFrame, points: pd.DataFrame, title: str, failed: bool = False, outcome_names: dict | None = None
-) -> plt.Figure:
-    """The disparity x threat surface: posterior P(alliance), or P(each
-    category), over a grid, with every observed case placed on it.
-
-    Bernoulli: heat map plus the curves with their intervals. Categorical:
-    one heat map per category; the cases coded in that category are filled
-    and labelled.
-    """
-    x_var, y_var = grid["x_var"].iloc[0], grid["y_var"].iloc[0]
-    binary_y = set(np.round(grid["y"].unique(), 9)) <= {0.0, 1.0}
-    cats = list(dict.fromkeys(grid["category"]))
-    ylabels = ["low (0)", "high (1)"] if binary_y else None
-    if len(cats) == 1:
-        fig, (ax, ax2) = plt.subplots(
-            2, 1, figsize=(10, 9), gridspec_kw={"height_ratios": [1.6, 1]}, layout="constrained"
-        )
-        mesh, pts, py = _surface_panel(ax, grid, points, binary_y)
-        no = pts["outcome"].astype(float).to_numpy() == 0
-        if no.any():
-            ax.scatter(
-                pts["x"][no],
-                py[no],
-                marker="x",
-                s=34,
-                c=RED,
-                lw=1.6,
-                zorder=5,
-                label=(outcome_names or {}).get(0, "observed y = 0"),
-            )
-            ax.legend(loc="upper left", fontsize=7, framealpha=0.85)
-        fig.colorbar(mesh, ax=[ax, ax2], label="posterior mean P(y=1) (heat map)", fraction=0.04, pad=0.01)
-        if binary_y:
-            ax.set_yticks([0, 1], ylabels)
-        ax.set_ylabel(y_var)
-        ax.set_xlabel(_axis_label(x_var))
-        ax.set_title(title)
-        g = grid.sort_values("x")
-        for yv, col in zip(np.sort(g["y"].unique())[[0, -1]], (ORANGE, BLUE)):
-            gg = g[np.isclose(g["y"], yv)]
-            lab = f"{y_var} = {ylabels[int(yv)] if binary_y else f'{yv:.3g}'}"
-            ax2.fill_between(gg["x"], gg["p_lo"], gg["p_hi"], color=col, alpha=0.2)
-            ax2.plot(gg["x"], gg["p_mean"], color=col, lw=2, label=lab)
-            obs = points[np.isclose(points["y"].astype(float), yv)]
-            ax2.scatter(obs["x"], obs["outcome"].astype(float) * 1.04 - 0.02, color=col, s=12, alpha=0.7, marker="|")
-        iv = grid.attrs.get("interval", 0.9)
-        ax2.set_ylim(-0.05, 1.05)
-        ax2.set_xlim(ax.get_xlim())
-        ax2.set_xlabel(_axis_label(x_var))
-        ax2.set_ylabel("P(y=1)")
-        ax2.legend(fontsize=7.5, loc="center right", frameon=False)
-        ax2.set_title(f"posterior mean and {int(iv * 100)}% interval; ticks at 0/1 = observed outcomes", fontsize=8.5)
-    else:
-        n = len(cats)
-        ncol = 2
-        nrow = int(np.ceil(n / ncol))
-        fig, axes = plt.subplots(nrow, ncol, figsize=(12.5, 4.6 * nrow), squeeze=False, layout="constrained")
-        for ax, cat in zip(axes.ravel(), cats):
-            mesh, _, _ = _surface_panel(ax, grid[grid["category"] == cat], points, binary_y, highlight=cat)
-            k = int((points["outcome"].astype(str) == str(cat)).sum())
-            ax.set_title(f"P({cat})   — {k} cases coded {cat} (filled, labelled)", fontsize=9)
-            if binary_y:
-                ax.set_yticks([0, 1], ylabels)
-            ax.set_ylabel(y_var)
-            ax.set_xlabel(_axis_label(x_var))
-        for ax in axes.ravel()[n:]:
-            ax.axis("off")
-        fig.colorbar(mesh, ax=axes.ravel().tolist(), label="posterior mean probability", fraction=0.03, pad=0.01)
-        fig.suptitle(title, fontsize=11)
-    _stamp_failed(fig, failed)
-    return fig
-
-
-def case_predictions(pred: pd.DataFrame, title: str, failed: bool = False) -> plt.Figure:
-    """Each case's posterior predicted probability with interval, sorted,
-    against what happened; annotated cases in red."""
-    p = pred.reset_index(drop=True)
-    n = len(p)
-    fig, ax = plt.subplots(figsize=(9, 0.17 * n + 1.8))
-    y = np.arange(n)
-    binary = p["quantity"].iloc[0] == "P(y=1)"
-    if binary:
-        hit = p["observed"].astype(int).to_numpy() == 1
-        col = np.where(hit, BLUE, ORANGE)
-    else:
-        col = np.full(n, BLUE)
-    ax.hlines(y, p["p_lo"], p["p_hi"], color=col, lw=1.6, alpha=0.8)
-    ax.scatter(p["p_mean"], y, color=col, s=14, zorder=3)
-    if binary:
-        ax.scatter(np.where(hit, 1.02, -0.02), y, marker="s", s=12, color=col, clip_on=False, zorder=3)
-        ax.legend(
-            handles=[
-                Line2D([], [], color=BLUE, marker="o", label="allied (observed 1)"),
-                Line2D([], [], color=ORANGE, marker="o", label="not allied (observed 0)"),
-            ],
-            loc="lower right",
-            fontsize=7.5,
-            frameon=True,
-        )
-    labels = [f"{lab}" + ("" if binary else f" → {o}") for lab, o in zip(p["label"], p["observed"])]
-    ax.set_yticks(y, labels, fontsize=6.5)
-    for t, ann in zip(ax.get_yticklabels(), p["annotated"]):
-        if ann:
-            t.set_color(RED)
-            t.set_fontweight("bold")
-    for yi in y[p["annotated"].to_numpy(bool)]:
-        ax.annotate(
-            "◀",
-            (1.0, yi),
-            xycoords=("axes fraction", "data"),
-            xytext=(10, 0),
-            textcoords="offset points",
-            va="center",
-            color=RED,
-            fontsize=8,
-        )
-    ax.set_xlim(-0.05, 1.05)
-    ax.set_ylim(-1, n)
-    iv = int(round(100 * float(p.attrs.get("interval", 0.9))))
-    ax.set_xlabel(f"posterior predicted {p['quantity'].iloc[0]} (mean, {iv}% interval), in sample")
-    ax.set_title(title)
+    fig.suptitle(title, fontsize=10)
+    ax.set_title(textwrap.fill(freq_bayes_note(fb), 120), fontsize=7, loc="left", color="#333")
     fig.tight_layout()
     _stamp_failed(fig, failed)
     return fig
@@ -581,189 +530,6 @@ def group_slopes(
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     _stamp_failed(fig, failed)
-    return fig
-
-
-CALL_COLOURS = {"positive": BLUE, "negative": ORANGE, "unclear": GREY}
-
-
-def findings_strip(strip: pd.DataFrame, verdicts: pd.DataFrame, title: str) -> plt.Figure:
-    """The findings in one figure: per directional claim, the primary
-    evidence (a large marker) and each robustness cell (a dot) as the change
-    in the probability in percentage points with its interval, coloured by
-    the cell's call (cells that cannot be read, hollow), labelled with the
-    units of evidence behind it; the claim's verdict in its heading."""
-    need = {"pp", "pp_lo", "pp_hi", "claim_id", "role", "axis"}
-    if strip.empty or not need <= set(strip.columns) or strip["pp"].isna().all():
-        return _empty(title, "no claim has an effect on the probability scale")
-    s = strip[(strip["role"] == "primary evidence") & (strip["axis"] != "terms")]
-    # a cell on two axes (a measure's common-sample fit is on both) is drawn once
-    s = s.drop_duplicates(subset=[c for c in ("claim_id", "model", "term", "label") if c in s.columns])
-    claims = [c for c in dict.fromkeys(s["claim_id"]) if s.loc[s["claim_id"] == c, "pp"].notna().any()]
-    if not claims:  # only the seeds' own coding, or no cell with an effect
-        return _empty(title, "no claim's primary evidence has an effect on the probability scale")
-    verdict = dict(zip(verdicts.get("claim_id", []), verdicts.get("verdict", [])))
-    n = sum(len(s[s["claim_id"] == c]) for c in claims)
-    fig, axes = plt.subplots(
-        len(claims),
-        1,
-        figsize=(9.0, 0.34 * n + 1.0 * len(claims) + 0.6),
-        squeeze=False,
-        gridspec_kw={"height_ratios": [len(s[s["claim_id"] == c]) + 1 for c in claims]},
-    )
-    for ax, cid in zip(axes.ravel(), claims):
-        d = s[s["claim_id"] == cid].reset_index(drop=True).iloc[::-1].reset_index(drop=True)
-        y = np.arange(len(d))
-        for yi, r in zip(y, d.to_dict("records")):
-            call = str(r.get("call", ""))
-            col = CALL_COLOURS.get(call, GREY)
-            readable = call in CALL_COLOURS
-            big = r["axis"] == "primary"
-            if r["pp"] == r["pp"]:
-                ax.hlines(yi, r["pp_lo"], r["pp_hi"], color=col, lw=3.0 if big else 1.6, alpha=1 if readable else 0.5)
-                ax.scatter(
-                    r["pp"],
-                    yi,
-                    s=90 if big else 30,
-                    color=col if readable else "white",
-                    edgecolor=col,
-                    zorder=3,
-                    marker="D" if big else "o",
-                )
-        units = [
-            f"{int(r['n_decisions'])} {r.get('unit', '')}" if r.get("n_decisions") == r.get("n_decisions") else ""
-            for r in d.to_dict("records")
-        ]
-        labels = [
-            f"{'PRIMARY: ' if r['axis'] == 'primary' else ''}{r['label']} — {r['model']}"
-            + (f" ({u})" if u else "")
-            + ("" if str(r.get("call", "")) in CALL_COLOURS else f" [{r.get('call', '')}]")
-            for r, u in zip(d.to_dict("records"), units)
-        ]
-        ax.set_yticks(y, [textwrap.shorten(lab, 95) for lab in labels], fontsize=7.5)
-        ax.axvline(0, color="grey", lw=0.8, ls="--")
-        ax.set_title(f"{cid}: {verdict.get(cid, '')}", fontsize=9.5, loc="left", fontweight="bold")
-        ax.set_xlabel("change in the probability, percentage points (90% interval)", fontsize=8)
-    handles = [Line2D([], [], marker="o", ls="", color=c, label=k) for k, c in CALL_COLOURS.items()]
-    handles.append(Line2D([], [], marker="o", ls="", color=GREY, markerfacecolor="white", label="cannot be read"))
-    fig.legend(handles=handles, loc="upper right", fontsize=7.5, ncol=4, frameon=False)
-    fig.suptitle(title, fontsize=10, x=0.01, ha="left")
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
-    return fig
-
-
-def oos_calibration(bins: dict[str, pd.DataFrame], scores: pd.DataFrame, title: str) -> plt.Figure:
-    """Out-of-sample calibration, one panel per holdout model: observed rate
-    (Jeffreys interval) against mean predicted probability per bin, each bin
-    labelled with its rows and events; the test period's own rate and the
-    training rate as lines; the scores with their intervals."""
-    if not bins:
-        return _empty(title, "no holdout models declared (`holdout` in config/models.yaml)")
-    n = len(bins)
-    fig, axes = plt.subplots(1, n, figsize=(5.0 * n, 4.8), squeeze=False)
-    for ax, (name, cal) in zip(axes.ravel(), bins.items()):
-        s = scores[scores["model"] == name].iloc[0]
-        hi = float(max(cal["p_mean"].max(), cal["rate_hi"].max(), s.get("train_base_rate", 0) or 0, 1e-3)) * 1.1
-        ax.plot([0, hi], [0, hi], color="grey", lw=0.8, ls="--", label="perfect calibration")
-        ax.axhline(s["test_base_rate"], color=ORANGE, lw=1, ls=":", label="test period's own rate")
-        if s.get("train_base_rate") == s.get("train_base_rate"):
-            ax.axhline(s["train_base_rate"], color="grey", lw=1, ls="-.", label="training rate")
-        ax.errorbar(
-            cal["p_mean"],
-            cal["observed_rate"],
-            yerr=[cal["observed_rate"] - cal["rate_lo"], cal["rate_hi"] - cal["observed_rate"]],
-            fmt="o",
-            color=BLUE,
-            ms=4,
-            lw=1,
-            label="model (90% Jeffreys)",
-        )
-        for r in cal.itertuples():
-            ax.annotate(
-                f"{int(r.events)}/{int(r.n)}",
-                (r.p_mean, r.observed_rate),
-                fontsize=6,
-                xytext=(3, 3),
-                textcoords="offset points",
-            )
-        ax.set_xlim(0, hi)
-        ax.set_ylim(0, hi)
-        ax.set_xlabel("predicted probability (bin mean)")
-        ax.set_ylabel("observed rate (events/rows per bin)")
-
-        def iv(k):
-            return f"{s[k]:.2f} [{s.get(k + '_lo', float('nan')):.2f}, {s.get(k + '_hi', float('nan')):.2f}]"
-
-        txt = "\n".join(
-            [
-                f"n={int(s['n'])}, events={int(s['events'])} from {int(s['event_clusters'])} decisions",
-                f"expected {s['expected']:.1f} (E/O {iv('expected_observed')})",
-                f"AUC {iv('auc')}",
-                f"log-score skill vs test rate {iv('log_skill_test_rate')}",
-            ]
-        )
-        ax.text(
-            0.03,
-            0.97,
-            txt,
-            transform=ax.transAxes,
-            va="top",
-            fontsize=7,
-            bbox=dict(boxstyle="round", fc="white", ec="#ccc"),
-        )
-        ax.set_title(
-            name + ("  [FIT FAILED: not a finding]" if s["fit_status"] != "ok" else ""),
-            fontsize=9,
-            color=RED if s["fit_status"] != "ok" else "black",
-        )
-        ax.legend(fontsize=6, loc="lower right", frameon=False)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def latent_capability(series: pd.DataFrame, ratios: pd.DataFrame, title: str) -> plt.Figure:
-    """Left: each state's latent log capability over time with its 90% band.
-    Right: the dyad's latent log ratio (90% interval) beside the measured log
-    ratios in the years compared."""
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(12, 4.6), gridspec_kw={"width_ratios": [2.2, 1]})
-    for (state, g), color in zip(series.groupby("state", sort=False), plt.cm.tab10.colors):
-        g = g.sort_values("year").set_index("year")
-        g = g.reindex(range(int(g.index.min()), int(g.index.max()) + 1)).reset_index()  # gaps stay gaps
-        ax.plot(g["year"], g["mean"], color=color, lw=1.2, label=state)
-        ax.fill_between(g["year"], g["lo"], g["hi"], color=color, alpha=0.18, lw=0)
-    ax.set_xlabel("year")
-    ax.set_ylabel("latent log capability (log-CINC scale)")
-    ax.legend(fontsize=7, ncol=3, frameon=False)
-    ax.set_title("latent capability, posterior mean and 90% band", fontsize=9)
-    x = np.arange(len(ratios))
-    marks = [
-        ("log_cinc_ratio", "CINC", "o"),
-        ("log_gdp_ratio", "PPP GDP", "s"),
-        ("log_milex_ratio", "milex", "^"),
-        ("log_seed_nominal_gdp_ratio", "seed nominal GDP", "D"),
-    ]
-    for k, (col, lab, m) in enumerate(marks):
-        if col in ratios:
-            bx.scatter(x + 0.08 * (k - 1.5), ratios[col], marker=m, s=22, label=lab, zorder=3)
-    bx.errorbar(
-        x,
-        ratios["log_latent_ratio"],
-        yerr=[ratios["log_latent_ratio"] - ratios["latent_lo"], ratios["latent_hi"] - ratios["log_latent_ratio"]],
-        fmt="_",
-        color="black",
-        ms=14,
-        lw=1.5,
-        label="latent (90%)",
-        zorder=4,
-    )
-    bx.axhline(0, color="grey", lw=0.6)
-    bx.set_xticks(x, [str(int(y)) for y in ratios["year"]])
-    bx.set_ylabel("log ratio (focal / partner)")
-    bx.legend(fontsize=6.5, frameon=False)
-    bx.set_title("the dyad's log capability ratio", fontsize=9)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
     return fig
 
 

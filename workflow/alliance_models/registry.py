@@ -6,7 +6,8 @@ one text both the HTML report and ``snakemake --report`` show), its
 category in ``snakemake --report`` and, for the files ``model_figures``
 draws, the frames it is drawn from (functions of :mod:`.summaries`,
 :mod:`.case_frames`, :mod:`.slopes`, by name)
-and the :mod:`.plots` function that draws it. The rules
+and the function that draws it (in :mod:`.plots`, :mod:`.plots_cases`
+or :mod:`.plots_report`). The rules
 (``workflow/rules/report.smk`` and ``plan.smk``: the outputs of ``model_figures`` and
 ``case_model_figures``, the inputs of ``report``, the captions of the
 ``claims`` and ``out_of_sample`` outputs), :func:`.stages.model_figures`

@@ -573,6 +573,7 @@ def ppc_frames(fit: Fit, max_draws: int = 1000, interval: float = INTERVAL, bins
     ``draws``: the replicated counts per draw (for histograms).
     ``calibration`` (bernoulli): rows binned by fitted probability, mean
     fitted vs observed rate.
+    ``decades`` (bernoulli, rows with a ``year``): :func:`decade_ppc`.
     """
     pp = thin(fit.idata.posterior_predictive, max_draws)["y"]
     rep = pp.stack(sample=("chain", "draw")).transpose("sample", ...).values.astype("int64")  # (S, n)
@@ -607,7 +608,39 @@ def ppc_frames(fit: Fit, max_draws: int = 1000, interval: float = INTERVAL, bins
     if fit.spec.family == "bernoulli":
         p = fitted_probabilities(fit.idata, y, max_draws)
         out["calibration"] = calibration_bins(p, y, bins)
+        if "year" in fit.frame.columns:
+            out["decades"] = decade_ppc(rep, y, fit.rows["year"].to_numpy(), interval)
     return out
+
+
+def decade_ppc(rep: np.ndarray, y: np.ndarray, years, interval: float = INTERVAL) -> pd.DataFrame:
+    """A check the total count cannot fail: per decade of ``years`` (one per
+    row), the events (y = 1) and the years with an event, observed against
+    the replicated (``rep``: draws x rows): mean, interval, P(replicated >=
+    observed) and whether the observed falls outside the interval (the
+    years with an event only where a year has several rows). A model can
+    match the total with its events in the wrong decades."""
+    yr = pd.to_numeric(pd.Series(years), errors="coerce").to_numpy(float)
+    ok = np.flatnonzero(np.isfinite(yr))
+    years_seen = np.unique(yr[ok].astype(int))
+    # per year, one pass over the draws (no draws x rows copy of the panel)
+    rep_y = np.column_stack([(rep[:, ok[yr[ok] == v]] == 1).sum(axis=1) for v in years_seen]) if ok.size else None
+    obs_y = np.array([int((y[ok[yr[ok] == v]] == 1).sum()) for v in years_seen])
+    several = ok.size > years_seen.size  # one row per year: the years with an event are the events
+    rows = []
+    for d in np.unique(years_seen // 10 * 10):
+        m = years_seen // 10 * 10 == d
+        checks = [("events", rep_y[:, m].sum(axis=1), obs_y[m].sum())]
+        if several:
+            checks.append(("years with an event", (rep_y[:, m] > 0).sum(axis=1), (obs_y[m] > 0).sum()))
+        for what, r, o in checks:
+            lo, hi = _interval(r, interval)
+            rows.append(
+                {"decade": int(d), "statistic": what, "observed": int(o), "rep_mean": float(r.mean()), "rep_lo": lo}
+                | {"rep_hi": hi, "p_rep_ge_obs": float((r >= o).mean()), "outside": bool(o < lo or o > hi)}
+                | {"years": int(m.sum()), "interval": interval}
+            )
+    return pd.DataFrame(rows)
 
 
 def _choice_ppc(fit: Fit, rep: np.ndarray, y: np.ndarray, interval: float) -> dict[str, pd.DataFrame]:

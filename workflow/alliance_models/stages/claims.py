@@ -15,7 +15,7 @@ from .. import balancing as bal
 from .. import claim_findings as cf
 from .. import claims as cl
 from .. import effects as ef
-from .. import io, plots
+from .. import io, plots, plots_report
 from .. import slopes as sl
 from .. import summaries as sm
 from ..data import states
@@ -41,7 +41,7 @@ def run(plan: dict, settings: dict, dirs: dict, data: dict, extra: dict, outputs
     io.write_csv(pd.DataFrame(rows), outputs["verdicts"])
     io.write_csv(pd.DataFrame(strip), outputs["robustness"])
     plots.save(
-        plots.findings_strip(
+        plots_report.findings_strip(
             pd.DataFrame(strip),
             pd.DataFrame(rows),
             "How much each claim's factor moves the probability, with its robustness cells",

@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from .. import io, plots
+from .. import io, plots, plots_report
 from ..cases import seed_gdp_levels
 from ..data.latent import capability_series, loadings_table, ratio_comparison
 from ..summaries import state_names
@@ -30,7 +30,7 @@ def run(inputs: dict, settings: dict, outputs: dict, seed_dir: str | None = None
         names.get(int(settings["partner"]), settings["partner"]),
     )
     plots.save(
-        plots.latent_capability(
+        plots_report.latent_capability(
             series, ratios, f"Latent capability (measurement model of CINC, GDP, military spending); {f}/{p} ratio"
         ),
         outputs["figure_stem"],

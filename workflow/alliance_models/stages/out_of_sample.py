@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import io, oos, plots
+from .. import io, oos, plots, plots_report
 from .. import summaries as sm
 
 
@@ -44,6 +44,8 @@ def run(
         else {}
     )
     plots.save(
-        plots.oos_calibration(bins, out["scores"], "Out of sample: observed against predicted, with the count per bin"),
+        plots_report.oos_calibration(
+            bins, out["scores"], "Out of sample: observed against predicted, with the count per bin"
+        ),
         fig_stem,
     )
