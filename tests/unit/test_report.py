@@ -61,11 +61,11 @@ def test_registry_declares_each_file_once_with_its_caption():
 
 
 def test_registry_names_real_frame_and_plot_functions():
-    from alliance_models import case_frames, oos, plots, plots_cases, plots_report, slopes, summaries
+    from alliance_models import case_frames, oos, plots, plots_cases, plots_report, slopes, summaries, variance
     from alliance_models.models import matrix
 
     def builder(name):
-        mods = (summaries, case_frames, slopes, oos, matrix)
+        mods = (summaries, case_frames, slopes, oos, matrix, variance)
         return next((getattr(m, name) for m in mods if hasattr(m, name)), None)
 
     for f in registry.figures(registry.MODEL, registry.CASE, registry.CLAIMS, registry.OOS):
