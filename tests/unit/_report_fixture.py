@@ -628,7 +628,8 @@ def write_claims_tables(out: Path, fits: dict, settings: dict, generic: bool = F
     idata, spec, status = fits["slopes"]
     level = cfg["ussr_different"]["level"]
     contrasts = sl.group_slope_contrasts(idata, spec, level, settings["interval"], status)
-    v = cl.difference_verdict(6.2, 2.1, 0.93, "ok", settings["verdict_prob"])
+    dev = cl.Cell(model="s", term="x", axis="specification", label="x", status="ok", lo=0.3, hi=0.9)
+    v = cl.difference_verdict([dev], "ok", 0.1, 6.2, 2.1, 0.93, "the level")
     why = (
         (
             "ΔELPD +6.2 (SE 2.1) for the level's own slopes; P(the level outside the central 90% of the powers' "

@@ -114,17 +114,47 @@ def test_every_label_is_reachable():
         verdict(cell(0.99, decisions=3), []).label,
         verdict(cell(0.99, status="failed"), []).label,
     }
-    assert made == set(cl.LABELS) - {cl.NOT_FITTED}
+    assert made == set(cl.LABELS) - {cl.NOT_FITTED, cl.INCONCLUSIVE}  # inconclusive: the difference rule
 
 
-def test_difference_rule():
-    assert cl.difference_verdict(12.0, 4.0, 0.95, "ok").label == cl.SUPPORTED
-    v = cl.difference_verdict(3.0, 4.0, 0.95, "ok")
-    assert v.label == cl.NOT_SUPPORTED and "ΔELPD within 2 SE" in v.reason
-    v = cl.difference_verdict(12.0, 4.0, 0.3, "ok")
-    assert v.label == cl.NOT_SUPPORTED and "P(outside) below 0.9" in v.reason
-    assert cl.difference_verdict(12.0, 4.0, 0.95, "failed").label == cl.NO_VERDICT
-    assert cl.difference_verdict(math.nan, 4.0, 0.95, None).label == cl.NOT_FITTED
+def _dev(label, lo, hi, status="ok"):
+    return cl.Cell(model="s", term=label, axis="specification", label=label, status=status, lo=lo, hi=hi)
+
+
+def test_rope_call_follows_kruschke():
+    assert cl.rope_call(0.15, 0.8, 0.1) == cl.DIFFERENT
+    assert cl.rope_call(-0.9, -0.2, 0.1) == cl.DIFFERENT
+    assert cl.rope_call(-0.05, 0.08, 0.1) == cl.EQUIVALENT
+    assert cl.rope_call(0.02, 0.8, 0.1) == cl.UNDECIDED  # excludes 0, but reaches into the margin
+    assert cl.rope_call(math.nan, 0.8, 0.1) == cl.UNDECIDED
+
+
+def test_difference_rule_reads_the_deviations():
+    v = cl.difference_verdict([_dev("x", 0.3, 0.9), _dev("z", -0.2, 0.2)], "ok", 0.1, 3.0, 4.0, 0.4, "USSR")
+    assert v.label == cl.SUPPORTED and "x: different" in v.reason and "z: undecided" in v.reason
+    assert "ΔELPD +3.0 (SE 4.0)" in v.reason and "not counted" in v.reason  # shown beside, not counted
+    v = cl.difference_verdict([_dev("x", -0.05, 0.05), _dev("z", -0.02, 0.09)], "ok", 0.1)
+    assert v.label == cl.NOT_SUPPORTED and "within ±0.1" in v.reason
+    # the default run's case: both deviations exclude 0 but reach into the margin
+    v = cl.difference_verdict([_dev("x", 0.02, 0.80), _dev("z", 0.02, 0.14)], "ok", 0.1, -3.2, 2.9, 0.11, "USSR")
+    assert v.label == cl.INCONCLUSIVE and "cannot tell" in v.reason
+    assert cl.difference_verdict([_dev("x", 0.3, 0.9)], "failed").label == cl.NO_VERDICT
+    assert cl.difference_verdict([], "ok").label == cl.NOT_FITTED
+    assert cl.difference_verdict([_dev("x", 0.3, 0.9)], None).label == cl.NOT_FITTED
+
+
+def test_rope_power_against_the_normal_formula():
+    """The simulated power against its closed form: P(est - z sd > m) +
+    P(est + z sd < -m) with est ~ N(delta, sd)."""
+    from statistics import NormalDist
+
+    N, z = NormalDist(), NormalDist().inv_cdf(0.95)
+    for sd, delta, m in ((0.2, 0.5, 0.1), (0.05, 0.3, 0.1), (0.4, 0.0, 0.1), (0.1, 0.12, 0.1)):
+        exact = 1 - N.cdf((m + z * sd - delta) / sd) + N.cdf((-m - z * sd - delta) / sd)
+        assert cl.rope_power(sd, delta, m, 0.9, sims=200_000) == pytest.approx(exact, abs=0.005)
+    # no deviation: the rule almost never says "different"; a large one measured precisely: almost always
+    assert cl.rope_power(0.1, 0.0, 0.1) < 0.01 and cl.rope_power(0.05, 1.0, 0.1) > 0.99
+    assert math.isnan(cl.rope_power(math.nan, 0.5, 0.1))
 
 
 def test_balancing_rule():
@@ -355,12 +385,19 @@ def test_level_specific_coefficients_are_shown_beside_the_joint_rule():
             "note": ["Pareto k > 0.7: 448 (full), 213 (reduced) rows"],
         }
     )
-    d = {"level": 365, "specific_model": "s", "slopes_model": "v"}
+    d = {"level": 365, "specific_model": "s", "slopes_model": "v", "margin": 0.1, "power_at": 0.5}
     row, nums, text = cf.assess_different(d, {"p_outside": 0.11, "terms": "x"}, loo, ["ok"], {365: "USSR"}, 0.95, terms)
-    assert row["verdict"] == cl.NOT_SUPPORTED
-    assert "x +0.41 [+0.02, +0.78], P(>0) 0.96" in text and "1 of 2 has a sign by itself" in text
+    # x reaches into the margin, z crosses 0: the rule cannot tell
+    assert row["verdict"] == cl.INCONCLUSIVE
+    assert "x: undecided; z: undecided" in row["why"] and "ΔELPD +3.2 (SE 2.9)" in row["why"]
+    assert "x +0.41 [+0.02, +0.78], P(>0) 0.96" in row["note"]
     assert "PSIS-LOO is approximate here (Pareto k > 0.7: 448" in text
     assert [t["label"] for t in nums["specific_terms"]] == ["x", "z"]
+    # the power of the rule at a deviation of 0.5, from each deviation's interval width
+    sd_x = (0.78 - 0.02) / (2 * 1.6448536)
+    assert nums["power"]["x"] == pytest.approx(cl.rope_power(sd_x, 0.5, 0.1, 0.9), abs=1e-9)
+    assert nums["power"]["z"] > nums["power"]["x"]  # z is measured more precisely
+    assert "would call a true deviation of 0.5 different" in text
 
 
 def test_default_claims_read_treaties_and_years_with_dyad_years_as_robustness(root):

@@ -17,14 +17,13 @@ from .claims import (
     OPPOSITE,
     SUPPORTED,
     TOO_FEW,
-    UNCLEAR,
     Cell,
     balancing_verdict,
     difference_verdict,
     directional_verdict,
     fmt,
     read_cell,
-    sign_of,
+    rope_power,
 )
 
 # --------------------------------------------------------------------------
@@ -314,57 +313,85 @@ def assess_different(
     prob: float = 0.95,
     terms: list[Cell] | None = None,
 ) -> tuple[dict, dict, str]:
-    """The focal state against the other powers: ``p_outside``
-    (slopes.outside_population of the varying-slopes model), ``loo`` (the
+    """The focal state against the other powers. ``terms``: the
+    level-specific slope deviations (:func:`specific_terms`), the primary
+    quantity, each called against the region of practical equivalence
+    ``d['margin']`` (:func:`.claims.difference_verdict`), with the power of
+    that call at a true deviation of ``d['power_at']``
+    (:func:`.claims.rope_power`); ``p_outside``
+    (slopes.outside_population of the varying-slopes model) and ``loo`` (the
     LOO table of the level-specific model against its drop refit, or None)
-    and the gate statuses of the fits involved; ``terms``: the level-specific
-    coefficients one by one (:func:`specific_terms`), shown beside the joint
-    rule, which they do not decide. Returns the verdict row, its numbers and
-    the finding in words."""
+    are shown beside it; ``statuses``: the gate statuses of the fits
+    involved. Returns the verdict row, its numbers and the finding in words."""
     level = d.get("level", 365)
     lname = names.get(int(level), str(level))
+    margin, power_at = float(d.get("margin", 0.1)), float(d.get("power_at", 0.5))
+    terms = list(terms or [])
+    interval = 2 * prob - 1
     elpd, se = float("nan"), float("nan")
-    statuses = list(statuses)
+    statuses = list(statuses) + [t.status for t in terms]
     if loo is not None and len(loo) and loo["delta_elpd"].notna().any():
         r = loo.iloc[0]
         elpd, se = -float(r["delta_elpd"]), float(r["delta_se"])
         statuses += [r["full_status"], r["reduced_status"]]
     worst = "missing" if not statuses else "ok" if all(x == "ok" for x in statuses) else "failed"
-    v = difference_verdict(elpd, se, p_outside["p_outside"], worst, prob, level=lname)
+    v = difference_verdict(terms, worst, margin, elpd, se, p_outside["p_outside"], level=lname)
+    # each deviation's posterior sd, from its interval (a normal posterior)
+    power = {t.label: rope_power((t.hi - t.lo) / (2 * _z(interval)), power_at, margin, interval) for t in terms}
+    n_ev, n_dec = (terms[0].n_events, terms[0].n_decisions) if terms else (None, None)
+    unit = terms[0].unit if terms else "decisions"
     rule = (
-        f"supported when slopes specific to {lname} improve the expected log predictive density (PSIS-LOO) by "
-        f"more than twice its standard error and {lname}'s slopes lie outside the central 90% of the powers' "
-        "slopes with probability at least 0.9 (a typical power: about 0.1)"
+        f"the {lname}-specific deviation of each slope (standardized logit scale, {interval:.0%} interval) against "
+        f"a region of practical equivalence of ±{margin:g}: different when one interval lies outside it, "
+        f"not different when all lie inside it, inconclusive otherwise"
     )
+    pw = "; ".join(f"{k} {fmt_p(p)}" for k, p in power.items())
     row = {
         "claim_id": "ussr_different",
         "claim": CLAIMS["ussr_different"]["claim"],
         "seed": CLAIMS["ussr_different"]["seed"],
         "verdict": v.label,
         "why": v.reason,
-        "primary": f"{d.get('specific_model')} vs its drop refit; {d.get('slopes_model')}",
-        "estimate": f"ΔELPD {elpd:+.1f} (SE {se:.1f}); P(outside) {p_outside['p_outside']:.2f} ({p_outside['terms']})",
-        "n_events": None,
-        "n_decisions": None,
+        "primary": f"{d.get('specific_model')}: the {lname}-specific slope deviations",
+        "estimate": "; ".join(f"{t.label} {fmt(t.median)} [{fmt(t.lo)}, {fmt(t.hi)}]" for t in terms)
+        + f" | ΔELPD {elpd:+.1f} (SE {se:.1f}); P(outside) {p_outside['p_outside']:.2f} ({p_outside['terms']})",
+        "n_events": n_ev,
+        "n_decisions": n_dec,
         "splits": "",
-        "note": f"rule: {rule}",
+        "note": f"rule: {rule}; power of the rule at a true deviation of {power_at:g}: {pw or 'n/a'}",
         "reads": CLAIMS["ussr_different"]["reads"],
     }
-    text = f"**{row['claim']}** ({row['seed']}): **{v.label}**. {v.reason}. The rule: {rule}."
+    units = f" ({n_ev} onsets from {n_dec} {unit} of every power)" if n_dec is not None else ""
+    text = f"**{row['claim']}** ({row['seed']}): **{v.label}**. {v.reason}. The rule: {rule}{units}."
+    if power:
+        text += (
+            f" How often this rule would call a true deviation of {power_at:g} different, given how precisely each "
+            f"is measured (by simulation, normal approximation): {pw}."
+        )
     if terms:
         one = "; ".join(
             f"{t.label} {fmt(t.median)} [{fmt(t.lo)}, {fmt(t.hi)}], P(>0) {t.p_positive:.2f}" for t in terms
         )
-        signed = [t for t in terms if sign_of(t.p_sign, prob) != UNCLEAR]
-        alone = "has a sign by itself" if len(signed) == 1 else "have a sign by themselves"
-        text += f" The {lname}-specific coefficients one by one (standardized): {one}" + (
-            f"; {len(signed)} of {len(terms)} {alone}, which the joint rule does not count as a difference in "
-            "behaviour on its own."
-            if signed
-            else "."
-        )
         row["note"] += f"; {lname}-specific coefficients: {one}"
     if loo is not None and len(loo) and str(loo.iloc[0].get("note", "") or "").startswith("Pareto k"):
         text += f" PSIS-LOO is approximate here ({loo.iloc[0]['note']})."
-    nums = {"elpd_diff": elpd, "elpd_se": se, **p_outside, "specific_terms": [asdict(t) for t in terms or []]}
+    nums = {
+        "elpd_diff": elpd,
+        "elpd_se": se,
+        **p_outside,
+        "margin": margin,
+        "power_at": power_at,
+        "power": power,
+        "specific_terms": [asdict(t) for t in terms],
+    }
     return row, nums, text
+
+
+def _z(interval: float) -> float:
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(1 - (1 - interval) / 2)
+
+
+def fmt_p(p: float) -> str:
+    return "n/a" if p != p else f"{p:.2f}"

@@ -27,6 +27,7 @@ BADGES = {
     cl.TOO_FEW: "too-few",
     cl.NO_VERDICT: "fit-failed",
     cl.NOT_FITTED: "not-fitted",
+    cl.INCONCLUSIVE: "inconclusive",
 }
 
 # (anchor, title, template); titles are formatted with the state names
