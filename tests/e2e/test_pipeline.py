@@ -143,7 +143,7 @@ def test_verdicts_read_blocks_and_say_how_much(run):
     ppc = json.loads((wd / "results" / "ussr_onset_oos" / "holdout_ppc.json").read_text())
     assert set(ppc) >= {"observed", "population", "new_levels"} and ppc["observed"]["events"] >= 0
     var = pd.read_csv(wd / "reports" / "tables" / "models" / "ussr_timing-variance.csv").set_index("part")
-    assert {"block: threat", "other terms", "linear predictor (all parts)"} <= set(var.index)
+    assert {"block: threat", "duration clock", "linear predictor (all parts)"} <= set(var.index)
     assert 0 <= var.loc["block: threat", "share"] <= 1
 
 
