@@ -153,7 +153,7 @@ def test_breaks_are_the_case_files_political_breaks(run):
     counting break cases, and the narrowing verdict reads it."""
     wd, _ = run
     at = pd.read_parquet(wd / "data" / "processed" / "alliance_spells_ussr.parquet")
-    china = at[(at["ccode2"] == 710) & (at["year"] >= 1950)]
+    china = at[(at["ccode2"] == 710) & (at["era"] == "soviet")]  # a new spell opens with the 2001 treaty
     assert china["year"].max() == 1960 and china["political_break"].sum() == 1
     assert (at.loc[at["political_break"] == 1, "break_case"] != "").all()
     diag = json.loads((wd / "results" / "ussr_breaks" / "diagnostics.json").read_text())
@@ -161,37 +161,37 @@ def test_breaks_are_the_case_files_political_breaks(run):
 
 
 def test_declaring_a_focal_state_plans_only_its_jobs(run):
-    """Issue 26 item 2: another focal state with its eras and one model on its
-    panel plans that panel, that model's jobs and the report's, no fit of
+    """Issue 26 item 2: another focal state (India: not a major power, so the
+    major-power panel's rows do not change) with its eras and one model on
+    its panel plans that panel, that model's jobs and the report's, no fit of
     another model and no other panel; the same mirror in another folder
     reruns nothing."""
     import yaml
 
     wd, _ = run
     cfg = yaml.safe_load((wd / "config" / "test.yaml").read_text())
-    cfg["panel"]["focal_sets"]["prc"] = [710]
-    cfg["panel"]["eras"][710] = {"prc": [1949, 2016]}
+    cfg["panel"]["focal_sets"]["ind"] = [750]
+    cfg["panel"]["eras"][750] = {"republic": [1947, 2016]}
     models = yaml.safe_load((wd / cfg["models"]).read_text())
     models["models"].append(
         {
-            "name": "prc_onset",
-            "data": "dyad_year_prc",
-            "eras": ["prc"],
+            "name": "ind_onset",
+            "data": "dyad_year_ind",
+            "eras": ["republic"],
             "outcome": "atop_defense_onset",
             "formula": "atop_defense_onset ~ log_cinc_ratio + common_enemy",
             "subset": "atop_defense == 0 or atop_defense_onset == 1",
         }
     )
-    (wd / "config" / "models_prc.yaml").write_text(yaml.safe_dump(models, sort_keys=False))
-    cfg["models"] = "config/models_prc.yaml"
-    (wd / "config" / "prc.yaml").write_text(yaml.safe_dump(cfg))
-    proc = snakemake(wd, "-n", "--configfile", "config/prc.yaml")
-    out = proc.stdout
-    planned = set(re.findall(r"results/([^/\s,]+)/", out))
-    assert planned <= {"prc_onset"}, planned
-    assert "data/processed/dyad_year_prc.parquet" in out
-    assert "dyad_year_ussr.parquet," not in re.sub(r"input:.*", "", out)  # listed as an input, never rebuilt
-    assert not re.search(r"output: data/processed/dyad_year_(ussr|majors)", out), out[-3000:]
+    (wd / "config" / "models_ind.yaml").write_text(yaml.safe_dump(models, sort_keys=False))
+    cfg["models"] = "config/models_ind.yaml"
+    (wd / "config" / "ind.yaml").write_text(yaml.safe_dump(cfg))
+    proc = snakemake(wd, "-n", "--configfile", "config/ind.yaml")
+    outputs = " ".join(re.findall(r"^\s*output: (.*)$", proc.stdout, flags=re.M))
+    assert set(re.findall(r"results/([^/\s,]+)/", outputs)) == {"ind_onset"}, outputs
+    panels = set(re.findall(r"data/processed/(dyad_year_[a-z]+)\.parquet", outputs))
+    assert panels == {"dyad_year_ind"}, panels
+    assert {"fit_bayes", "fit_frequentist", "dyad_year", "report"} <= dry_run_jobs(proc.stdout)
 
     cfg = yaml.safe_load((wd / "config" / "test.yaml").read_text())
     moved = wd.parent / "mirror_link"
