@@ -152,6 +152,21 @@ def _log_ticks(ax, max_ticks: int = 9):
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
 
 
+def _calibration_points(ax, cal: pd.DataFrame, label: str | None = None) -> None:
+    """Each bin's observed rate against its mean prediction, with the rate's
+    interval (``rate_lo``, ``rate_hi``)."""
+    ax.errorbar(
+        cal["p_mean"],
+        cal["observed_rate"],
+        yerr=[cal["observed_rate"] - cal["rate_lo"], cal["rate_hi"] - cal["observed_rate"]],
+        fmt="o",
+        color=BLUE,
+        ms=4,
+        lw=1,
+        label=label,
+    )
+
+
 def _calibration_axes(ax, cal: pd.DataFrame, extra_y=()) -> None:
     """Axes of a calibration panel. x: from the bins' mean predictions, every
     bin inside; a log scale (1-2-5 ticks) when they span more than a factor of
@@ -370,15 +385,7 @@ def ppc(frames: dict, title: str, failed: bool = False) -> plt.Figure:
     if cal is not None:
         ax = axes[-1]
         _calibration_axes(ax, cal)
-        ax.errorbar(
-            cal["p_mean"],
-            cal["observed_rate"],
-            yerr=[cal["observed_rate"] - cal["rate_lo"], cal["rate_hi"] - cal["observed_rate"]],
-            fmt="o",
-            color=BLUE,
-            ms=4,
-            lw=1,
-        )
+        _calibration_points(ax, cal)
         ax.set_xlabel("fitted P(y=1), bin mean" + (" (log scale)" if ax.get_xscale() == "log" else ""))
         ax.set_ylabel("observed rate")
         ax.set_title("in-sample calibration\n(equal-count bins, 90% Jeffreys)", fontsize=8)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from .plots import BLUE, GREY, ORANGE, RED, _calibration_axes, _empty
+from .plots import BLUE, GREY, ORANGE, RED, _calibration_axes, _calibration_points, _empty
 
 CALL_COLOURS = {"positive": BLUE, "negative": ORANGE, "unclear": GREY}
 
@@ -104,16 +104,7 @@ def oos_calibration(bins: dict[str, pd.DataFrame], scores: pd.DataFrame, title: 
         ax.axhline(s["test_base_rate"], color=ORANGE, lw=1, ls=":", label="test period's own rate")
         if s.get("train_base_rate") == s.get("train_base_rate"):
             ax.axhline(s["train_base_rate"], color="grey", lw=1, ls="-.", label="training rate")
-        ax.errorbar(
-            cal["p_mean"],
-            cal["observed_rate"],
-            yerr=[cal["observed_rate"] - cal["rate_lo"], cal["rate_hi"] - cal["observed_rate"]],
-            fmt="o",
-            color=BLUE,
-            ms=4,
-            lw=1,
-            label="model (90% Jeffreys)",
-        )
+        _calibration_points(ax, cal, label="model (90% Jeffreys)")
         for r in cal.itertuples():
             ax.annotate(
                 f"{int(r.events)}/{int(r.n)}",
