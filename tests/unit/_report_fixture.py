@@ -917,3 +917,19 @@ def shared_project(tmp_path_factory) -> dict:
     from alliance_models.models.spec import load_model_specs
 
     return _info(base, {s.name: s for s in load_model_specs(base / "config" / "models.yaml")})
+
+
+def toy_cases_fit(tmp_dir, draws: int):
+    """A Fit of cases_allied-cinc (MODELS_YAML) on the toy cases with a fake
+    posterior around TRUTH: for tests of what is computed from a fit."""
+    from alliance_models import summaries as sm
+    from alliance_models.models.matrix import build_model_data
+    from alliance_models.models.spec import load_model_specs
+
+    p = Path(tmp_dir) / "models.yaml"
+    p.write_text(yaml.safe_dump(MODELS_YAML))
+    spec = {s.name: s for s in load_model_specs(p)}["cases_allied-cinc"]
+    frame = toy_cases(np.random.default_rng(3))
+    md = build_model_data(spec, frame)
+    idata = fake_idata(md, TRUTH["cases_allied-cinc"], np.random.default_rng(0), draws=draws)
+    return sm.Fit(spec.name, idata, md, frame, "ok", {"status": "ok"})

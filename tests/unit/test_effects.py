@@ -4,8 +4,7 @@ computations on fake posteriors with known values."""
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-from _report_fixture import MODELS_YAML, TRUTH, fake_idata, toy_cases
+from _report_fixture import toy_cases_fit
 from alliance_models import effects as ef
 from alliance_models import summaries as sm
 from alliance_models.models.choice import shifted_choice_probability
@@ -28,16 +27,7 @@ def test_block_columns_take_interactions_apart():
 
 @pytest.fixture(scope="module")
 def fit(tmp_path_factory):
-    from alliance_models.models.matrix import build_model_data
-    from alliance_models.models.spec import load_model_specs
-
-    p = tmp_path_factory.mktemp("spec") / "models.yaml"
-    p.write_text(yaml.safe_dump(MODELS_YAML))
-    spec = {s.name: s for s in load_model_specs(p)}["cases_allied-cinc"]
-    frame = toy_cases(np.random.default_rng(3))
-    md = build_model_data(spec, frame)
-    idata = fake_idata(md, TRUTH["cases_allied-cinc"], np.random.default_rng(0), draws=400)
-    return sm.Fit(spec.name, idata, md, frame, "ok", {"status": "ok"})
+    return toy_cases_fit(tmp_path_factory.mktemp("spec"), draws=400)
 
 
 def test_block_contrast_matches_a_direct_computation(fit):

@@ -5,8 +5,7 @@ with a varying intercept against a direct computation."""
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-from _report_fixture import MODELS_YAML, TRUTH, fake_idata, toy_cases
+from _report_fixture import toy_cases_fit
 from alliance_models import summaries as sm
 from alliance_models import variance as va
 
@@ -78,16 +77,7 @@ def test_conditional_logit_is_decomposed_within_choice_sets():
 
 @pytest.fixture(scope="module")
 def fit(tmp_path_factory):
-    from alliance_models.models.matrix import build_model_data
-    from alliance_models.models.spec import load_model_specs
-
-    p = tmp_path_factory.mktemp("spec") / "models.yaml"
-    p.write_text(yaml.safe_dump(MODELS_YAML))
-    spec = {s.name: s for s in load_model_specs(p)}["cases_allied-cinc"]
-    frame = toy_cases(np.random.default_rng(3))
-    md = build_model_data(spec, frame)
-    idata = fake_idata(md, TRUTH["cases_allied-cinc"], np.random.default_rng(0), draws=200)
-    return sm.Fit(spec.name, idata, md, frame, "ok", {"status": "ok"})
+    return toy_cases_fit(tmp_path_factory.mktemp("spec"), draws=200)
 
 
 def test_a_fitted_model_matches_a_direct_computation(fit):
