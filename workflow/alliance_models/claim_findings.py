@@ -22,6 +22,7 @@ from .claims import (
     difference_verdict,
     directional_verdict,
     fmt,
+    interval_z,
     read_cell,
     rope_power,
 )
@@ -337,7 +338,7 @@ def assess_different(
     worst = "missing" if not statuses else "ok" if all(x == "ok" for x in statuses) else "failed"
     v = difference_verdict(terms, worst, margin, elpd, se, p_outside["p_outside"], level=lname)
     # each deviation's posterior sd, from its interval (a normal posterior)
-    power = {t.label: rope_power((t.hi - t.lo) / (2 * _z(interval)), power_at, margin, interval) for t in terms}
+    power = {t.label: rope_power((t.hi - t.lo) / (2 * interval_z(interval)), power_at, margin, interval) for t in terms}
     n_ev, n_dec = (terms[0].n_events, terms[0].n_decisions) if terms else (None, None)
     unit = terms[0].unit if terms else "decisions"
     rule = (
@@ -385,12 +386,6 @@ def assess_different(
         "specific_terms": [asdict(t) for t in terms],
     }
     return row, nums, text
-
-
-def _z(interval: float) -> float:
-    from statistics import NormalDist
-
-    return NormalDist().inv_cdf(1 - (1 - interval) / 2)
 
 
 def fmt_p(p: float) -> str:

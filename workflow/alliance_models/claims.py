@@ -310,6 +310,11 @@ def rope_call(lo: float, hi: float, margin: float) -> str:
     return UNDECIDED
 
 
+def interval_z(interval: float) -> float:
+    """The normal quantile of a central ``interval`` (0.9 -> 1.645)."""
+    return NormalDist().inv_cdf(1 - (1 - interval) / 2)
+
+
 def rope_power(
     sd: float, delta: float, margin: float, interval: float = 0.9, sims: int = 20000, seed: int = 0
 ) -> float:
@@ -320,7 +325,7 @@ def rope_power(
     Gelman and Carlin 2014). NaN without a usable sd."""
     if not (sd == sd) or sd <= 0:
         return math.nan
-    z = NormalDist().inv_cdf(1 - (1 - interval) / 2)
+    z = interval_z(interval)
     est = np.random.default_rng(seed).normal(delta, sd, sims)
     return float(((est - z * sd > margin) | (est + z * sd < -margin)).mean())
 
