@@ -23,6 +23,7 @@ include: "workflow/rules/panel.smk"
 include: "workflow/rules/treaties.smk"
 include: "workflow/rules/plan.smk"
 include: "workflow/rules/models.smk"
+include: "workflow/rules/kfold.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/sbc.smk"
 

@@ -32,10 +32,13 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
-def write_test_config(workdir: Path, **overrides) -> Path:
-    """The default config with a short sampler run, the real mirror, and overrides."""
+def write_test_config(workdir: Path, kfold_folds: int = 0, **overrides) -> Path:
+    """The default config with a short sampler run, the real mirror, and
+    overrides; K-fold cross-validation off unless ``kfold_folds`` asks (each
+    fold is one more fit of every primary model and its drop refits)."""
     cfg = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
     cfg["data_mirror"] = str(MIRROR)
+    cfg["report"]["kfold"] = {"folds": kfold_folds, "models": []}
     # short chains fail the gate by design: no retries (the escalation ladder has its own test)
     cfg["sampling"] = {"draws": 300, "tune": 300, "chains": 2, "target_accept": 0.9, "retry": []}
     cfg.update(overrides)

@@ -17,7 +17,7 @@ def _sha(path):
 def run(tmp_path_factory, mirror_dir):
     wd = copy_project(tmp_path_factory.mktemp("pipeline") / "proj")
     # every stage of the default DAG, on a reduced model set (see the file)
-    write_test_config(wd, models="tests/e2e/config/models_small.yaml")
+    write_test_config(wd, kfold_folds=2, models="tests/e2e/config/models_small.yaml")
     proc = snakemake(wd, "--cores", "2", "--configfile", "config/test.yaml")
     return wd, proc
 
@@ -145,6 +145,26 @@ def test_verdicts_read_blocks_and_say_how_much(run):
     var = pd.read_csv(wd / "reports" / "tables" / "models" / "ussr_timing-variance.csv").set_index("part")
     assert {"block: threat", "duration clock", "linear predictor (all parts)"} <= set(var.index)
     assert 0 <= var.loc["block: threat", "share"] <= 1
+
+
+def test_the_quoted_elpd_is_kfold_by_decision(run):
+    """Issue 25 item 5: the ΔELPD a verdict quotes comes from K-fold
+    cross-validation by decision (2 folds here), every decision of the fit
+    held out once, PSIS-LOO's figure named beside it."""
+    wd, _ = run
+    tables = wd / "reports" / "tables" / "models"
+    kt = pd.read_csv(tables / "ussr_timing-kfold.csv")
+    assert kt["dropped"].tolist() == ["threat"] and (kt["folds"] == 2).all()
+    assert kt["delta_elpd"].notna().all() and (kt["delta_se"] > 0).all()
+    fitted = pd.read_csv(wd / "results" / "ussr_timing" / "summary.csv")["n_obs"].iloc[0]
+    folds = pd.concat(pd.read_csv(wd / "results" / "ussr_timing" / "kfold" / f"fold{k}.csv") for k in (0, 1))
+    assert folds["decision"].is_unique and len(folds) == kt["n_decisions"].iloc[0] == fitted
+    v = pd.read_csv(wd / "reports" / "tables" / "verdicts.csv").set_index("claim_id")
+    note = v.loc["threat", "elpd_note"]
+    assert note.startswith("K-fold; 2-fold cross-validation, one fold of signing years") and "PSIS-LOO gave" in note
+    assert v.loc["threat", "elpd_drop"] == pytest.approx(kt["delta_elpd"].iloc[0])
+    choice = pd.read_csv(tables / "ussr_choice-kfold.csv").set_index("dropped")
+    assert set(choice.index) == {"disparity", "threat"} and choice["loo_unit"].str.contains("treaties").all()
 
 
 def test_breaks_are_the_case_files_political_breaks(run):

@@ -300,14 +300,14 @@ def test_finding_says_how_much_and_what_leaving_the_block_out_costs():
         plan,
         lambda m: (summ, diag),
         effect=lambda cell: None if cell.axis == "terms" else {**vars(c), "p_effect_positive": 0.97},
-        elpd=lambda model, block: (1.9, 2.3, "one year left out at a time"),
+        elpd=lambda model, block: (1.9, 2.3, "PSIS-LOO; one year left out at a time"),
     )
     assert row["verdict"] == cl.SUPPORTED and row["primary"] == "m, threat block (a, b)"
     assert row["how_much"].startswith("probability of y per year 10% -> 20%")
     text = cf.finding(row, strip)
     assert "How much: probability of y per year 10% -> 20% (+10.0 pp" in text
     assert "from 13 signing years" in text
-    assert "the model with the threat block minus the one without: ELPD -1.9 (SE 2.3; PSIS-LOO, one year left" in text
+    assert "the model with the threat block minus the one without: ELPD -1.9 (SE 2.3; PSIS-LOO; one year left" in text
     assert "neither predicts clearly better" in text
     assert "one by one (collinear; not the verdict's basis): a +0.30 [-0.10, +0.70] (unclear)" in text
     # the terms axis is not a robustness cell

@@ -159,7 +159,7 @@ def finding(row: dict, strip: list[dict]) -> str:
         )
         text += (
             f" Out of sample, the model with the {row['block']} block minus the one without: ELPD {gain:+.1f} "
-            f"(SE {se:.1f}; PSIS-LOO" + (f", {row['elpd_note']}" if row.get("elpd_note") else "") + f"): {better}."
+            f"(SE {se:.1f}; {row.get('elpd_note') or 'PSIS-LOO'}): {better}."
         )
     terms_text = _terms_sentence(strip, cid)
     if terms_text:

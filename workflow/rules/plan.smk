@@ -32,6 +32,9 @@ from alliance_models.models.checks import table_columns
 from alliance_models.case_frames import surface_axes
 
 REPORT = config["report"]
+# what the per-model figure jobs read of report (a change to a verdict's
+# rule, or to K-fold, reruns no figure)
+FIGURE_SETTINGS = {k: REPORT[k] for k in ("interval", "draws", "loo_draws", "grid_size", "annotate") if k in REPORT}
 FIG = "reports/figures"
 MTAB = "reports/tables/models"
 FULL_MODELS = [m for m, s in MODELS.items() if not s.reduced_from]
@@ -156,6 +159,7 @@ def claim_inputs(wildcards):
         "diagnostics": [f"results/{m}/diagnostics.json" for m in post],
         "nc": [f"results/{m}/posterior.nc" for m in post],
         "loo": loo,
+        "kfold": [f"{MTAB}/{m}-kfold.csv" for m in KFOLD_MODELS],
         "data": sorted({MODELS[m].data_path() for m in post}),
         "state_year": "data/processed/state_year.parquet",
         "cow_states": source_path("cow_states"),
@@ -263,3 +267,36 @@ def ledger_inputs(wildcards):
         "onsets": f"data/processed/onset_treaties_{s}.parquet",
         "focal_year": f"data/processed/focal_year_{s}.parquet",
     }
+
+
+# K-fold cross-validation by decision (rules in kfold.smk)
+KFOLD = config["report"].get("kfold", {})
+KFOLD_FOLDS = int(KFOLD.get("folds", 0))
+
+
+def kfold_models():
+    """Full models (fitted names) that get a K-fold table."""
+    if KFOLD_FOLDS < 2:
+        return []
+    prim = [CLAIM_PLAN[cid]["primary"]["model"] for cid in DIRECTIONAL if cid in CLAIM_PLAN]
+    named = list(KFOLD.get("models", []))
+    for m in named:
+        if m not in MODELS or not REDUCED_OF.get(m):
+            raise WorkflowError(
+                f"config: report.kfold.models: {m!r} is not a fitted model with drop refits "
+                f"(those are: {', '.join(f for f in FULL_MODELS if REDUCED_OF.get(f))})"
+            )
+        if MODELS[m].family not in ("bernoulli", "conditional"):
+            raise WorkflowError(
+                f"config: report.kfold.models: {m!r} is a {MODELS[m].family} model; K-fold scores bernoulli "
+                "and conditional models"
+            )
+    scored = ("bernoulli", "conditional")
+    return [m for m in dict.fromkeys([*prim, *named]) if m in MODELS and REDUCED_OF.get(m) and MODELS[m].family in scored]
+
+
+KFOLD_MODELS = kfold_models()
+
+
+def kfold_files(model):
+    return [f"results/{model}/kfold/fold{k}.csv" for k in range(KFOLD_FOLDS)]

@@ -15,7 +15,7 @@ rule model_figures:
     params:
         spec=lambda wc: MODELS[wc.model].to_json(),
         reduced=figure_params,
-        settings=REPORT,
+        settings=FIGURE_SETTINGS,
         fig_dir=folder_of("figures", "output"),
         table_dir=folder_of("tables", "output"),
         case=None,
@@ -42,7 +42,7 @@ rule case_model_figures:
     params:
         spec=lambda wc: MODELS[wc.model].to_json(),
         reduced=figure_params,
-        settings=REPORT,
+        settings=FIGURE_SETTINGS,
         fig_dir=folder_of("figures", "output"),
         table_dir=folder_of("tables", "output"),
         case=lambda wc: {"x": CASE_AXES[wc.model][0], "y": CASE_AXES[wc.model][1]},

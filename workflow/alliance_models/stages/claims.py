@@ -79,7 +79,8 @@ def _state_names(extra: dict) -> dict:
 def _directional(plan: dict, fits: _Fits, settings: dict, data: dict, tables: str) -> tuple[list, list, dict]:
     """Verdict rows, robustness cells and findings of the directional claims."""
     rows, strip, numbers = [], [], {"findings": {}}
-    effect, elpd = _effect_reader(fits, data, settings), _elpd_reader(Path(tables))
+    kfold = int((settings.get("kfold") or {}).get("folds", 0)) >= 2
+    effect, elpd = _effect_reader(fits, data, settings), _elpd_reader(Path(tables), kfold)
     for cid in cl.DIRECTIONAL:
         if cid in plan:
             row, cells = cf.assess_directional(
@@ -125,23 +126,50 @@ def _effect_reader(fits: _Fits, data: dict, settings: dict):
     return effect
 
 
-def _elpd_reader(tables: Path):
+def _elpd_reader(tables: Path, kfold: bool = False):
     """(model, block) -> (ΔELPD, SE, note) of the model's refit without the
-    block, from its PSIS-LOO table, or None."""
+    block: from its K-fold table when the run cross-validates (``kfold``;
+    report.kfold.folds, ``{model}-kfold.csv``), else from its PSIS-LOO
+    table; the note names the method. None if neither has the block."""
+    methods = ([("K-fold", "kfold")] if kfold else []) + [("PSIS-LOO", "loo")]
 
     def elpd(model, block):
-        path = tables / f"{model}-loo.csv"
-        if not path.is_file():
-            return None
-        t = pd.read_csv(path, keep_default_na=False, na_values=[""])
-        r = t[t["dropped"] == block]
-        if r.empty or pd.isna(r["delta_elpd"].iloc[0]):
-            return None
-        r = r.iloc[0]
-        notes = [r.get("loo_unit"), r.get("note")]
-        return float(r["delta_elpd"]), float(r["delta_se"]), "; ".join(str(n) for n in notes if not pd.isna(n) and n)
+        for method, suffix in methods:
+            path = tables / f"{model}-{suffix}.csv"
+            if not path.is_file():
+                continue
+            t = pd.read_csv(path, keep_default_na=False, na_values=[""])
+            r = t[t["dropped"] == block]
+            if r.empty or pd.isna(r["delta_elpd"].iloc[0]):
+                continue
+            r = r.iloc[0]
+            notes = [method, r.get("loo_unit"), r.get("note")]
+            if method == "K-fold":
+                loo = _loo_note(tables / f"{model}-loo.csv", block)
+                notes.append(loo)
+            return (
+                float(r["delta_elpd"]),
+                float(r["delta_se"]),
+                "; ".join(str(n) for n in notes if n is not None and not pd.isna(n) and n),
+            )
+        return None
 
     return elpd
+
+
+def _loo_note(path: Path, block: str) -> str:
+    """PSIS-LOO's ΔELPD for the same block, beside K-fold's, in words."""
+    if not path.is_file():
+        return ""
+    t = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    r = t[t["dropped"] == block]
+    if r.empty or pd.isna(r["delta_elpd"].iloc[0]):
+        return ""
+    r = r.iloc[0]
+    bad = int(r.get("k_bad_full", 0) or 0) + int(r.get("k_bad_reduced", 0) or 0)
+    return (
+        f"PSIS-LOO gave {-float(r['delta_elpd']):+.1f} (SE {float(r['delta_se']):.1f}; {bad} units with Pareto k > 0.7)"
+    )
 
 
 def _balancing(b: dict, fits: _Fits, data: dict, extra: dict, settings: dict, names: dict, numbers: dict):
