@@ -411,3 +411,26 @@ def test_holdout_count_check_by_hand():
     assert out["new_levels"]["decisions_with_event"]["p_rep_le_obs"] == 1.0
     cols = oos.ppc_columns(out)
     assert cols["ppc_events_obs"] == 3 and cols["ppc_events_new_levels_median"] == 0
+
+
+def test_held_out_rows_lost_to_missing_values_are_counted_and_said():
+    """SYNTHETIC: a holdout of 1990-1995 with two rows missing x (one an
+    event) and one missing z; the fitted years' gaps are not counted."""
+    from alliance_models.models.spec import ModelSpec
+    from alliance_models.stages.predict_holdout import holdout_missing
+
+    df = pd.DataFrame(
+        {
+            "year": [1980, 1981, 1990, 1991, 1992, 1993, 1994, 1995],
+            "x": [np.nan, 1.0, np.nan, np.nan, 0.5, 0.1, 0.2, 0.3],
+            "z": [0.0, 1.0, 1.0, 0.0, np.nan, 1.0, 0.0, 1.0],
+            "y": [0, 1, 1, 0, 0, 1, 0, 0],
+        }
+    )
+    spec = ModelSpec(name="m", data="x.csv", outcome="y", formula="y ~ x + z", holdout="year >= 1990")
+    miss = holdout_missing(spec, df)
+    assert miss == {"rows": 3, "events": 1, "of_rows": 6, "of_events": 2, "by_column": {"x": 2, "z": 1}}
+    cols = oos.ppc_columns({"missing": miss})
+    want = " Not scored: 3 held-out rows with a missing covariate (1 with an event; x: 2, z: 1)."
+    assert oos.missing_words(cols) == want
+    assert oos.missing_words(oos.ppc_columns({"missing": {**miss, "rows": 0}})) == ""

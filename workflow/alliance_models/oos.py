@@ -577,12 +577,28 @@ def carries_over(scores: dict) -> str:
     return "not supported (" + " and ".join(why) + ")"
 
 
+def missing_words(s: dict) -> str:
+    """The held-out rows listwise deletion left unscored, in words ('' if none)."""
+    n = s.get("holdout_rows_missing")
+    if not n:
+        return ""
+    return (
+        f" Not scored: {int(n)} held-out rows with a missing covariate ({int(s['holdout_events_missing'])} with an "
+        f"event; {s['holdout_missing_columns']})."
+    )
+
+
 def ppc_columns(ppc: dict) -> dict:
     """The holdout's count checks (stages.predict_holdout.holdout_ppc) as
     flat score columns: observed events and decisions with an event, and the
     median and interval of each under the population-level prediction and
     under new decision and partner effects."""
     out = {}
+    miss = (ppc or {}).get("missing")
+    if miss:
+        out["holdout_rows_missing"] = miss["rows"]
+        out["holdout_events_missing"] = miss["events"]
+        out["holdout_missing_columns"] = ", ".join(f"{c}: {n}" for c, n in miss["by_column"].items())
     if not ppc or "observed" not in ppc:
         return out
     for stat, short in (("events", "events"), ("decisions_with_event", "decisions_ev")):
@@ -622,7 +638,7 @@ def score_models(
             "model": name,
             "fit_status": h["status"],
             **s,
-            "reading": reading(s, name),
+            "reading": reading(s, name) + missing_words(s),
             "carries_over": carries_over(s) if name not in null_of else f"(the null of {null_of[name]})",
             "description": h.get("description", ""),
         }

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .. import io
 from ..models.bayes import posterior_probabilities
-from ..models.matrix import build_model_data, new_design
+from ..models.matrix import build_model_data, missing_table, new_design
 from ..models.spec import ModelSpec, load_model_frame
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ def run(posterior_nc: str, data_path: str, output: str, ppc_output: str | None =
     p = posterior_probabilities(idata, md, X, groups, new_levels="mean", seed=seed)
     # an unseen decision year or partner drawn from its population instead
     p_new = posterior_probabilities(idata, md, X, groups, new_levels="sample", seed=seed)
+    missing = holdout_missing(spec, frame)
     keys = [c for c in ("case_id", "ccode1", "ccode2", "year", "era") if c in frame.columns]
     out = frame.loc[held.rows, keys].reset_index(drop=True)
     out["observed"] = held.y
@@ -52,19 +53,33 @@ def run(posterior_nc: str, data_path: str, output: str, ppc_output: str | None =
         out["train_base_rate"] = float(md.y.mean())
         if ppc_output:
             clusters = out["decision"] if "decision" in out else out.get("year", pd.Series(0, index=out.index))
-            io.write_json(
-                holdout_ppc(
-                    np.asarray(held.y, float), clusters.to_numpy(), {"population": p, "new_levels": p_new}, seed
-                ),
-                ppc_output,
+            ppc = holdout_ppc(
+                np.asarray(held.y, float), clusters.to_numpy(), {"population": p, "new_levels": p_new}, seed
             )
+            io.write_json({**ppc, "missing": missing}, ppc_output)
     else:
         for k, cat in enumerate(md.categories):
             out[f"p_{cat}"] = p[:, :, k].mean(axis=0)
         if ppc_output:
-            io.write_json({}, ppc_output)
+            io.write_json({"missing": missing}, ppc_output)
     log.info("model %s: %d holdout rows predicted (%d fitted)", spec.name, len(out), len(md.y))
     io.write_csv(out, output)
+
+
+def holdout_missing(spec, frame: pd.DataFrame) -> dict:
+    """What listwise deletion took from the held-out rows (they are never
+    scored): rows and events left out, of how many, and the rows missing
+    each column (models.matrix.missing_table on the holdout part)."""
+    t = missing_table(spec, frame, part="holdout")
+    total = t[t["column"] == "(any column)"].iloc[0]
+    cols = t[t["column"] != "(any column)"]
+    return {
+        "rows": int(total["rows_missing"]),
+        "events": int(total["events_missing"]),
+        "of_rows": int(total["rows"]),
+        "of_events": int(total["events"]),
+        "by_column": {str(c): int(n) for c, n in zip(cols["column"], cols["rows_missing"])},
+    }
 
 
 def holdout_ppc(y: np.ndarray, clusters: np.ndarray, probs: dict, seed: int = 0, interval: float = 0.9) -> dict:
