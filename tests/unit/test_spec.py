@@ -331,8 +331,9 @@ def test_quick_config_is_valid_and_fits_every_model_under_the_primary_measure(ro
     # since issue 25: ussr_timing_any declares its threat block (a drop refit, +1 each) and the
     # carry-over null ussr_forecast_null has two fits (one per alliance type, +2 each); the break
     # model ussr_breaks (item 3) one per change measure, each also on the common sample (+1 / +6); the
-    # listwise-deletion robustness fit of the partner choice ussr_choice_listwise (item 9, +1 each)
-    assert len(specs) == 38 and len(full) == 126
+    # listwise-deletion robustness fit of the partner choice ussr_choice_listwise (item 9, +1 each);
+    # the timing and the partner choice without the war years 1939-1945 (+2 each)
+    assert len(specs) == 40 and len(full) == 128
 
 
 def test_common_sample_refits_each_variant_on_the_rows_every_measure_has(tmp_path):
