@@ -7,6 +7,7 @@ import yaml
 from _report_fixture import MODELS_YAML, TRUTH, fake_idata, toy_cases, toy_dyads, toy_table4
 from alliance_models import balancing as bal
 from alliance_models import case_frames as cf
+from alliance_models import claim_findings as cf_text
 from alliance_models import oos
 from alliance_models import slopes as sl
 from alliance_models import summaries as sm
@@ -191,6 +192,16 @@ def test_threat_scores_and_balancing_counts(specs):
     assert b["n_adv"] == is_adv.sum() and b["n_other"] == (~is_adv).sum()
     assert b["onsets_adv"] == rows.loc[is_adv, "atop_defense_onset"].sum()
     assert b["years"] == "1946-1991" and 0 <= b["p_rate_adv_gt_other"] <= 1 and b["draws"] == 200
+    # without the full model the with-threat prediction is absent, and not in the text
+    assert np.isnan(b["expected_adv_with"]) and "with the threat terms" not in cf_text.balancing_text(
+        {**b, "outcome": "atop_defense_onset"}
+    )
+    # the full model given: its predictive count for the same dyad-years (the baseline itself here,
+    # so the two expectations agree exactly)
+    w = bal.balancing_numbers(fit, threat_panel, 365, 710, (1946, 1991), max_draws=200, with_threat=fit)
+    assert w["expected_adv_with"] == pytest.approx(w["expected_adv_mean"], rel=1e-12)
+    assert w["rep_adv_with_lo"] <= w["expected_adv_with"] <= w["rep_adv_with_hi"] and w["with_threat_status"] == "ok"
+    assert "the model with the threat terms expects" in cf_text.balancing_text({**w, "outcome": "atop_defense_onset"})
 
 
 def test_surface_and_case_predictions(specs, cases):

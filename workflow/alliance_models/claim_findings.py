@@ -207,13 +207,26 @@ def threat_codings(scores) -> str:
     return f"the seed's Table 4: {seed}; recomputed from public data: {ours}"
 
 
+def with_threat_text(r: dict) -> str:
+    """What the model with the threat terms expects for the same dyad-years ('' without it)."""
+    e = r.get("expected_adv_with")
+    if e is None or e != e:
+        return ""
+    failed = "" if r.get("with_threat_status") == "ok" else ", its fit outside the convergence gate"
+    return (
+        f"the model with the threat terms expects {e:.1f} (90% [{r['rep_adv_with_lo']:.0f}, "
+        f"{r['rep_adv_with_hi']:.0f}], P(rep <= obs) {r['p_rep_le_obs_with']:.2f}{failed})"
+    )
+
+
 def balancing_text(r: dict) -> str:
+    w = with_threat_text(r)
     return (
         f"{r['outcome']}: {r['onsets_adv']} onsets with the threat's adversaries ({r['onsets_adv_new']} new, "
         f"{r['onsets_adv_deepening']} deepening) in {r['n_adv']} dyad-years; the no-threat baseline expects "
         f"{r['expected_adv_mean']:.1f} (90% [{r['rep_adv_lo']:.0f}, {r['rep_adv_hi']:.0f}], P(rep >= obs) "
-        f"{r['p_rep_ge_obs']:.2f}); other partners {r['onsets_other']}/{r['n_other']}; multilateral "
-        f"conferences left out: {r['multilateral_years'] or 'none'}"
+        f"{r['p_rep_ge_obs']:.2f}){'; ' + w if w else ''}; other partners {r['onsets_other']}/{r['n_other']}; "
+        f"multilateral conferences left out: {r['multilateral_years'] or 'none'}"
     )
 
 
@@ -278,6 +291,12 @@ def assess_balancing(
         f"{r['outcome'].replace('_onset', '').replace('atop_', '')} obligations: {r['onsets_adv']} onsets with "
         f"{threat}'s adversaries against {r['expected_adv_mean']:.1f} expected by a model without the threat "
         f"terms ({'more than' if r['p_rep_ge_obs'] <= 1 - prob else 'not more than'} it predicts)"
+        + (
+            f" and {r['expected_adv_with']:.1f} by the model with them"
+            + (" (fewer than it predicts)" if r["p_rep_le_obs_with"] <= 1 - prob else "")
+            if with_threat_text(r)
+            else ""
+        )
         for r in rows
     ]
     window = first.get("years", "")

@@ -143,7 +143,8 @@ def plan_claims(specs, cfg: dict) -> dict:
     Directional claims: their cells (:func:`plan_directional`), with a
     ``secondary`` plan, the seeds' own case coding, checked (never the basis
     of the verdict). balancing: the baselines, each onset model's refit
-    without the threat terms (``<model>-<measure>--drop-threat``).
+    without the threat terms (``<model>-<measure>--drop-threat``), and
+    ``with_threat``, each baseline's full model.
     ussr_different: the varying-slopes fit and the USSR-specific-slopes fit
     (whose PSIS-LOO table holds the comparison with its drop refit)."""
     measure, out = cfg.get("measure", "latent"), {}
@@ -157,9 +158,14 @@ def plan_claims(specs, cfg: dict) -> dict:
             out[cid] = plan
         elif cid == "balancing":
             models = c["model"] if isinstance(c["model"], list) else [c["model"]]
+            pairs = [
+                (_fitted_name(specs, m, measure, "--drop-threat"), _fitted_name(specs, m, measure)) for m in models
+            ]
             out[cid] = {
                 **c,
-                "baselines": [n for n in (_fitted_name(specs, m, measure, "--drop-threat") for m in models) if n],
+                "baselines": [b for b, _ in pairs if b],
+                # each baseline's full model: what the threat terms add to the prediction
+                "with_threat": [f for b, f in pairs if b],
             }
         else:
             out[cid] = {
@@ -191,7 +197,7 @@ def report_fits(specs, plan: dict, measure: str) -> list[str]:
     for _cid, p in plan.items():
         if "primary" in p:
             need |= {c["model"] for c in cells_of(p)}
-        need |= set(p.get("baselines", []))
+        need |= set(p.get("baselines", [])) | {m for m in p.get("with_threat", []) if m}
         for k in ("slopes_model", "specific_model"):
             if p.get(k):
                 need.add(p[k])

@@ -144,6 +144,7 @@ def _claim_fits():
              for c in cells_of(CLAIM_PLAN[cid])]
     cells = [m for m in dict.fromkeys(cells) if m in MODELS]
     bal = CLAIM_PLAN.get("balancing", {}).get("baselines", [])
+    bal = [*bal, *(m for m in CLAIM_PLAN.get("balancing", {}).get("with_threat", []) if m)]
     diff = CLAIM_PLAN.get("ussr_different", {})
     post = [m for m in dict.fromkeys([*cells, *bal, diff.get("slopes_model")]) if m in MODELS]
     prim = [CLAIM_PLAN[cid]["primary"]["model"] for cid in DIRECTIONAL if cid in CLAIM_PLAN]

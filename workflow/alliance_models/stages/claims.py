@@ -184,9 +184,15 @@ def _balancing(b: dict, fits: _Fits, data: dict, extra: dict, settings: dict, na
         bal.alignment_renewals(pd.read_parquet(extra["cases"]), b["focal"], b["years"]) if extra.get("cases") else None
     )
     nums, statuses = [], []
-    for name in b["baselines"]:
+
+    def load(name):
         spec = ModelSpec.from_json(az.from_netcdf(str(fits.nc(name))).attrs["model_spec"])
-        fit = sm.load_fit(fits.nc(name), load_model_frame(spec, data[name]), fits.diag(name), spec)
+        return sm.load_fit(fits.nc(name), load_model_frame(spec, data[name]), fits.diag(name), spec)
+
+    full = b.get("with_threat") or [None] * len(b["baselines"])
+    for name, full_name in zip(b["baselines"], full):
+        fit = load(name)
+        with_threat = load(full_name) if full_name and fits.nc(full_name).is_file() else None
         n = bal.balancing_numbers(
             fit,
             panel,
@@ -198,6 +204,7 @@ def _balancing(b: dict, fits: _Fits, data: dict, extra: dict, settings: dict, na
             settings["interval"],
             settings.get("seed", 0),
             renewals,
+            with_threat,
         )
         nums.append({**n, "outcome": fit.spec.outcome})
         statuses.append(fit.status)
