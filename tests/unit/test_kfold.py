@@ -59,6 +59,9 @@ def test_folds_keep_decisions_whole_and_share_events():
     ev = df.assign(f=folds).groupby("f")["y"].sum()
     per_dec = df.groupby("d")["y"].sum()
     assert ev.max() - ev.min() <= per_dec.max()
+    # rows the model does not select get no fold; the folds are dealt among those it does
+    sub = kf.fold_rows(_spec(subset="d >= 'y10'"), df, 5, seed=9)
+    assert (sub[df["d"] < "y10"] == -1).all() and sorted(sub[df["d"] >= "y10"].unique()) == [0, 1, 2, 3, 4]
     # the same table gives the same folds, whatever the model's formula
     assert folds.equals(kf.fold_rows(_spec("y ~ x1"), df, 5, seed=9))
     assert not folds.equals(kf.fold_rows(_spec(), df, 5, seed=10))

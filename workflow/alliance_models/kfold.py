@@ -18,9 +18,10 @@ never seen, so each posterior draw gets a fresh effect from the population
 set as its likelihood does (the chosen rows' weighted log-probabilities
 within the set).
 
-The folds are a function of the data table only (its decisions and its
-outcome), not of the model: a model and its refit without a block are
-scored on the same decisions, and each fold holds about as many events as
+The folds are a function of the data table and the rows the model selects
+(its subset and eras: its decisions and their outcomes), not of its
+formula: a model and its refit without a block are scored on the same
+decisions, and each fold holds about as many events as
 any other (decisions are dealt to folds in order of their events, ties
 broken by a seeded permutation). The comparison is the sum over decisions
 of the reduced minus the full model's log predictive density; its standard
@@ -74,11 +75,16 @@ def assign_folds(decisions: pd.Series, y, k: int, seed: int) -> dict[str, int]:
 
 
 def fold_rows(spec, frame: pd.DataFrame, k: int, seed: int) -> pd.Series:
-    """The fold of every row of the model's data table (by its decision)."""
-    dec = decisions_of(spec, frame)
-    y = frame[spec.outcome] if spec.outcome in frame.columns else pd.Series(0, index=frame.index)
+    """The fold of every row of the model's data table, by its decision,
+    dealt among the rows the model selects (its subset, eras and holdout;
+    a refit without a block selects the same): -1 for the others."""
+    from .models.spec import select_rows
+
+    sel = select_rows(spec, frame, "fit")
+    dec = decisions_of(spec, sel)
+    y = sel[spec.outcome] if spec.outcome in sel.columns else pd.Series(0, index=sel.index)
     folds = assign_folds(dec, y, k, seed)
-    return dec.map(folds).astype("int64")
+    return dec.map(folds).astype("int64").reindex(frame.index, fill_value=-1)
 
 
 def _row_loglik(
