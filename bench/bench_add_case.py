@@ -12,8 +12,8 @@ the copy:
 2. takes the last case out of ``--case-file`` and reruns, untimed: the run
    as it stood before the case existed;
 3. writes that case, unchanged, to a new file ``data/raw/cases/zz_added.yaml``
-   and times the rerun to an updated report (issue 20 asks <= 60 s; 275 s
-   when the issue was filed, other code on another machine).
+   and times the rerun to an updated report (issue 26 asks <= 30 s, bar 60 s;
+   issue 20 measured 275 s, other code on another machine).
 
 The case is a real one from the project's files, so the case table the
 timed rerun fits is the real table, and the fits it reruns see new data
@@ -36,7 +36,8 @@ from pathlib import Path
 
 import yaml
 
-ADD_TARGET_S = 60.0
+ADD_TARGET_S = 30.0  # issue 26's goal (its bar: 60 s)
+ADD_BAR_S = 60.0
 NOOP_TARGET_S = 3.0
 ISSUE_ADD_S = 275.0  # issue 20's measurement: adding one case file, before the change
 
@@ -106,8 +107,9 @@ def main(argv=None) -> None:
     )
     print(f"case taken out (prep) {prep_s:7.1f} s  {prep_jobs:3d} jobs")
     print(
-        f"case file added       {add_s:7.1f} s  {add_jobs:3d} jobs   ratio to the {ADD_TARGET_S:.0f} s target "
-        f"{add_s / ADD_TARGET_S:.2f}; to the issue's {ISSUE_ADD_S:.0f} s (other code and machine) "
+        f"case file added       {add_s:7.1f} s  {add_jobs:3d} jobs   ratio to the {ADD_TARGET_S:.0f} s goal "
+        f"{add_s / ADD_TARGET_S:.2f}, to the {ADD_BAR_S:.0f} s bar {add_s / ADD_BAR_S:.2f}; "
+        f"to issue 20's {ISSUE_ADD_S:.0f} s (other code and machine) "
         f"{add_s / ISSUE_ADD_S:.2f}"
     )
     if a.keep:
