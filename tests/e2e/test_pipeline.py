@@ -18,7 +18,8 @@ def run(tmp_path_factory, mirror_dir):
     wd = copy_project(tmp_path_factory.mktemp("pipeline") / "proj")
     # every stage of the default DAG, on a reduced model set (see the file)
     write_test_config(wd, kfold_folds=2, models="tests/e2e/config/models_small.yaml")
-    proc = snakemake(wd, "--cores", "2", "--configfile", "config/test.yaml")
+    # ~15 min on an idle 2-core machine (K-fold adds 10 small fits); margin for a loaded one
+    proc = snakemake(wd, "--cores", "2", "--configfile", "config/test.yaml", timeout=3600)
     return wd, proc
 
 
