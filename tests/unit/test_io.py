@@ -27,6 +27,18 @@ def test_failed_write_keeps_previous_version(tmp_path):
     assert target.read_text() == "good"
 
 
+def test_a_write_clears_what_a_killed_write_of_the_same_file_left(tmp_path):
+    """SIGKILL leaves a temporary file; the next write of that output removes
+    it, and no other output's temporary file."""
+    stale = tmp_path / ".out.csv.k1ll3d00.part"
+    other = tmp_path / ".out.csv.gz.k1ll3d00.part"  # another output's (a longer name)
+    stale.write_text("half")
+    other.write_text("half")
+    io.write_text("done", tmp_path / "out.csv")
+    assert (tmp_path / "out.csv").read_text() == "done"
+    assert not stale.exists() and other.exists()
+
+
 def test_parquet_is_byte_identical(tmp_path):
     df = pd.DataFrame({"ccode": [2, 365], "year": [1950, 1950], "cinc": [0.3, 0.18], "abb": ["USA", "RUS"]})
     io.write_parquet(df, tmp_path / "a.parquet")
