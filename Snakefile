@@ -28,6 +28,14 @@ include: "workflow/rules/report.smk"
 include: "workflow/rules/sbc.smk"
 
 
+onstart:
+    # what a killed run's atomic writes left behind (alliance_models.leftovers)
+    from alliance_models.leftovers import remove_stale_parts
+
+    for _p in remove_stale_parts(["data", "results", "reports"]):
+        print(f"alliance-models: removed {_p}, left by an interrupted run")
+
+
 onerror:
     print("alliance-models: a job failed; its log is under logs/ (see above).")
 

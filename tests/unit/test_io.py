@@ -27,16 +27,21 @@ def test_failed_write_keeps_previous_version(tmp_path):
     assert target.read_text() == "good"
 
 
-def test_a_write_clears_what_a_killed_write_of_the_same_file_left(tmp_path):
-    """SIGKILL leaves a temporary file; the next write of that output removes
-    it, and no other output's temporary file."""
-    stale = tmp_path / ".out.csv.k1ll3d00.part"
-    other = tmp_path / ".out.csv.gz.k1ll3d00.part"  # another output's (a longer name)
-    stale.write_text("half")
-    other.write_text("half")
-    io.write_text("done", tmp_path / "out.csv")
-    assert (tmp_path / "out.csv").read_text() == "done"
-    assert not stale.exists() and other.exists()
+def test_what_a_killed_write_left_is_found_and_removed(tmp_path):
+    """A write killed outright leaves atomic_path's temporary file; the
+    workflow's start removes it (alliance_models.leftovers), nothing else."""
+    from alliance_models.leftovers import remove_stale_parts, stale_parts
+
+    out = tmp_path / "results" / "m" / "summary.csv"
+    kept = [tmp_path / "results" / "m" / "notes.part", tmp_path / "results" / "m" / "x.csv"]
+    # a real atomic write, entered and never left, as SIGKILL leaves it (no cleanup runs)
+    tmp = io.atomic_path(out).__enter__()
+    tmp.write_text("half")
+    for k in kept:
+        k.write_text("mine")
+    assert stale_parts([tmp_path / "results", tmp_path / "absent"]) == [tmp]
+    assert remove_stale_parts([tmp_path / "results"]) == [tmp]
+    assert not tmp.exists() and all(k.exists() for k in kept) and not out.exists()
 
 
 def test_parquet_is_byte_identical(tmp_path):

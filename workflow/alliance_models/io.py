@@ -14,7 +14,6 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
-from glob import escape as glob_escape
 from pathlib import Path
 
 import pandas as pd
@@ -28,9 +27,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place on success.
 
     On any exception the temporary file is removed and ``path`` is untouched.
-    A process killed outright (SIGKILL) cannot remove its temporary file: the
-    next successful write of the same ``path`` removes such leftovers (one
-    job writes one output, so no other writer's file is touched)."""
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
@@ -43,9 +40,6 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
-        for stale in path.parent.glob(f".{glob_escape(path.name)}.{'?' * 8}.part"):
-            with contextlib.suppress(FileNotFoundError):
-                stale.unlink()
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
