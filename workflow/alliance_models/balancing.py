@@ -142,32 +142,17 @@ def balancing_numbers(
         else ", ".join(f"{r.case_id} ({int(r.ccode2)}, {int(r.year)})" for r in renewals.itertuples()),
     }
     rng = np.random.default_rng(seed)
-    if is_adv.any():
-        p = predict(fit, rows[is_adv], _thinned_idata(fit.idata, max_draws))
-        expected = p.sum(axis=1)
-        rep = (rng.random(p.shape) < p).sum(axis=1)
-        lo, hi = _interval(rep, interval)
-        out.update(
-            {
-                "expected_adv_mean": float(expected.mean()),
-                "rep_adv_lo": float(lo),
-                "rep_adv_hi": float(hi),
-                "p_rep_ge_obs": float((rep >= out["onsets_adv"]).mean()),
-                "p_rep_le_obs": float((rep <= out["onsets_adv"]).mean()),
-                "draws": int(p.shape[0]),
-            }
-        )
-    else:
-        out.update(
-            {
-                "expected_adv_mean": float("nan"),
-                "rep_adv_lo": float("nan"),
-                "rep_adv_hi": float("nan"),
-                "p_rep_ge_obs": float("nan"),
-                "p_rep_le_obs": float("nan"),
-                "draws": 0,
-            }
-        )
+    base = _predictive_count(fit, rows[is_adv], out["onsets_adv"], max_draws, interval, rng)
+    out.update(
+        {
+            "expected_adv_mean": base["expected"],
+            "rep_adv_lo": base["lo"],
+            "rep_adv_hi": base["hi"],
+            "p_rep_ge_obs": base["p_ge"],
+            "p_rep_le_obs": base["p_le"],
+            "draws": base["draws"],
+        }
+    )
     out.update(_with_threat(with_threat, rows[is_adv], out["onsets_adv"], max_draws, interval, rng))
     ra = rng.beta(out["onsets_adv"] + 0.5, out["n_adv"] - out["onsets_adv"] + 0.5, 20000)
     ro = rng.beta(out["onsets_other"] + 0.5, out["n_other"] - out["onsets_other"] + 0.5, 20000)
@@ -181,32 +166,38 @@ def balancing_numbers(
     return out
 
 
-def _with_threat(fit: Fit | None, rows: pd.DataFrame, observed: int, max_draws: int, interval: float, rng) -> dict:
-    """The full model's posterior predictive count for ``rows`` (NaN
-    without a fit, rows or a passed gate)."""
+def _predictive_count(fit: Fit | None, rows: pd.DataFrame, observed: int, max_draws: int, interval: float, rng) -> dict:
+    """A fit's posterior predictive count of events on ``rows``: its mean
+    (expected), the replicated count's interval (lo, hi), P(rep >= observed),
+    P(rep <= observed) and the draws used; NaN (0 draws) without a fit or rows."""
     nan = float("nan")
-    out = {
-        "with_threat_model": fit.name if fit is not None else "",
-        "with_threat_status": fit.status if fit is not None else "",
-        "expected_adv_with": nan,
-        "rep_adv_with_lo": nan,
-        "rep_adv_with_hi": nan,
-        "p_rep_le_obs_with": nan,
-    }
     if fit is None or not len(rows):
-        return out
+        return {"expected": nan, "lo": nan, "hi": nan, "p_ge": nan, "p_le": nan, "draws": 0}
     p = predict(fit, rows, _thinned_idata(fit.idata, max_draws))
     rep = (rng.random(p.shape) < p).sum(axis=1)
     lo, hi = _interval(rep, interval)
-    out.update(
-        {
-            "expected_adv_with": float(p.sum(axis=1).mean()),
-            "rep_adv_with_lo": float(lo),
-            "rep_adv_with_hi": float(hi),
-            "p_rep_le_obs_with": float((rep <= observed).mean()),
-        }
-    )
-    return out
+    return {
+        "expected": float(p.sum(axis=1).mean()),
+        "lo": float(lo),
+        "hi": float(hi),
+        "p_ge": float((rep >= observed).mean()),
+        "p_le": float((rep <= observed).mean()),
+        "draws": int(p.shape[0]),
+    }
+
+
+def _with_threat(fit: Fit | None, rows: pd.DataFrame, observed: int, max_draws: int, interval: float, rng) -> dict:
+    """The full model's posterior predictive count for ``rows`` (NaN
+    without a fit or rows)."""
+    c = _predictive_count(fit, rows, observed, max_draws, interval, rng)
+    return {
+        "with_threat_model": fit.name if fit is not None else "",
+        "with_threat_status": fit.status if fit is not None else "",
+        "expected_adv_with": c["expected"],
+        "rep_adv_with_lo": c["lo"],
+        "rep_adv_with_hi": c["hi"],
+        "p_rep_le_obs_with": c["p_le"],
+    }
 
 
 def alignment_renewals(cases: pd.DataFrame, focal: int, years) -> pd.DataFrame:
