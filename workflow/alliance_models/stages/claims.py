@@ -135,18 +135,12 @@ def _elpd_reader(tables: Path, kfold: bool = False):
 
     def elpd(model, block):
         for method, suffix in methods:
-            path = tables / f"{model}-{suffix}.csv"
-            if not path.is_file():
+            r = _dropped_row(tables / f"{model}-{suffix}.csv", block)
+            if r is None:
                 continue
-            t = pd.read_csv(path, keep_default_na=False, na_values=[""])
-            r = t[t["dropped"] == block]
-            if r.empty or pd.isna(r["delta_elpd"].iloc[0]):
-                continue
-            r = r.iloc[0]
             notes = [method, r.get("loo_unit"), r.get("note")]
             if method == "K-fold":
-                loo = _loo_note(tables / f"{model}-loo.csv", block)
-                notes.append(loo)
+                notes.append(_loo_note(tables / f"{model}-loo.csv", block))
             return (
                 float(r["delta_elpd"]),
                 float(r["delta_se"]),
@@ -157,15 +151,23 @@ def _elpd_reader(tables: Path, kfold: bool = False):
     return elpd
 
 
-def _loo_note(path: Path, block: str) -> str:
-    """PSIS-LOO's ΔELPD for the same block, beside K-fold's, in words."""
+def _dropped_row(path: Path, block: str):
+    """The row of a ΔELPD table (PSIS-LOO or K-fold) for the refit without
+    ``block``, or None (no table, no such row, or no difference)."""
     if not path.is_file():
-        return ""
+        return None
     t = pd.read_csv(path, keep_default_na=False, na_values=[""])
     r = t[t["dropped"] == block]
     if r.empty or pd.isna(r["delta_elpd"].iloc[0]):
+        return None
+    return r.iloc[0]
+
+
+def _loo_note(path: Path, block: str) -> str:
+    """PSIS-LOO's ΔELPD for the same block, beside K-fold's, in words."""
+    r = _dropped_row(path, block)
+    if r is None:
         return ""
-    r = r.iloc[0]
     bad = int(r.get("k_bad_full", 0) or 0) + int(r.get("k_bad_reduced", 0) or 0)
     return (
         f"PSIS-LOO gave {-float(r['delta_elpd']):+.1f} (SE {float(r['delta_se']):.1f}; {bad} units with Pareto k > 0.7)"
