@@ -17,8 +17,8 @@ rule kfold_fold:
         spec=lambda wc: MODELS[wc.model].to_json(),
         sampling=config["sampling"],
         seed=lambda wc: model_seed(wc.model),
-        # the folds depend on the data table only: a model and its drop
-        # refits leave out the same decisions
+        # the folds depend on the data table and the rows the model selects,
+        # not its formula: a model and its drop refits leave out the same decisions
         fold_seed=config["seed"],
         folds=KFOLD_FOLDS,
         thresholds=config["diagnostics"],

@@ -135,6 +135,10 @@ def figure_params(wc):
     return [{"label": lab, "name": r, "spec": MODELS[r].to_json()} for lab, r in REDUCED_OF[wc.model]]
 
 
+# the primary fit of each directional claim: the fits whose ΔELPD a verdict quotes
+PRIMARY_FITS = [CLAIM_PLAN[cid]["primary"]["model"] for cid in DIRECTIONAL if cid in CLAIM_PLAN]
+
+
 def _claim_fits():
     """Every fit the claims read: the cells' summaries and posteriors (the
     contrasts on the probability scale), the balancing baselines' and the
@@ -147,8 +151,7 @@ def _claim_fits():
     bal = [*bal, *(m for m in CLAIM_PLAN.get("balancing", {}).get("with_threat", []) if m)]
     diff = CLAIM_PLAN.get("ussr_different", {})
     post = [m for m in dict.fromkeys([*cells, *bal, diff.get("slopes_model")]) if m in MODELS]
-    prim = [CLAIM_PLAN[cid]["primary"]["model"] for cid in DIRECTIONAL if cid in CLAIM_PLAN]
-    loo = [f"{MTAB}/{m}-loo.csv" for m in dict.fromkeys(prim) if m in MODELS and MODELS[m].drop]
+    loo = [f"{MTAB}/{m}-loo.csv" for m in dict.fromkeys(PRIMARY_FITS) if m in MODELS and MODELS[m].drop]
     loo += [f"{MTAB}/{diff['specific_model']}-loo.csv"] if diff.get("specific_model") in MODELS else []
     return cells, post, loo
 
@@ -279,7 +282,7 @@ def kfold_models():
     """Full models (fitted names) that get a K-fold table."""
     if KFOLD_FOLDS < 2:
         return []
-    prim = [CLAIM_PLAN[cid]["primary"]["model"] for cid in DIRECTIONAL if cid in CLAIM_PLAN]
+    scored = ("bernoulli", "conditional")
     named = list(KFOLD.get("models", []))
     for m in named:
         if m not in MODELS or not REDUCED_OF.get(m):
@@ -287,13 +290,14 @@ def kfold_models():
                 f"config: report.kfold.models: {m!r} is not a fitted model with drop refits "
                 f"(those are: {', '.join(f for f in FULL_MODELS if REDUCED_OF.get(f))})"
             )
-        if MODELS[m].family not in ("bernoulli", "conditional"):
+        if MODELS[m].family not in scored:
             raise WorkflowError(
                 f"config: report.kfold.models: {m!r} is a {MODELS[m].family} model; K-fold scores bernoulli "
                 "and conditional models"
             )
-    scored = ("bernoulli", "conditional")
-    return [m for m in dict.fromkeys([*prim, *named]) if m in MODELS and REDUCED_OF.get(m) and MODELS[m].family in scored]
+    return [
+        m for m in dict.fromkeys([*PRIMARY_FITS, *named]) if m in MODELS and REDUCED_OF.get(m) and MODELS[m].family in scored
+    ]
 
 
 KFOLD_MODELS = kfold_models()
