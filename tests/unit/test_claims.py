@@ -455,3 +455,22 @@ def test_the_seed_coding_and_the_recomputed_one_side_by_side():
     )
     # a year the recomputed coding does not find the threat: the premise fails, whatever the seed printed
     assert not cf.threat_present(scores.assign(conclusion=["-", "+", "+"]))
+
+
+def test_the_verdict_table_names_each_split_axis_once():
+    """The reason names the first split axis ("...; but <axis>: <cells>"); the
+    table's "splits" note adds only the others (a referee found it twice)."""
+    from alliance_models.report_views import other_splits
+
+    any_ = cell(0.02, "alliance type", "any obligation")
+    both = [*common("latent", 0.99), *common("cinc", 0.5), own("latent", 0.99), any_]
+    v = verdict(cell(0.99), both)
+    joined = "; ".join(f"{a}: {t}" for a, t in v.splits.items())  # as claim_findings writes verdicts.csv
+    rest = other_splits(joined, v.reason)
+    assert rest.startswith("measure: ") and "alliance type" not in rest
+    assert ("; but alliance type: " + v.splits["alliance type"]) in v.reason
+    # one split axis: named in the reason, nothing left to add
+    one = verdict(cell(0.99), [*common("latent", 0.99), own("latent", 0.99), any_])
+    assert other_splits("; ".join(f"{a}: {t}" for a, t in one.splits.items()), one.reason) == ""
+    # no split, or a reason that does not name it: unchanged
+    assert other_splits(float("nan"), "x") == "" and other_splits("measure: a", "x") == "measure: a"

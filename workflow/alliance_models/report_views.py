@@ -71,6 +71,8 @@ def verdict_rows(verdicts: pd.DataFrame, strips: pd.DataFrame, findings: dict, s
                 "elpd_drop": "" if missing(r.get("elpd_drop")) else num(-float(r["elpd_drop"]), "{:+.1f}"),
                 "elpd_drop_se": "" if missing(r.get("elpd_drop_se")) else num(r["elpd_drop_se"], "{:.1f}"),
                 "n_decisions": "" if missing(r["n_decisions"]) else num(r["n_decisions"]),
+                # the axes the reason does not already name ("...; but <axis>: <cells>")
+                "splits": other_splits(r.get("splits"), r.get("why")),
                 "badge": badge_class(r.get("verdict")),
                 "secondary_badge": badge_class(r.get("secondary_verdict")),
                 "has_secondary": not missing(r.get("secondary_verdict")),
@@ -82,6 +84,17 @@ def verdict_rows(verdicts: pd.DataFrame, strips: pd.DataFrame, findings: dict, s
             }
         )
     return out
+
+
+def other_splits(splits, why) -> str:
+    """The split axes (claims.Verdict.splits, joined) less the one the
+    reason already names after "; but ": each is shown once."""
+    splits = "" if missing(splits) else str(splits)
+    why = "" if missing(why) else str(why)
+    named = why.split("; but ", 1)[1] if "; but " in why else ""
+    if not named or named not in splits:
+        return splits
+    return splits.replace(named, "", 1).replace("; ; ", "; ").strip().strip(";").strip()
 
 
 def evidence_units(events, decisions, unit=None) -> str:
