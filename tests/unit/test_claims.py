@@ -137,7 +137,7 @@ def test_difference_rule_reads_the_deviations():
     assert v.label == cl.NOT_SUPPORTED and "within ±0.1" in v.reason
     # the default run's case: both deviations exclude 0 but reach into the margin
     v = cl.difference_verdict([_dev("x", 0.02, 0.80), _dev("z", 0.02, 0.14)], "ok", 0.1, -3.2, 2.9, 0.11, "USSR")
-    assert v.label == cl.INCONCLUSIVE and "cannot tell" in v.reason
+    assert v.label == cl.INCONCLUSIVE and "no deviation is shown to exceed the margin" in v.reason
     assert cl.difference_verdict([_dev("x", 0.3, 0.9)], "failed").label == cl.NO_VERDICT
     assert cl.difference_verdict([], "ok").label == cl.NOT_FITTED
     assert cl.difference_verdict([_dev("x", 0.3, 0.9)], None).label == cl.NOT_FITTED
@@ -389,7 +389,8 @@ def test_level_specific_coefficients_are_shown_beside_the_joint_rule():
     row, nums, text = cf.assess_different(d, {"p_outside": 0.11, "terms": "x"}, loo, ["ok"], {365: "USSR"}, 0.95, terms)
     # x reaches into the margin, z crosses 0: the rule cannot tell
     assert row["verdict"] == cl.INCONCLUSIVE
-    assert "x: undecided; z: undecided" in row["why"] and "ΔELPD +3.2 (SE 2.9)" in row["why"]
+    assert "x: undecided (its interval excludes 0 but reaches into ±0.1); z: undecided:" in row["why"]
+    assert "ΔELPD +3.2 (SE 2.9)" in row["why"]
     assert "x +0.41 [+0.02, +0.78], P(>0) 0.96" in row["note"]
     assert "PSIS-LOO is approximate here (Pareto k > 0.7: 448" in text
     assert [t["label"] for t in nums["specific_terms"]] == ["x", "z"]
@@ -474,3 +475,13 @@ def test_the_verdict_table_names_each_split_axis_once():
     assert other_splits("; ".join(f"{a}: {t}" for a, t in one.splits.items()), one.reason) == ""
     # no split, or a reason that does not name it: unchanged
     assert other_splits(float("nan"), "x") == "" and other_splits("measure: a", "x") == "measure: a"
+
+
+def test_an_undecided_deviation_that_excludes_zero_is_named_so():
+    """The run of 441ed79: common_enemy +0.08 [+0.02, +0.13] against ±0.1 differs
+    from 0 but cannot be told from the margin; a referee read the old wording
+    ("cannot tell a deviation of that size from none") as wrong for it."""
+    v = cl.difference_verdict([_dev("x", -0.24, 0.48), _dev("z", 0.02, 0.13)], "ok", 0.1)
+    assert v.label == cl.INCONCLUSIVE
+    assert "x: undecided; z: undecided (its interval excludes 0 but reaches into ±0.1)" in v.reason
+    assert "from none" not in v.reason and "no deviation is shown to exceed the margin" in v.reason

@@ -346,8 +346,8 @@ def difference_verdict(
     interval of each deviation on the standardized scale), each called by
     :func:`rope_call` against ``margin``: ``supported`` (different) when at
     least one deviation is different; ``not supported`` when every deviation
-    is practically equivalent (inside the margin); ``inconclusive`` otherwise:
-    the data cannot tell a deviation of the margin's size from none.
+    is practically equivalent (inside the margin); ``inconclusive`` otherwise
+    (an interval that excludes 0 but reaches into the margin is named so).
     ``elpd_diff`` (PSIS-LOO of the level-specific model minus its drop refit,
     ``elpd_se`` its SE) and ``p_outside`` (P(the level's slopes lie outside
     the central 90% of the powers')) are reported beside the call, not
@@ -358,7 +358,14 @@ def difference_verdict(
     if status != "ok":
         return Verdict(NO_VERDICT, "a fit behind the comparison failed the convergence gate")
     calls = [(t.label, rope_call(t.lo, t.hi, margin)) for t in terms]
-    text = "; ".join(f"{lab}: {c}" for lab, c in calls)
+
+    def said(t, c: str) -> str:
+        # an undecided interval may still exclude 0: it differs from none, not (yet) from the margin
+        if c == UNDECIDED and (t.lo > 0 or t.hi < 0):
+            return f"{c} (its interval excludes 0 but reaches into ±{margin:g})"
+        return c
+
+    text = "; ".join(f"{lab}: {said(t, c)}" for t, (lab, c) in zip(terms, calls))
     context = []
     if elpd_diff == elpd_diff:
         context.append(f"ΔELPD {elpd_diff:+.1f} (SE {elpd_se:.1f}) for slopes specific to {level}")
@@ -372,8 +379,8 @@ def difference_verdict(
         return Verdict(NOT_SUPPORTED, f"every {level}-specific deviation within ±{margin:g}: {text}{tail}")
     return Verdict(
         INCONCLUSIVE,
-        f"{level}-specific deviations against ±{margin:g}: {text}: the data cannot tell a deviation of that size "
-        f"from none{tail}",
+        f"{level}-specific deviations against ±{margin:g}: {text}: no deviation is shown to exceed the margin, "
+        f"nor is every one shown inside it{tail}",
     )
 
 
