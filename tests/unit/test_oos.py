@@ -388,7 +388,8 @@ def test_carry_over_needs_skill_over_the_null_not_over_chance():
     base |= {"expected_observed": 1.0, "expected_observed_lo": 0.8, "expected_observed_hi": 1.3}
     # ranks and is calibrated, but adds nothing over the null: not supported
     s = {**base, "log_gain_vs_null": 0.001, "log_gain_vs_null_lo": -0.002, "log_gain_vs_null_hi": 0.004}
-    assert oos.carries_over(s).startswith("not supported (no out-of-sample skill over the same model")
+    no_skill = "not supported (skill over the same model without disparity and threat not established)"
+    assert oos.carries_over(s) == no_skill
     assert oos.carries_over({**s, "log_gain_vs_null_lo": 0.0005}) == "supported"
     worse = {**s, "log_gain_vs_null": -0.01, "log_gain_vs_null_lo": -0.02, "log_gain_vs_null_hi": -0.001}
     assert "worse than the null" in oos.carries_over(worse)

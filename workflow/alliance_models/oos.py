@@ -566,7 +566,8 @@ def carries_over(scores: dict) -> str:
             return "supported"
         if hi < 0:
             return "not supported (the framework's variables make the forecast worse than the null's)"
-        return "not supported (no out-of-sample skill over the same model without disparity and threat)"
+        # the gain's interval includes 0: skill is not established (not shown absent)
+        return "not supported (skill over the same model without disparity and threat not established)"
     ranks = _side(scores, "auc", 0.5) == "above"
     cal = _side(scores, "expected_observed", 1.0) == "within"
     if ranks and cal:
